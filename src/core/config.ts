@@ -1,0 +1,104 @@
+/**
+ * Cluster definitions from `$PILOT_HOME/config.yaml`:
+ *
+ *   clusters:
+ *     lab: { host: 127.0.0.1, port: 2222, user: pilot, identityFile: ~/.ssh/id_ed25519,
+ *            knownHosts: ~/.ssh/known_hosts, remoteDir: ~/pilot, partition: debug, account: null, proxyJump: null }
+ *
+ * `local` is built in and needs no entry.
+ */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { PilotError } from '../errors.js';
+import { expandPath } from './paths.js';
+import { formatZodError } from './validate.js';
+import type { z as Z } from 'zod';
+
+export interface SlurmClusterConfig {
+  kind: 'slurm';
+  name: string;
+  host: string;
+  port: number;
+  user: string;
+  identityFile?: string;
+  knownHosts: string;
+  /** Remote working folder; `~/` is the remote home. */
+  remoteDir: string;
+  partition?: string;
+  account?: string;
+  proxyJump?: string;
+}
+
+export interface LocalClusterConfig {
+  kind: 'local';
+  name: 'local';
+}
+
+export type ClusterConfig = SlurmClusterConfig | LocalClusterConfig;
+
+export async function loadConfigFile(home: string): Promise<Record<string, SlurmClusterConfig>> {
+  const file = join(home, 'config.yaml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new PilotError('CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const [{ parse }, { z }] = await Promise.all([import('yaml'), import('zod')]);
+  let doc: unknown;
+  try {
+    doc = parse(text) ?? {};
+  } catch (err) {
+    throw new PilotError('CONFIG', `${file} is not valid YAML: ${(err as Error).message}`, { hint: 'fix the YAML syntax at the line shown', cause: err });
+  }
+  // YAML `null` and a missing key mean the same: not set
+  const nullable = (t: Z.ZodString) => t.nullish().transform((v: string | null | undefined) => v ?? undefined);
+  const cluster = z.object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().min(1).default(() => process.env.USER ?? 'root'),
+    identityFile: nullable(z.string()),
+    knownHosts: z.string().default('~/.ssh/known_hosts'),
+    remoteDir: z.string().default('~/pilot'),
+    partition: nullable(z.string()),
+    account: nullable(z.string()),
+    proxyJump: nullable(z.string()),
+  }).strict();
+  const schema = z.object({ clusters: z.record(z.string(), cluster).default({}) }).passthrough();
+  const parsed = schema.safeParse(doc);
+  if (!parsed.success) {
+    throw new PilotError('CONFIG', `${file} is invalid: ${formatZodError(parsed.error)}`, {
+      hint: 'each cluster needs at least `host`; allowed keys: host, port, user, identityFile, knownHosts, remoteDir, partition, account, proxyJump',
+    });
+  }
+  const out: Record<string, SlurmClusterConfig> = {};
+  for (const [name, c] of Object.entries(parsed.data.clusters)) {
+    if (name === 'local') throw new PilotError('CONFIG', `${file}: the cluster name 'local' is reserved for the built-in local backend`, { hint: 'rename that cluster' });
+    out[name] = {
+      kind: 'slurm',
+      name,
+      ...c,
+      identityFile: c.identityFile ? expandPath(c.identityFile, homedir()) : undefined,
+      knownHosts: expandPath(c.knownHosts, homedir()),
+    };
+  }
+  return out;
+}
+
+export async function resolveCluster(home: string, name: string): Promise<ClusterConfig> {
+  if (name === 'local') return { kind: 'local', name: 'local' };
+  const clusters = await loadConfigFile(home);
+  const found = clusters[name];
+  if (!found) {
+    const known = ['local', ...Object.keys(clusters)].join(', ');
+    throw new PilotError('CONFIG', `unknown cluster '${name}'`, {
+      hint: `known clusters: ${known}. Add it under clusters: in ${join(home, 'config.yaml')}`,
+    });
+  }
+  if (found.proxyJump) {
+    throw new PilotError('CONFIG', `cluster '${name}': proxyJump is not supported yet`, { hint: 'remove proxyJump, or use a tunnel (ssh -L) and point host/port at it' });
+  }
+  return found;
+}

@@ -1,0 +1,41 @@
+/**
+ * The one error family of hpc-pilot. Every failure a user can act on is a PilotError with a stable `code`,
+ * a message saying what went wrong and where, and a `hint` saying how to fix it. The CLI prints message + hint
+ * (the stack only with --verbose) and exits 2 for bad input, 1 for everything else.
+ */
+export type PilotErrorCode =
+  | 'BAD_INPUT'        // invalid job info, YAML, config, CLI arguments: nothing was submitted
+  | 'CONFIG'           // config.yaml missing/invalid, unknown cluster
+  | 'NOT_FOUND'        // unknown job name, task index, attempt
+  | 'EXISTS'           // a job with this name is already recorded
+  | 'SSH'              // connection, authentication, host key
+  | 'HOST_KEY'         // host key mismatch or unknown host (strict checking)
+  | 'REMOTE'           // a remote command failed
+  | 'SUBMIT'           // sbatch refused the job
+  | 'TIMEOUT'          // wait() ran out of time
+  | 'BUNDLE'           // packing the sources failed
+  | 'STORE'            // local job records unreadable / lock
+  | 'INTERNAL';
+
+const INPUT_CODES = new Set<PilotErrorCode>(['BAD_INPUT', 'CONFIG', 'NOT_FOUND', 'EXISTS']);
+
+export class PilotError extends Error {
+  override readonly name = 'PilotError';
+  readonly code: PilotErrorCode;
+  readonly hint?: string;
+
+  constructor(code: PilotErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  /** Exit code for the CLI: 2 when the user's input is at fault (nothing was done), 1 otherwise. */
+  get exitCode(): 1 | 2 {
+    return INPUT_CODES.has(this.code) ? 2 : 1;
+  }
+}
+
+export function isPilotError(err: unknown): err is PilotError {
+  return err instanceof PilotError;
+}

@@ -1,0 +1,19 @@
+/**
+ * The ONE function that turns an arbitrary string into a single POSIX shell word. Every value that reaches a
+ * shell (paths, job names, sbatch options, env values) goes through it; templates never paste raw strings.
+ *
+ * Single quotes make everything literal in sh/bash (no $, `, \ or newline processing); the only character
+ * that cannot appear inside them is the single quote itself, which is closed, escaped and reopened: ' → '\''.
+ * Safe words (letters, digits and a few punctuation marks that no shell treats specially) are left bare
+ * so rendered scripts stay readable.
+ */
+export function quote(word: string): string {
+  if (word === '') return "''";
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Quotes each word and joins them with spaces: one shell command line from an exact argv. */
+export function quoteArgv(argv: readonly string[]): string {
+  return argv.map(quote).join(' ');
+}

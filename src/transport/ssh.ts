@@ -1,0 +1,170 @@
+/**
+ * The ssh2 transport: ONE authenticated connection carries every exec channel and the SFTP session of a call,
+ * so a 2FA user is prompted at most once and N tasks cost the same round trips as one.
+ * Host keys are verified strictly against known_hosts: an unknown or changed key refuses the connection.
+ */
+import { readFile } from 'node:fs/promises';
+import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
+import { PilotError } from '../errors.js';
+import { checkHostKey, knownHostName, knownKeyTypes, parseKnownHosts } from './known-hosts.js';
+import { emptyStats, type ExecOptions, type ExecResult, type Transport, type TransportStats } from './types.js';
+
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  /** Private key file; when absent, the ssh-agent at $SSH_AUTH_SOCK is used. */
+  identityFile?: string;
+  /** known_hosts file checked strictly. */
+  knownHosts: string;
+  /** Connect timeout in ms. */
+  readyTimeout?: number;
+}
+
+// known_hosts names a key type; the algorithms ssh2 negotiates for it.
+const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+const DEFAULT_HOST_KEY_ORDER = [
+  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
+];
+
+async function readOptional(path: string, what: string, hint: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (cause) {
+    throw new PilotError('SSH', `cannot read ${what} ${path}: ${(cause as Error).message}`, { hint, cause });
+  }
+}
+
+export async function connectSsh(target: SshTarget): Promise<SshTransport> {
+  const { Client } = await import('ssh2');
+  const knownText = await readOptional(target.knownHosts, 'known_hosts file', 'set knownHosts in the cluster config to a file that holds the host key (ssh-keyscan -p PORT HOST >> FILE, after checking the fingerprint)');
+  const entries = parseKnownHosts(knownText.toString('utf8'));
+  const known = knownKeyTypes(entries, target.host, target.port);
+  const preferred = known.flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? [t]);
+  const serverHostKey = [...new Set([...preferred, ...DEFAULT_HOST_KEY_ORDER])];
+
+  let verdict: ReturnType<typeof checkHostKey> | undefined;
+  const config: ConnectConfig = {
+    host: target.host,
+    port: target.port,
+    username: target.user,
+    readyTimeout: target.readyTimeout ?? 20_000,
+    algorithms: { serverHostKey: serverHostKey as never },
+    hostVerifier: (key: Buffer) => {
+      verdict = checkHostKey(entries, target.host, target.port, key);
+      return verdict === 'trusted';
+    },
+  };
+  if (target.identityFile) {
+    config.privateKey = await readOptional(target.identityFile, 'identity file', 'set identityFile in the cluster config to your private key');
+  } else if (process.env.SSH_AUTH_SOCK) {
+    config.agent = process.env.SSH_AUTH_SOCK;
+  }
+
+  const client = new Client();
+  await new Promise<void>((resolve, reject) => {
+    client.once('ready', () => resolve());
+    client.once('error', (err) => {
+      const name = knownHostName(target.host, target.port);
+      if (verdict === 'mismatch' || verdict === 'revoked') {
+        reject(new PilotError('HOST_KEY', `host key for ${name} does NOT match ${target.knownHosts}${verdict === 'revoked' ? ' (key is revoked)' : ''}: refusing to connect`, {
+          hint: 'someone may be intercepting the connection, or the host was reinstalled. Check the fingerprint with your cluster admins before editing known_hosts.',
+          cause: err,
+        }));
+      } else if (verdict === 'unknown') {
+        reject(new PilotError('HOST_KEY', `host ${name} is not in ${target.knownHosts}: refusing to connect (strict host-key checking)`, {
+          hint: `add its key after checking the fingerprint, e.g. ssh-keyscan -p ${target.port} ${target.host} >> ${target.knownHosts}`,
+          cause: err,
+        }));
+      } else {
+        reject(new PilotError('SSH', `cannot connect to ${target.user}@${target.host}:${target.port}: ${err.message}`, {
+          hint: 'check host, port, user and identityFile in the cluster config; `pilot test-ssh CLUSTER` tries the connection alone',
+          cause: err,
+        }));
+      }
+    });
+    client.connect(config);
+  });
+  return new SshTransport(client);
+}
+
+export class SshTransport implements Transport {
+  readonly stats: TransportStats = emptyStats();
+  private sftpSession?: Promise<SFTPWrapper>;
+
+  constructor(private readonly client: Client) {}
+
+  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.stats.commands++;
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, stream) => {
+        if (err) return reject(new PilotError('REMOTE', `cannot start remote command: ${err.message}`, { cause: err }));
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        stream.on('data', (d: Buffer) => {
+          out.push(d);
+          this.stats.bytesDown += d.length;
+          options.onStdout?.(d);
+        });
+        stream.stderr.on('data', (d: Buffer) => {
+          errs.push(d);
+          this.stats.bytesDown += d.length;
+        });
+        stream.on('close', (code: number | null, signal?: string) => {
+          resolve({
+            code: code ?? (signal ? 128 : 255),
+            stdout: Buffer.concat(out).toString('utf8'),
+            stderr: Buffer.concat(errs).toString('utf8'),
+          });
+        });
+        if (options.stdin !== undefined) {
+          const data = typeof options.stdin === 'string' ? Buffer.from(options.stdin) : options.stdin;
+          this.stats.bytesUp += data.length;
+          stream.end(data);
+        } else {
+          stream.end();
+        }
+      });
+    });
+  }
+
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpSession ??= new Promise((resolve, reject) => {
+      this.client.sftp((err, sftp) => (err ? reject(new PilotError('SSH', `cannot open SFTP: ${err.message}`, { hint: 'the server needs an sftp subsystem (Subsystem sftp internal-sftp)', cause: err })) : resolve(sftp)));
+    });
+    return this.sftpSession;
+  }
+
+  async put(localPathOrData: string | Buffer, remotePath: string): Promise<void> {
+    const sftp = await this.sftp();
+    this.stats.uploads++;
+    if (typeof localPathOrData === 'string') {
+      const { stat } = await import('node:fs/promises');
+      this.stats.bytesUp += (await stat(localPathOrData)).size;
+      await new Promise<void>((resolve, reject) =>
+        sftp.fastPut(localPathOrData, remotePath, (err) => (err ? reject(sftpError('upload', remotePath, err)) : resolve())));
+    } else {
+      this.stats.bytesUp += localPathOrData.length;
+      await new Promise<void>((resolve, reject) =>
+        sftp.writeFile(remotePath, localPathOrData, (err) => (err ? reject(sftpError('write', remotePath, err)) : resolve())));
+    }
+  }
+
+  async get(remotePath: string): Promise<Buffer> {
+    const sftp = await this.sftp();
+    const data = await new Promise<Buffer>((resolve, reject) =>
+      sftp.readFile(remotePath, (err, buf) => (err ? reject(sftpError('read', remotePath, err)) : resolve(buf))));
+    this.stats.bytesDown += data.length;
+    return data;
+  }
+
+  async close(): Promise<void> {
+    this.client.end();
+  }
+}
+
+function sftpError(what: string, path: string, err: Error): PilotError {
+  return new PilotError('REMOTE', `SFTP ${what} of ${path} failed: ${err.message}`, { cause: err });
+}

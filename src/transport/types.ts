@@ -1,0 +1,43 @@
+/**
+ * A transport moves bytes and runs commands on one machine. It knows nothing about Slurm.
+ * Every implementation counts what it does, so tests and benchmarks can check that the number of remote
+ * round trips does not grow with the number of tasks.
+ */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Bytes written to the command's standard input, then closed. */
+  stdin?: string | Buffer;
+  /** Called with stdout chunks as they arrive (the result still carries the whole output). */
+  onStdout?: (chunk: Buffer) => void;
+}
+
+export interface TransportStats {
+  /** Remote commands run (exec calls). */
+  commands: number;
+  /** Files written (put calls). */
+  uploads: number;
+  /** Bytes sent: put contents + exec stdin. */
+  bytesUp: number;
+  /** Bytes received: exec stdout/stderr + get contents. */
+  bytesDown: number;
+}
+
+export interface Transport {
+  /** Runs a shell command line (interpreted by the remote login shell, usually bash). */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Writes a file, creating nothing but the file itself (the folder must exist). */
+  put(localPathOrData: string | Buffer, remotePath: string): Promise<void>;
+  /** Reads a whole file. */
+  get(remotePath: string): Promise<Buffer>;
+  readonly stats: TransportStats;
+  close(): Promise<void>;
+}
+
+export function emptyStats(): TransportStats {
+  return { commands: 0, uploads: 0, bytesUp: 0, bytesDown: 0 };
+}

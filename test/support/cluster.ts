@@ -1,0 +1,56 @@
+// Helpers for integration tests: the real test cluster's connection facts and a private PILOT_HOME per test.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+import { connectSsh, type SshTransport } from '../../src/transport/ssh.js';
+
+export interface ClusterFacts {
+  host: string;
+  port: number;
+  user: string;
+  key: string;
+  knownHosts: string;
+  partition: string;
+  accounting: boolean;
+}
+
+export function cluster(): ClusterFacts {
+  const env = inject('cluster');
+  return {
+    host: env.PILOT_TEST_SSH_HOST!,
+    port: Number(env.PILOT_TEST_SSH_PORT),
+    user: env.PILOT_TEST_SSH_USER!,
+    key: env.PILOT_TEST_SSH_KEY!,
+    knownHosts: env.PILOT_TEST_SSH_KNOWN_HOSTS!,
+    partition: env.PILOT_TEST_SLURM_PARTITION!,
+    accounting: env.PILOT_TEST_SLURM_ACCOUNTING === '1',
+  };
+}
+
+export function connect(overrides: Partial<{ knownHosts: string }> = {}): Promise<SshTransport> {
+  const c = cluster();
+  return connectSsh({ host: c.host, port: c.port, user: c.user, identityFile: c.key, knownHosts: overrides.knownHosts ?? c.knownHosts });
+}
+
+/** A fresh PILOT_HOME whose config.yaml names the test cluster `lab`, with its own remoteDir. */
+export function makeHome(extra = ''): string {
+  const c = cluster();
+  const home = mkdtempSync(join(tmpdir(), 'pilot-home-'));
+  const remoteDir = `~/pilot-tests/${home.split('/').pop()}`;
+  writeFileSync(join(home, 'config.yaml'), [
+    'clusters:',
+    '  lab:',
+    `    host: ${c.host}`,
+    `    port: ${c.port}`,
+    `    user: ${c.user}`,
+    `    identityFile: ${c.key}`,
+    `    knownHosts: ${c.knownHosts}`,
+    `    remoteDir: ${remoteDir}`,
+    `    partition: ${c.partition}`,
+    extra,
+  ].join('\n'));
+  return home;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

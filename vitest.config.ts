@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Two tiers. `unit` is pure and fast. `integration` runs against a REAL Slurm + OpenSSH test cluster that
+// test/support/cluster-setup.ts starts with test/cluster/up.sh. PILOT_SKIP_CLUSTER=1 leaves the integration
+// tier out (with a loud warning) on machines that cannot run the cluster; under CI it is never left out.
+const skipCluster = process.env.PILOT_SKIP_CLUSTER === '1' && process.env.CI !== 'true';
+if (skipCluster) {
+  console.warn('\n!!! PILOT_SKIP_CLUSTER=1: the integration tier (real Slurm + sshd) is NOT run. Nothing about SSH or Slurm is tested. !!!\n');
+}
+
+export default defineConfig({
+  test: {
+    reporters: ['default', './test/support/summary-reporter.ts'],
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      ...(skipCluster ? [] : [{
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['./test/support/cluster-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          // the cluster has 8 slots; files run in parallel but each test uses its own job names and PILOT_HOME
+          maxConcurrency: 4,
+        },
+      }]),
+    ],
+  },
+});
