@@ -28,6 +28,8 @@ export interface SlurmClusterConfig {
   partition?: string;
   account?: string;
   proxyJump?: string;
+  /** Overrides the MaxArraySize read from `scontrol show config` (sites that hide it, tests). */
+  maxArraySize?: number;
 }
 
 export interface LocalClusterConfig {
@@ -65,12 +67,13 @@ export async function loadConfigFile(home: string): Promise<Record<string, Slurm
     partition: nullable(z.string()),
     account: nullable(z.string()),
     proxyJump: nullable(z.string()),
+    maxArraySize: z.number().int().min(2).optional(),
   }).strict();
   const schema = z.object({ clusters: z.record(z.string(), cluster).default({}) }).passthrough();
   const parsed = schema.safeParse(doc);
   if (!parsed.success) {
     throw new PilotError('CONFIG', `${file} is invalid: ${formatZodError(parsed.error)}`, {
-      hint: 'each cluster needs at least `host`; allowed keys: host, port, user, identityFile, knownHosts, remoteDir, partition, account, proxyJump',
+      hint: 'each cluster needs at least `host`; allowed keys: host, port, user, identityFile, knownHosts, remoteDir, partition, account, proxyJump, maxArraySize',
     });
   }
   const out: Record<string, SlurmClusterConfig> = {};

@@ -160,6 +160,21 @@ export class SshTransport implements Transport {
     return data;
   }
 
+  async readFrom(remotePath: string, start: number): Promise<Buffer | null> {
+    const sftp = await this.sftp();
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      const stream = sftp.createReadStream(remotePath, { start });
+      stream.on('data', (d: Buffer) => { chunks.push(d); this.stats.bytesDown += d.length; });
+      stream.on('error', (err: Error & { code?: number }) => {
+        // SFTP status 2 = no such file
+        if (err.code === 2) resolve(null);
+        else reject(sftpError('read', remotePath, err));
+      });
+      stream.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+  }
+
   async close(): Promise<void> {
     this.client.end();
   }

@@ -34,6 +34,8 @@ export interface Transport {
   put(localPathOrData: string | Buffer, remotePath: string): Promise<void>;
   /** Reads a whole file. */
   get(remotePath: string): Promise<Buffer>;
+  /** Reads a file from byte `start` to its end; null when the file does not exist. */
+  readFrom(remotePath: string, start: number): Promise<Buffer | null>;
   readonly stats: TransportStats;
   close(): Promise<void>;
 }

@@ -1,0 +1,129 @@
+/**
+ * Packs the sources and libraries of a job into one content-addressed `.tar.gz`. The hash names the bundle on
+ * the cluster, so an unchanged tree is uploaded once: the archive must be byte-identical for identical
+ * inputs (sorted entries, fixed metadata in tar-writer.ts, a gzip header without mtime).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { constants as zc, createGzip } from 'node:zlib';
+import { PilotError } from '../errors.js';
+import { listBundleFiles } from './files.js';
+import { tarChunks, type TarEntry } from './tar-writer.js';
+
+export type Bundle = {
+  /** path of the .tar.gz on local disk, named `<sha256>.tar.gz` */
+  file: string;
+  /** hex sha256 of the .tar.gz bytes */
+  sha256: string;
+  bytes: number;
+  /** number of non-directory entries (files and symlinks) */
+  files: number;
+};
+
+export type PackOptions = {
+  srcDir: string;
+  /** folders (or single files) shipped as lib/<basename>; `exclude` applies inside each of them too */
+  libraries?: string[];
+  /** gitignore-syntax patterns, relative to srcDir (and to each library) */
+  exclude?: string[];
+  /** where the bundle is written; defaults to os.tmpdir() */
+  outDir?: string;
+};
+
+/** gzip header byte 9 names the OS; zlib writes 3 on Linux but 19 on macOS. Pin it so hashes agree. */
+const GZIP_OS_OFFSET = 9;
+const GZIP_OS_UNIX = 3;
+
+/**
+ * Packs `srcDir` as `src/...` and each library as `lib/<basename>/...`.
+ *
+ * @example
+ * const bundle = await packBundle({ srcDir: './', libraries: ['../custom_library'], exclude: ['data/'] });
+ * // bundle.file === `${os.tmpdir()}/${bundle.sha256}.tar.gz`
+ */
+export async function packBundle(opts: PackOptions): Promise<Bundle> {
+  const entries = await collectEntries(opts);
+  const outDir = resolve(opts.outDir ?? tmpdir());
+  await mkdir(outDir, { recursive: true });
+  const tmp = join(outDir, `.bundle-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      if (bytes <= GZIP_OS_OFFSET && GZIP_OS_OFFSET < bytes + chunk.length) chunk[GZIP_OS_OFFSET - bytes] = GZIP_OS_UNIX;
+      hash.update(chunk);
+      bytes += chunk.length;
+      done(null, chunk);
+    },
+  });
+  try {
+    // Fixed level and strategy: the defaults are not part of any contract and would silently change hashes.
+    const gzip = createGzip({ level: 6, memLevel: 8, windowBits: 15, strategy: zc.Z_DEFAULT_STRATEGY });
+    await pipeline(Readable.from(tarChunks(entries)), gzip, tap, createWriteStream(tmp, { flags: 'wx' }));
+    const sha256 = hash.digest('hex');
+    const file = join(outDir, `${sha256}.tar.gz`);
+    await rename(tmp, file); // same content → same name, so replacing an existing bundle is harmless
+    return { file, sha256, bytes, files: entries.filter((e) => e.type !== 'dir').length };
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    if (err instanceof PilotError) throw err;
+    throw new PilotError('BUNDLE', `writing the bundle into ${outDir} failed: ${(err as Error).message}`, {
+      cause: err, hint: 'Check free space and permissions of the bundle folder.',
+    });
+  }
+}
+
+/** Everything the archive holds, already in archive order. Lists all roots before writing a byte. */
+async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
+  const srcDir = resolve(opts.srcDir);
+  await mustExist(srcDir, 'srcDir');
+  const libs = (opts.libraries ?? []).map((l) => resolve(l));
+  const byName = new Map<string, string>();
+  for (const lib of libs) {
+    const name = basename(lib);
+    const other = byName.get(name);
+    if (other !== undefined) {
+      throw new PilotError('BAD_INPUT', `libraries ${other} and ${lib} would both be shipped as lib/${name}`, {
+        hint: 'Library folders must have distinct names; rename or symlink one of them under another name.',
+      });
+    }
+    if (!name) throw new PilotError('BAD_INPUT', `library ${lib} has no name`, { hint: 'Name a folder, not /.' });
+    byName.set(name, lib);
+    await mustExist(lib, 'library');
+  }
+
+  const entries: TarEntry[] = [{ name: 'src', type: 'dir', mode: 0o755 }];
+  const add = async (root: string, prefix: string) => {
+    for (const f of await listBundleFiles(root, { exclude: opts.exclude })) {
+      entries.push({ name: `${prefix}/${f.rel}`, type: f.type, mode: f.mode, abs: f.abs, linkTarget: f.linkTarget });
+    }
+  };
+  await add(srcDir, 'src');
+  if (libs.length) entries.push({ name: 'lib', type: 'dir', mode: 0o755 });
+  for (const [name, lib] of byName) {
+    const st = await stat(lib);
+    if (st.isFile()) {
+      entries.push({ name: `lib/${name}`, type: 'file', mode: st.mode, abs: lib });
+    } else {
+      entries.push({ name: `lib/${name}`, type: 'dir', mode: 0o755 });
+      await add(lib, `lib/${name}`);
+    }
+  }
+  // one global byte-order sort makes the archive independent of the order libraries were listed in
+  return entries.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+}
+
+async function mustExist(path: string, what: string): Promise<void> {
+  const st = await stat(path).catch(() => undefined);
+  if (!st || (what === 'srcDir' && !st.isDirectory()) || !(st.isDirectory() || st.isFile())) {
+    throw new PilotError('BAD_INPUT', `${what} ${path} ${st ? 'is not a folder' : 'does not exist'}`, {
+      hint: 'Relative paths are resolved against the current directory (for `pilot launch`, the YAML\'s folder).',
+    });
+  }
+}

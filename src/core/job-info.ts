@@ -1,0 +1,185 @@
+/**
+ * JobInfo: what a user passes to scheduleJobs (or writes in job.yaml), validated with zod. A bad field gives
+ * ONE error naming the field path and how to fix it, before anything is packed, uploaded or submitted.
+ * This module is imported lazily (zod is heavy for CLI start-up).
+ */
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { PilotError } from '../errors.js';
+import { toArgv, type TaskArgs } from './args.js';
+import { expandPath } from './paths.js';
+import { formatZodError } from './validate.js';
+
+/** What users give. */
+export interface JobInfo {
+  jobName: string;
+  cluster?: string;
+  srcDir?: string;
+  entrypoint: string;
+  interpreter?: string;
+  libraries?: string[];
+  exclude?: string[];
+  /** One entry per task. Omitted: a single task with no arguments. */
+  args?: TaskArgs[];
+  maxConcurrent?: number;
+  partition?: string;
+  account?: string;
+  cpus?: number;
+  gpus?: number | string;
+  mem?: string;
+  time?: string;
+  nodes?: number;
+  sbatchArgs?: string[];
+  env?: Record<string, string | number | boolean>;
+  setup?: string | string[];
+  /** A nunjucks template of your own instead of templates/slurm-array.sh.njk. */
+  template?: string;
+  /** When jobName is taken, append -2, -3, … instead of failing. */
+  uniqueName?: boolean;
+}
+
+/** What the rest of the system uses: paths absolute, args as exact argv, defaults applied. */
+export interface NormalizedJobInfo {
+  jobName: string;
+  cluster?: string;
+  srcDir: string;
+  entrypoint: string;
+  interpreter: string[];
+  libraries: string[];
+  exclude: string[];
+  argv: string[][];
+  maxConcurrent?: number;
+  partition?: string;
+  account?: string;
+  cpus?: number;
+  gpus?: string;
+  mem?: string;
+  time?: string;
+  nodes?: number;
+  sbatchArgs: string[];
+  env: Record<string, string>;
+  setup: string[];
+  template?: string;
+  uniqueName: boolean;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const SLURM_WORD_RE = /^[A-Za-z0-9][A-Za-z0-9._,:-]*$/;
+// sbatch's --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, plus "infinite"/"UNLIMITED"
+const TIME_RE = /^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|infinite|UNLIMITED)$/;
+const MEM_RE = /^\d+[KMGT]?B?$/i;
+// options the generated script owns; setting them through sbatchArgs would break logs, args or tracking
+const RESERVED_SBATCH = ['--array', '-a', '--output', '-o', '--error', '-e', '--chdir', '-D', '--parsable', '--wrap', '--job-name', '-J'];
+
+const scalarArg = z.union([z.string(), z.number(), z.boolean(), z.bigint()]);
+const schema = z.object({
+  jobName: z.string().regex(NAME_RE, 'must be 1-100 characters of letters, digits, . _ - (starting with a letter or digit)'),
+  cluster: z.string().min(1).optional(),
+  srcDir: z.string().min(1).default('.'),
+  entrypoint: z.string().min(1, 'name the program to run, e.g. train.py'),
+  interpreter: z.string().optional(),
+  libraries: z.array(z.string().min(1)).default([]),
+  exclude: z.array(z.string().min(1)).default([]),
+  args: z.array(z.union([
+    z.string(),
+    z.array(scalarArg),
+    z.record(z.string(), z.union([scalarArg, z.null(), z.array(scalarArg)])),
+  ])).min(1, 'give at least one task (or leave args out for a single task without arguments)').optional(),
+  maxConcurrent: z.number().int().positive('must be a positive whole number').optional(),
+  partition: z.string().regex(SLURM_WORD_RE, 'must be a Slurm partition name').optional(),
+  account: z.string().regex(SLURM_WORD_RE, 'must be a Slurm account name').optional(),
+  cpus: z.number().int().positive().optional(),
+  gpus: z.union([z.number().int().nonnegative(), z.string().regex(/^[A-Za-z0-9_:.-]+$/, 'like 2 or a100:2')]).optional(),
+  mem: z.string().regex(MEM_RE, 'like 4G, 500M or 16000').optional(),
+  time: z.string().regex(TIME_RE, 'like 30 (minutes), 2:00:00 or 1-12:00:00').optional(),
+  nodes: z.number().int().positive().optional(),
+  sbatchArgs: z.array(z.string().regex(/^-[^\n]*$/, 'each must be one option starting with - (no newlines)')).default([]),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a shell variable name'), z.union([z.string(), z.number(), z.boolean()])).default({}),
+  setup: z.union([z.string(), z.array(z.string())]).optional(),
+  template: z.string().optional(),
+  uniqueName: z.boolean().default(false),
+}).strict();
+
+/** Interpreter guessed from the entrypoint's extension when none is given. */
+export function defaultInterpreter(entrypoint: string): string[] {
+  if (entrypoint.endsWith('.py')) return ['python3'];
+  if (/\.(m?js|cjs)$/.test(entrypoint)) return ['node'];
+  if (entrypoint.endsWith('.sh')) return ['bash'];
+  if (entrypoint.endsWith('.R')) return ['Rscript'];
+  return [];
+}
+
+/**
+ * Validates and normalises job info. Relative paths resolve against `base` (the YAML file's folder for
+ * `pilot launch`, the working directory for the SDK).
+ */
+export function normalizeJobInfo(input: unknown, base = process.cwd(), where = 'job'): NormalizedJobInfo {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    const field = first.path.length ? first.path.join('.') : '';
+    throw new PilotError('BAD_INPUT', `${where}: ${formatZodError(parsed.error)}`, {
+      hint: first.code === 'unrecognized_keys'
+        ? `allowed fields: ${Object.keys(schema.shape).join(', ')}`
+        : `fix ${field || 'the job description'}; nothing was submitted`,
+    });
+  }
+  const info = parsed.data;
+  for (const opt of info.sbatchArgs) {
+    const name = opt.split('=')[0]!;
+    if (RESERVED_SBATCH.includes(name)) {
+      throw new PilotError('BAD_INPUT', `${where}: sbatchArgs: ${name} is set by hpc-pilot itself`, {
+        hint: 'use maxConcurrent for the array throttle and jobName for the name; logs always go to logs/%A_%a.out|.err',
+      });
+    }
+  }
+  const srcDir = expandPath(info.srcDir, base);
+  mustBeDir(srcDir, `${where}: srcDir`);
+  const libraries = info.libraries.map((lib, i) => {
+    const path = expandPath(lib, base);
+    mustBeDir(path, `${where}: libraries[${i}]`);
+    return path;
+  });
+  const names = libraries.map((l) => basename(l));
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new PilotError('BAD_INPUT', `${where}: two libraries are named '${dup}'`, { hint: 'each library is shipped as lib/<folder name>: rename one' });
+  if (info.entrypoint.startsWith('/') || info.entrypoint.split('/').includes('..')) {
+    throw new PilotError('BAD_INPUT', `${where}: entrypoint must be a path inside srcDir, got ${info.entrypoint}`, { hint: 'e.g. entrypoint: train.py' });
+  }
+  const argv = (info.args ?? [[]]).map((a, i) => toArgv(a as TaskArgs, `${where}: args[${i}]`));
+  const setup = info.setup === undefined ? [] : Array.isArray(info.setup) ? info.setup : [info.setup];
+  return {
+    jobName: info.jobName,
+    cluster: info.cluster,
+    srcDir,
+    entrypoint: info.entrypoint,
+    interpreter: info.interpreter === undefined ? defaultInterpreter(info.entrypoint) : info.interpreter.split(/\s+/).filter(Boolean),
+    libraries,
+    exclude: info.exclude,
+    argv,
+    maxConcurrent: info.maxConcurrent,
+    partition: info.partition,
+    account: info.account,
+    cpus: info.cpus,
+    gpus: info.gpus === undefined ? undefined : String(info.gpus),
+    mem: info.mem,
+    time: info.time,
+    nodes: info.nodes,
+    sbatchArgs: info.sbatchArgs,
+    env: Object.fromEntries(Object.entries(info.env).map(([k, v]) => [k, String(v)])),
+    setup,
+    template: info.template === undefined ? undefined : expandPath(info.template, base),
+    uniqueName: info.uniqueName,
+  };
+}
+
+function mustBeDir(path: string, what: string): void {
+  let ok = false;
+  try {
+    ok = statSync(path).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new PilotError('BAD_INPUT', `${what}: ${path} is not a folder`, { hint: 'paths are relative to the job.yaml (CLI) or the working directory (SDK)' });
+}

@@ -1,0 +1,49 @@
+/**
+ * Turns normalised job info into the exact files a backend ships: the bundle, the rendered script and the
+ * args files. Pure apart from packing (local disk only): nothing here touches the network.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { quoteArgv } from '../scheduler/quote.js';
+import { commandWords, DEFAULT_TEMPLATE, renderScript, sbatchLines } from '../scheduler/render.js';
+import type { PreparedJob } from '../scheduler/backend.js';
+import { encodeArgsFile } from './args.js';
+import type { NormalizedJobInfo } from './job-info.js';
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function prepareJob(
+  name: string,
+  info: NormalizedJobInfo,
+  defaults: { partition?: string; account?: string },
+  outDir: string,
+): Promise<PreparedJob> {
+  const { packBundle } = await import('../bundle/pack.js');
+  const bundle = await packBundle({ srcDir: info.srcDir, libraries: info.libraries, exclude: info.exclude, outDir });
+  const tasks = info.argv.length;
+  const script = await renderScript({
+    version: packageVersion(),
+    jobName: name,
+    bundleSha: bundle.sha256,
+    sbatchLines: sbatchLines({ ...info, jobName: name }, tasks, defaults),
+    env: info.env,
+    setup: info.setup,
+    command: commandWords(info),
+  }, info.template ?? DEFAULT_TEMPLATE);
+  return {
+    name,
+    info,
+    tasks,
+    bundle,
+    script,
+    argsFile: encodeArgsFile(info.argv),
+    argsText: info.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
+  };
+}
+
+export function bundleCacheDir(home: string): string {
+  return join(home, 'cache', 'bundles');
+}

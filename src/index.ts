@@ -1,0 +1,10 @@
+export { SlurmWrapper } from './core/wrapper.js';
+export type { WrapperOptions, ScheduleResult, DryRun } from './core/wrapper.js';
+export type { JobInfo } from './core/job-info.js';
+export type { TaskArgs } from './core/args.js';
+export { PilotError, isPilotError } from './errors.js';
+export type { PilotErrorCode } from './errors.js';
+export { quote, quoteArgv } from './scheduler/quote.js';
+export { TASK_STATES } from './scheduler/states.js';
+export type { TaskState } from './scheduler/states.js';
+export type { JobRecord, TaskStatus, Attempt } from './store/record.js';

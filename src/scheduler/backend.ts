@@ -1,0 +1,54 @@
+/**
+ * What the core asks of a scheduler backend (Slurm over a transport, or the local supervisor). Backends
+ * get everything pre-rendered: they move files, submit, observe and cancel; they never print.
+ */
+import type { NormalizedJobInfo } from '../core/job-info.js';
+import type { ArraySubmission, JobRecord, TaskStatus } from '../store/record.js';
+import type { TransportStats } from '../transport/types.js';
+
+export interface BundleFile {
+  /** Local .tar.gz */
+  file: string;
+  sha256: string;
+  bytes: number;
+  files: number;
+}
+
+export interface PreparedJob {
+  name: string;
+  info: NormalizedJobInfo;
+  tasks: number;
+  bundle: BundleFile;
+  /** The rendered array script (job.sh). */
+  script: string;
+  /** args.b64: line i = task i's argv. */
+  argsFile: string;
+  /** args.txt: the same, shell-quoted, for humans. */
+  argsText: string;
+}
+
+export interface Submitted {
+  remote: JobRecord['remote'];
+  chunkSize: number;
+  arrays: ArraySubmission[];
+  /** Bundle bytes sent (0 when the cluster already had it). */
+  uploadedBytes: number;
+}
+
+export interface Backend {
+  submit(job: PreparedJob): Promise<Submitted>;
+  /** Resubmits some task numbers of a recorded job on its existing script, args and bundle. */
+  resubmit(record: JobRecord, taskNumbers: number[]): Promise<ArraySubmission[]>;
+  /** Current state of every task not yet final, for many jobs at once (one remote command per cluster). */
+  observe(records: JobRecord[]): Promise<Map<string, Map<number, TaskStatus>>>;
+  /** Bytes of a task's log from `offset` on (empty when it does not exist yet). */
+  readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null>;
+  cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
+  /** Counters of the underlying transport, for tests and benchmarks. */
+  readonly stats?: TransportStats;
+  close(): Promise<void>;
+}
+
+export const SCRIPT_NAME = 'job.sh';
+export const ARGS_FILE = 'args.b64';
+export const ARGS_TEXT = 'args.txt';

@@ -1,0 +1,52 @@
+import type { NormalizedJobInfo } from '../core/job-info.js';
+import type { TaskState } from '../scheduler/states.js';
+
+/** One `sbatch` of an attempt: Slurm array job id, the offset added to its array indices, and its --array. */
+export interface ArraySubmission {
+  slurmJobId: string;
+  /** task number = array index + offset (arrays larger than MaxArraySize are split). */
+  offset: number;
+  /** The --array value given, e.g. `1-1000%3` or `4,7%3`. */
+  arraySpec: string;
+}
+
+export interface Attempt {
+  attempt: number;
+  submittedAt: string;
+  /** Task numbers of this attempt, compressed (`1-50`, `4,7`). */
+  indices: string;
+  arrays: ArraySubmission[];
+}
+
+export interface TaskStatus {
+  index: number;
+  state: TaskState;
+  exitCode: number | null;
+  attempt: number;
+  reason?: string;
+}
+
+export interface JobRecord {
+  version: 1;
+  name: string;
+  cluster: string;
+  backend: 'slurm' | 'local';
+  createdAt: string;
+  tasks: number;
+  maxConcurrent?: number;
+  /** Largest array index the cluster accepts per submission (MaxArraySize - 1), i.e. the split size. */
+  chunkSize: number;
+  info: NormalizedJobInfo;
+  bundle: { sha256: string; bytes: number; files: number };
+  remote: {
+    /** Absolute path of this job's folder on the cluster (holds job.sh, args.b64, logs/, outputs/). */
+    jobDir: string;
+    bundleDir: string;
+  };
+  attempts: Attempt[];
+  /** Final states learned so far, by task number, so finished tasks are never asked for again. */
+  finalStates: Record<string, TaskStatus>;
+  /** Last known states of unfinished tasks (kept when a status call fails). */
+  lastKnown?: Record<string, TaskStatus>;
+  updatedAt?: string;
+}
