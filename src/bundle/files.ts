@@ -77,7 +77,7 @@ async function walk(root: string, realRoot: string, dirRel: string, parentLevels
     const st = stats[i]!;
     const rel = dirRel ? `${dirRel}/${name}` : name;
     const abs = join(dirAbs, name);
-    if (isIgnored(rel, st.isDirectory(), levels.slice(0, 1), forced)) continue;
+    if (isIgnored(rel, st.isDirectory(), levels, forced)) continue;
     if (st.isDirectory()) {
       out.push({ rel, abs, type: 'dir', mode: st.mode & 0o7777, size: 0 });
       await walk(root, realRoot, rel, levels, forced, out);
