@@ -3,16 +3,40 @@
  * SSH, or the local supervisor) move files and submit. One backend (one SSH connection) per cluster is
  * opened on first use and kept until `close()`.
  */
-import { join } from 'node:path';
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join, resolve as resolvePath } from 'node:path';
 import { PilotError } from '../errors.js';
 import type { Backend } from '../scheduler/backend.js';
-import type { JobRecord } from '../store/record.js';
+import { DEFAULT_RESTART_STATES, type TaskState } from '../scheduler/states.js';
+import { arrayFor } from '../store/attempts.js';
+import type { JobRecord, TaskStatus } from '../store/record.js';
 import { JobStore } from '../store/store.js';
 import type { TransportStats } from '../transport/types.js';
 import { resolveCluster, type ClusterConfig } from './config.js';
 import type { JobInfo } from './job-info.js';
 import { defaultHome } from './paths.js';
 import { bundleCacheDir, prepareJob } from './prepare.js';
+import * as ranges from './ranges.js';
+import { applyObservations, jobStatus, latestAttemptOf, openTasks, type JobStatus } from './tracking.js';
+
+export type { JobStatus } from './tracking.js';
+
+export interface TaskLogs {
+  name: string;
+  index: number;
+  attempt: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RestartResult {
+  name: string;
+  /** The new attempt's number (the current one when nothing was restarted). */
+  attempt: number;
+  /** Task numbers resubmitted (or that would be, with dryRun). */
+  indices: number[];
+  slurmJobIds: string[];
+}
 
 export interface WrapperOptions {
   /** Pilot home (config.yaml, job records). Default: $PILOT_HOME or ~/.pilot. */
@@ -134,6 +158,132 @@ export class SlurmWrapper {
     };
   }
 
+  /**
+   * Per-task states of one job (or several: one remote command per cluster covers them all).
+   * Final states are stored locally and never asked for again; if the cluster cannot be reached, the last
+   * known states come back with `stale` set.
+   * @example
+   * const s = await pilot.status('fine-tune-mlp');
+   * console.log(s.counts);            // { COMPLETED: 5, FAILED: 1 }
+   */
+  async status(name: string): Promise<JobStatus>;
+  async status(names: string[]): Promise<JobStatus[]>;
+  async status(names: string | string[]): Promise<JobStatus | JobStatus[]> {
+    const list = Array.isArray(names) ? names : [names];
+    const records = await Promise.all(list.map((n) => this.store.read(n)));
+    const out = await this.refresh(records);
+    return Array.isArray(names) ? out : out[0]!;
+  }
+
+  /**
+   * Every recorded job with its current counts per state.
+   * @example
+   * for (const job of await pilot.list()) console.log(job.name, job.counts);
+   */
+  async list(): Promise<JobStatus[]> {
+    const records = await Promise.all((await this.store.names()).map((n) => this.store.read(n)));
+    records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return this.refresh(records);
+  }
+
+  /**
+   * Polls until every task is final, backing off from about 1 s to about 30 s.
+   * @example
+   * const final = await pilot.wait('fine-tune-mlp', { timeoutMs: 3_600_000, onProgress: (s) => console.log(s.counts) });
+   */
+  async wait(name: string, options: { timeoutMs?: number; onProgress?: (status: JobStatus) => void; minIntervalMs?: number; maxIntervalMs?: number } = {}): Promise<JobStatus> {
+    const started = Date.now();
+    let interval = options.minIntervalMs ?? 1000;
+    const max = options.maxIntervalMs ?? 30_000;
+    for (;;) {
+      const status = await this.status(name);
+      options.onProgress?.(status);
+      if (status.done) return status;
+      const left = options.timeoutMs === undefined ? Infinity : options.timeoutMs - (Date.now() - started);
+      if (left <= 0) {
+        throw new PilotError('TIMEOUT', `job '${name}' is not finished after ${Math.round((Date.now() - started) / 1000)} s: ${formatCounts(status)}`, {
+          hint: `it keeps running; look again with \`pilot status ${name}\` or \`pilot wait ${name}\``,
+        });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(interval, left)));
+      interval = Math.min(max, Math.round(interval * 1.5));
+    }
+  }
+
+  /**
+   * stdout and stderr of task i (`'name/i'`) of its latest attempt, or of `attempt`. Logs are cached under the
+   * job's local folder and only new bytes are fetched.
+   * @example
+   * const { stdout } = await pilot.logs('fine-tune-mlp/3');
+   */
+  async logs(ref: string, options: { attempt?: number } = {}): Promise<TaskLogs> {
+    const { name, index } = splitTaskRef(ref);
+    const record = await this.store.read(name);
+    const attempt = this.attemptOf(record, index, options.attempt);
+    const backend = await this.backend(await resolveCluster(this.home, record.cluster));
+    const [stdout, stderr] = await Promise.all((['out', 'err'] as const).map((stream) =>
+      this.cachedLog(backend, record, index, attempt, stream)));
+    return { name, index, attempt, stdout: stdout!, stderr: stderr! };
+  }
+
+  /**
+   * Resubmits only the failed tasks (FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED unless `states` says
+   * otherwise) on the same remote script, args and bundle: nothing is uploaded. Recorded as a new attempt.
+   * @example
+   * const r = await pilot.restartFailed('fine-tune-mlp');   // { attempt: 2, indices: [4, 7], slurmJobIds: [...] }
+   */
+  async restartFailed(name: string, options: { states?: TaskState[]; dryRun?: boolean } = {}): Promise<RestartResult> {
+    const states = new Set<TaskState>(options.states ?? DEFAULT_RESTART_STATES);
+    const status = await this.status(name);
+    if (status.stale) {
+      throw new PilotError('REMOTE', `cannot restart '${name}': its current states are unknown (${status.stale})`, { hint: 'try again when the cluster answers' });
+    }
+    const indices = status.tasks.filter((t) => states.has(t.state)).map((t) => t.index);
+    const attempt = status.attempts + 1;
+    if (!indices.length || options.dryRun) return { name, attempt: indices.length ? attempt : status.attempts, indices, slurmJobIds: [] };
+    const record = await this.store.read(name);
+    const backend = await this.backend(await resolveCluster(this.home, record.cluster));
+    const arrays = await backend.resubmit(record, indices);
+    await this.store.update(name, (r) => {
+      const finalStates = { ...r.finalStates };
+      const lastKnown = { ...(r.lastKnown ?? {}) };
+      for (const i of indices) {
+        delete finalStates[i];
+        lastKnown[i] = { index: i, state: 'PENDING', exitCode: null, attempt };
+      }
+      return { ...r, finalStates, lastKnown, attempts: [...r.attempts, { attempt, submittedAt: new Date().toISOString(), indices: ranges.compressRanges(indices), arrays }] };
+    });
+    return { name, attempt, indices, slurmJobIds: arrays.map((a) => a.slurmJobId) };
+  }
+
+  /**
+   * Cancels a whole job (`'name'`) or one task (`'name/i'`).
+   * @example
+   * await pilot.cancel('fine-tune-mlp/3');
+   */
+  async cancel(ref: string): Promise<void> {
+    const { name, index } = parseRef(ref);
+    const record = await this.store.read(name);
+    if (index !== undefined) checkIndex(record, index);
+    const backend = await this.backend(await resolveCluster(this.home, record.cluster));
+    await backend.cancel(record, index === undefined ? undefined : [index]);
+  }
+
+  /**
+   * Fetches every log and the outputs/ folder of a job in one stream into `dest` (default ./<name>).
+   * @example
+   * await pilot.download('fine-tune-mlp', { to: './results' });
+   */
+  async download(name: string, options: { to?: string } = {}): Promise<{ dest: string; bytes: number }> {
+    const record = await this.store.read(name);
+    const dest = resolvePath(options.to ?? name);
+    const backend = await this.backend(await resolveCluster(this.home, record.cluster));
+    if (!backend.download) throw new PilotError('INTERNAL', `download is not available on cluster ${record.cluster}`);
+    await mkdir(dest, { recursive: true });
+    const bytes = await backend.download(record, dest);
+    return { dest, bytes };
+  }
+
   /** Transport counters of a cluster's open connection (commands run, bytes moved), for tests and benchmarks. */
   async transportStats(cluster: string): Promise<TransportStats | undefined> {
     const b = this.backends.get(cluster);
@@ -148,6 +298,59 @@ export class SlurmWrapper {
   }
 
   // ---------------------------------------------------------------- internals
+
+  /** Asks each cluster once about every open task of `records`, stores what became final. */
+  private async refresh(records: JobRecord[]): Promise<JobStatus[]> {
+    const byCluster = new Map<string, JobRecord[]>();
+    for (const r of records) {
+      if (openTasks(r).length) (byCluster.get(r.cluster) ?? byCluster.set(r.cluster, []).get(r.cluster)!).push(r);
+    }
+    const observed = new Map<string, Map<number, TaskStatus>>();
+    const stale = new Map<string, string>();
+    await Promise.all([...byCluster.entries()].map(async ([clusterName, recs]) => {
+      try {
+        const backend = await this.backend(await resolveCluster(this.home, clusterName));
+        for (const [name, tasks] of await backend.observe(recs)) observed.set(name, tasks);
+      } catch (err) {
+        for (const r of recs) stale.set(r.name, (err as Error).message);
+      }
+    }));
+    return Promise.all(records.map(async (r) => {
+      const fresh = observed.get(r.name);
+      const updated = fresh ? await this.store.update(r.name, (cur) => applyObservations(cur, fresh)) : r;
+      return jobStatus(updated, stale.get(r.name));
+    }));
+  }
+
+  private attemptOf(record: JobRecord, index: number, wanted?: number): number {
+    checkIndex(record, index);
+    if (wanted === undefined) return latestAttemptOf(record, index);
+    if (!arrayFor(record, index, wanted)) {
+      const ran = record.attempts.filter((a) => arrayFor(record, index, a.attempt)).map((a) => a.attempt);
+      throw new PilotError('NOT_FOUND', `task ${record.name}/${index} did not run in attempt ${wanted}`, { hint: `it ran in attempt${ran.length > 1 ? 's' : ''} ${ran.join(', ')}` });
+    }
+    return wanted;
+  }
+
+  /** A task log, cached locally; only the bytes past the cached length are fetched. */
+  private async cachedLog(backend: Backend, record: JobRecord, index: number, attempt: number, stream: 'out' | 'err'): Promise<string> {
+    const dir = join(this.store.jobDir(record.name), 'logs');
+    const file = join(dir, `${index}.attempt${attempt}.${stream}`);
+    const complete = `${file}.complete`;
+    let cached = await readFile(file).catch(() => Buffer.alloc(0));
+    if (!(await exists(complete))) {
+      const final = record.finalStates[index]?.attempt === attempt;
+      const more = await backend.readLog(record, index, attempt, stream, cached.length);
+      if (more && more.length) {
+        await mkdir(dir, { recursive: true });
+        await appendFile(file, more);
+        cached = Buffer.concat([cached, more]);
+      }
+      // a task known to be final writes no more: stop asking for its logs
+      if (final) await mkdir(dir, { recursive: true }).then(() => writeFile(complete, ''));
+    }
+    return cached.toString('utf8');
+  }
 
   private async clusterFor(name: string | undefined): Promise<ClusterConfig> {
     if (!name) {
@@ -166,6 +369,34 @@ export class SlurmWrapper {
     }
     return b;
   }
+}
+
+/** `name/3` → { name, index: 3 }; `name` → { name }. */
+export function parseRef(ref: string): { name: string; index?: number } {
+  const m = /^(.+?)\/(\d+)$/.exec(ref);
+  if (m) return { name: m[1]!, index: Number(m[2]) };
+  if (ref.includes('/')) throw new PilotError('BAD_INPUT', `'${ref}' is not NAME or NAME/INDEX`, { hint: 'tasks are numbered from 1, e.g. fine-tune-mlp/3' });
+  return { name: ref };
+}
+
+function splitTaskRef(ref: string): { name: string; index: number } {
+  const { name, index } = parseRef(ref);
+  if (index === undefined) throw new PilotError('BAD_INPUT', `'${ref}' names no task`, { hint: `add the task number: ${ref}/1` });
+  return { name, index };
+}
+
+function checkIndex(record: JobRecord, index: number): void {
+  if (!Number.isInteger(index) || index < 1 || index > record.tasks) {
+    throw new PilotError('NOT_FOUND', `job '${record.name}' has no task ${index}`, { hint: `its tasks are ${record.name}/1 … ${record.name}/${record.tasks}` });
+  }
+}
+
+function formatCounts(status: JobStatus): string {
+  return Object.entries(status.counts).map(([s, n]) => `${n} ${s}`).join(', ');
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
 }
 
 function clusterDefaults(cluster: ClusterConfig): { partition?: string; account?: string } {

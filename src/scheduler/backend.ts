@@ -44,6 +44,8 @@ export interface Backend {
   /** Bytes of a task's log from `offset` on (empty when it does not exist yet). */
   readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null>;
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
+  /** Copies the job folder's logs/ and outputs/ into `dest` in one stream; returns the bytes moved. */
+  download?(record: JobRecord, dest: string): Promise<number>;
   /** Counters of the underlying transport, for tests and benchmarks. */
   readonly stats?: TransportStats;
   close(): Promise<void>;

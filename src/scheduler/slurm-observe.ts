@@ -1,6 +1,59 @@
+/**
+ * Observing Slurm: ONE remote command per cluster for every open task of every job asked about, then the
+ * lag-safe merge of sacct, squeue and scontrol (see slurm-status.ts). Tasks are mapped back from
+ * (array job id, array index) to (job name, task number) through each task's latest attempt.
+ */
+import { PilotError } from '../errors.js';
+import { latestArrayFor, openTasks } from '../store/attempts.js';
 import type { JobRecord, TaskStatus } from '../store/record.js';
 import type { Transport } from '../transport/types.js';
+import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './slurm-status.js';
 
-export async function observeSlurm(_t: Transport, _records: JobRecord[]): Promise<Map<string, Map<number, TaskStatus>>> {
-  throw new Error('observeSlurm: work in progress');
+export interface ObserveState {
+  /** Learned on the first poll: does this cluster have sacct? */
+  accounting: boolean | 'unknown';
+}
+
+interface Wanted extends ExpectedTask {
+  name: string;
+  task: number;
+  attempt: number;
+}
+
+export async function observeSlurm(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Map<string, Map<number, TaskStatus>>> {
+  const wanted: Wanted[] = [];
+  for (const record of records) {
+    for (const task of openTasks(record)) {
+      const latest = latestArrayFor(record, task);
+      if (latest) wanted.push({ jobId: latest.array.slurmJobId, arrayIndex: task - latest.array.offset, name: record.name, task, attempt: latest.attempt });
+    }
+  }
+  const result = new Map<string, Map<number, TaskStatus>>(records.map((r) => [r.name, new Map()]));
+  if (!wanted.length) return result;
+
+  const ids = [...new Set(wanted.map((w) => w.jobId))];
+  let parsed = parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting: state.accounting }))).stdout);
+  if (parsed.accountingDisabled) {
+    const hadScontrol = state.accounting !== true;
+    state.accounting = false;
+    // accounting was believed on, so scontrol did not run: ask again without sacct (happens once per connection)
+    if (!hadScontrol) parsed = parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting: false }))).stdout);
+  } else if (parsed.sacct) {
+    state.accounting = true;
+  }
+  if (parsed.errors.length && !parsed.sacct && !parsed.squeue.length && !parsed.scontrol?.length) {
+    throw new PilotError('REMOTE', `Slurm did not answer the status query: ${parsed.errors.join('; ')}`, { hint: 'is slurmctld reachable from the login node? try `pilot test-ssh CLUSTER`' });
+  }
+  const merged = mergeObservations(parsed, wanted);
+  for (const w of wanted) {
+    const obs = merged.get(taskKey(w.jobId, w.arrayIndex));
+    result.get(w.name)!.set(w.task, {
+      index: w.task,
+      state: obs?.state ?? 'UNKNOWN',
+      exitCode: obs?.exitCode ?? null,
+      attempt: w.attempt,
+      ...(obs?.reason && obs.reason !== 'None' ? { reason: obs.reason } : {}),
+    });
+  }
+  return result;
 }

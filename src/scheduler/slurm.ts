@@ -7,14 +7,14 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryTar } from '../bundle/mem-tar.js';
 import type { SlurmClusterConfig } from '../core/config.js';
-import { expandRanges } from '../core/ranges.js';
 import { PilotError } from '../errors.js';
+import { latestArrayFor, logPath } from '../store/attempts.js';
 import type { ArraySubmission, JobRecord } from '../store/record.js';
 import type { Transport } from '../transport/types.js';
 import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type PreparedJob, type Submitted } from './backend.js';
 import { quote } from './quote.js';
 import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './slurm-submit.js';
-import { observeSlurm } from './slurm-observe.js';
+import { observeSlurm, type ObserveState } from './slurm-observe.js';
 
 /** Facts about a cluster worth remembering between calls (asking costs a round trip). */
 interface ClusterCache {
@@ -86,8 +86,10 @@ export class SlurmBackend implements Backend {
     return parseSubmitOutput(r.code, r.stdout, r.stderr).arrays;
   }
 
+  private readonly observeState: ObserveState = { accounting: 'unknown' };
+
   observe(records: JobRecord[]) {
-    return observeSlurm(this.transport, records);
+    return observeSlurm(this.transport, records, this.observeState);
   }
 
   async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null> {
@@ -106,6 +108,25 @@ export class SlurmBackend implements Backend {
     await this.run(`scancel ${targets.map(quote).join(' ')}`, 'scancel');
   }
 
+  async download(record: JobRecord, dest: string): Promise<number> {
+    const { PassThrough } = await import('node:stream');
+    const { safeExtractStream } = await import('../bundle/extract.js');
+    const pipe = new PassThrough();
+    const extracting = safeExtractStream(pipe, dest);
+    let bytes = 0;
+    // one tar stream over one channel instead of one SFTP request per file
+    const r = await this.transport.exec(`cd ${quote(record.remote.jobDir)} && tar -czf - --ignore-failed-read logs outputs 2>/dev/null`, {
+      keepStdout: false,
+      onStdout: (chunk) => { bytes += chunk.length; pipe.write(chunk); },
+    });
+    pipe.end();
+    await extracting;
+    if (r.code !== 0 && bytes === 0) {
+      throw new PilotError('REMOTE', `cannot read ${record.remote.jobDir} on ${this.cluster.name}: ${r.stderr.trim() || `exit ${r.code}`}`, { hint: 'the job folder may have been deleted on the cluster' });
+    }
+    return bytes;
+  }
+
   private async run(cmd: string, what: string) {
     const r = await this.transport.exec(cmd);
     if (r.code !== 0) {
@@ -121,24 +142,5 @@ export class SlurmBackend implements Backend {
   }
 }
 
-/** The array submission of `attempt` that ran task `task` (split arrays: the chunk holding it). */
-export function arrayFor(record: JobRecord, task: number, attempt: number): ArraySubmission | undefined {
-  const a = record.attempts.find((x) => x.attempt === attempt);
-  if (!a || !expandRanges(a.indices).includes(task)) return undefined;
-  const offset = Math.floor((task - 1) / record.chunkSize) * record.chunkSize;
-  return a.arrays.find((x) => x.offset === offset);
-}
-
-export function latestArrayFor(record: JobRecord, task: number): { attempt: number; array: ArraySubmission } | undefined {
-  for (const a of [...record.attempts].reverse()) {
-    const array = arrayFor(record, task, a.attempt);
-    if (array) return { attempt: a.attempt, array };
-  }
-  return undefined;
-}
-
-/** Log file of a task relative to the job folder: logs/<array job id>_<array index>.out|.err */
-export function logPath(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err'): string | undefined {
-  const array = arrayFor(record, task, attempt);
-  return array ? `logs/${array.slurmJobId}_${task - array.offset}.${stream}` : undefined;
-}
+// record lookups live with the record; re-exported for callers that know them from here
+export { arrayFor, latestArrayFor, logPath } from '../store/attempts.js';

@@ -104,7 +104,7 @@ export class SshTransport implements Transport {
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
         stream.on('data', (d: Buffer) => {
-          out.push(d);
+          if (options.keepStdout !== false) out.push(d);
           this.stats.bytesDown += d.length;
           options.onStdout?.(d);
         });

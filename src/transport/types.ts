@@ -12,8 +12,10 @@ export interface ExecResult {
 export interface ExecOptions {
   /** Bytes written to the command's standard input, then closed. */
   stdin?: string | Buffer;
-  /** Called with stdout chunks as they arrive (the result still carries the whole output). */
+  /** Called with stdout chunks as they arrive. */
   onStdout?: (chunk: Buffer) => void;
+  /** false: stdout is only streamed to onStdout, not kept (large downloads). Default true. */
+  keepStdout?: boolean;
 }
 
 export interface TransportStats {

@@ -1,0 +1,68 @@
+/** `pilot launch JOB.yaml`: the SDK's scheduleJobs with the same fields in YAML, paths relative to the file. */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { PilotError } from '../../errors.js';
+import { formatBytes, intOption, printJson, withWrapper } from '../common.js';
+
+export async function readJobYaml(file: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new PilotError('BAD_INPUT', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, {
+      hint: 'give the path of a job YAML, e.g. pilot launch examples/fine-tune-mlp/job.yaml',
+    });
+  }
+  const { parse } = await import('yaml');
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new PilotError('BAD_INPUT', `${file} is not valid YAML: ${(err as Error).message}`, { hint: 'fix the YAML syntax at the line shown' });
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new PilotError('BAD_INPUT', `${file} must be a mapping of job fields (jobName, entrypoint, args, …)`, { hint: 'see README: "Job files"' });
+  }
+  return doc as Record<string, unknown>;
+}
+
+export async function run([file]: unknown[], opts: Record<string, unknown>): Promise<number> {
+  const path = resolve(String(file));
+  const doc = await readJobYaml(path);
+  if (opts.cluster) doc.cluster = String(opts.cluster);
+  if (opts.name) doc.jobName = String(opts.name);
+  if (opts.unique) doc.uniqueName = true;
+  const base = dirname(path);
+  const timeout = intOption(opts.timeout, 'timeout');
+
+  return withWrapper(async (pilot) => {
+    if (opts.dryRun) {
+      const { normalizeJobInfo } = await import('../../core/job-info.js');
+      const d = await pilot.dryRun(doc as never, { base });
+      void normalizeJobInfo;
+      if (opts.json) {
+        printJson(d);
+      } else {
+        process.stdout.write(`# ---- job.sh (${d.tasks} tasks on ${d.cluster}, bundle ${d.bundle.sha256.slice(0, 12)}, ${d.bundle.files} files, ${formatBytes(d.bundle.bytes)})\n`);
+        process.stdout.write(d.script);
+        process.stdout.write(`# ---- args.txt (one line per task; the script reads the same argv from args.b64)\n${d.argsText}`);
+        process.stdout.write(`# ---- submit\n${d.sbatchCommand}\n`);
+      }
+      return 0;
+    }
+    const job = await pilot.scheduleJobs(doc as never, { base });
+    if (opts.json && !opts.wait) {
+      printJson({ name: job.name, tasks: job.tasks, slurmJobIds: job.slurmJobIds });
+    } else if (!opts.json) {
+      process.stdout.write(`${job.name}\n`);
+      process.stderr.write(`  ${job.tasks} task${job.tasks === 1 ? '' : 's'} on ${job.cluster} as job ${job.slurmJobIds.join(', ')}` +
+        ` (bundle ${job.bundle.sha256.slice(0, 12)}: ${job.bundle.uploadedBytes ? `${formatBytes(job.bundle.uploadedBytes)} uploaded` : 'already there, nothing uploaded'})\n` +
+        `  next: pilot status ${job.name} · pilot logs ${job.name}/1 · pilot wait ${job.name}\n`);
+    }
+    if (opts.wait) {
+      const { waitAndReport } = await import('./wait.js');
+      return waitAndReport(pilot, job.name, { timeout, json: Boolean(opts.json) });
+    }
+    return 0;
+  });
+}

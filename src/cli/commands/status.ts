@@ -1,0 +1,33 @@
+/** `pilot status [NAME…]`: per-task states, one remote command per cluster. */
+import { printJson, withWrapper } from '../common.js';
+import { renderStatus } from '../render.js';
+import type { JobStatus } from '../../core/tracking.js';
+
+/** The fixed JSON shape of DESIGN.md, plus a few extra fields. */
+export function statusJson(s: JobStatus) {
+  return {
+    name: s.name,
+    cluster: s.cluster,
+    done: s.done,
+    attempts: s.attempts,
+    slurmJobIds: s.slurmJobIds,
+    ...(s.stale ? { stale: s.stale } : {}),
+    counts: s.counts,
+    tasks: s.tasks.map((t) => ({ index: t.index, state: t.state, exitCode: t.exitCode, attempt: t.attempt, ...(t.reason ? { reason: t.reason } : {}) })),
+  };
+}
+
+export async function run([names]: unknown[], opts: Record<string, unknown>): Promise<number> {
+  return withWrapper(async (pilot) => {
+    const wanted = (names as string[] | undefined) ?? [];
+    const statuses = wanted.length ? await pilot.status(wanted) : await pilot.list();
+    if (opts.json) {
+      printJson(wanted.length === 1 ? statusJson(statuses[0]!) : statuses.map(statusJson));
+    } else if (!statuses.length) {
+      process.stdout.write('no jobs yet: start one with `pilot launch job.yaml`\n');
+    } else {
+      process.stdout.write(statuses.map((s) => renderStatus(s, { all: Boolean(opts.tasks) })).join('\n\n') + '\n');
+    }
+    return 0;
+  });
+}

@@ -1,0 +1,31 @@
+/** Small helpers shared by CLI commands. */
+import { PilotError } from '../errors.js';
+
+export async function withWrapper<T>(fn: (pilot: import('../core/wrapper.js').SlurmWrapper) => Promise<T>): Promise<T> {
+  const { SlurmWrapper } = await import('../core/wrapper.js');
+  const pilot = new SlurmWrapper();
+  try {
+    return await fn(pilot);
+  } finally {
+    await pilot.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Parses a positive whole number option, or fails with exit 2. */
+export function intOption(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new PilotError('BAD_INPUT', `--${name} must be a whole number, got ${String(value)}`);
+  return n;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} kB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+}

@@ -1,0 +1,126 @@
+/**
+ * What the local backend and its supervisors share on disk, inside each job folder:
+ *   state/array-<id>.json   one submission (ArrayFile): indices, K, time limit, the supervisor's pid
+ *   state/<id>_<index>.json one task of it (TaskFile), written by the supervisor only, atomically
+ *   cancel/<id>             cancel the whole submission;  cancel/<id>_<index>: one task of it
+ * Every write is temp + rename, so a reader sees the old or the new file, never half of one. The sync fs
+ * calls are deliberate: the supervisor is a process of its own and must write a state before it reacts to
+ * the next event, and the backend reads a handful of small files.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { uptime } from 'node:os';
+import { join } from 'node:path';
+import type { TaskState } from '../states.js';
+
+export interface ArrayFile {
+  arrayId: string;
+  jobName: string;
+  /** task number = array index + offset (always 0 locally: there is no MaxArraySize to split by) */
+  offset: number;
+  /** Array indices of this submission, compressed (`1-6`, `2,5`). */
+  indices: string;
+  maxConcurrent: number;
+  timeLimitMs: number | null;
+  /** SIGTERM → SIGKILL delay for time limits, cancels and left-over processes. */
+  graceMs: number;
+  /** SLURM_JOB_ID of the i-th index of this submission is firstTaskJobId + i (ids are claimed as a block). */
+  firstTaskJobId: number;
+  cpus: number | null;
+  submittedAt: string;
+  /** Set by the backend right after spawning the supervisor. */
+  supervisor: { pid: number; boot: string } | null;
+}
+
+export interface TaskFile {
+  state: TaskState;
+  exitCode: number | null;
+  /** Signal name when the task's main process was killed by one. */
+  signal: string | null;
+  /** The task's process id, which is also its process group id. */
+  pid: number | null;
+  start: string | null;
+  end: string | null;
+  reason?: string;
+}
+
+export const arrayFile = (jobDir: string, id: string) => join(jobDir, 'state', `array-${id}.json`);
+export const taskFile = (jobDir: string, id: string, index: number) => join(jobDir, 'state', `${id}_${index}.json`);
+export const cancelDir = (jobDir: string) => join(jobDir, 'cancel');
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
+  renameSync(tmp, file);
+}
+
+export function readJson<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Names in cancel/ (empty when nothing was ever cancelled). */
+export function cancelMarkers(jobDir: string): Set<string> {
+  try {
+    return new Set(readdirSync(cancelDir(jobDir)));
+  } catch {
+    return new Set();
+  }
+}
+
+export function isCancelled(markers: Set<string>, id: string, index: number): boolean {
+  return markers.has(id) || markers.has(`${id}_${index}`);
+}
+
+/**
+ * Identifies this boot of the machine, so that a pid recorded before a reboot is never taken for a live
+ * process. Linux has a boot id; elsewhere the boot time (to the minute, compared with slack) stands in.
+ */
+export function bootMark(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return `t:${Math.round(Date.now() / 1000 - uptime())}`;
+  }
+}
+
+export function sameBoot(mark: string): boolean {
+  const now = bootMark();
+  if (mark.startsWith('t:') && now.startsWith('t:')) return Math.abs(Number(mark.slice(2)) - Number(now.slice(2))) < 120;
+  return mark === now;
+}
+
+/**
+ * Whether `pid` is a live (non-zombie) process. Where /proc exists, `argvHas` words must also appear in its
+ * command line, which guards against the pid having been reused by an unrelated process.
+ */
+export function processAlive(pid: number, argvHas: string[] = []): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  if (!existsSync('/proc/self/stat')) return true;
+  try {
+    // field 3 of /proc/<pid>/stat is the state; the name before it is in parentheses and may hold spaces
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argvHas.every((w) => argv.includes(w));
+  } catch {
+    return false; // it exited between the calls
+  }
+}
+
+/** Sends `signal` to a task's whole process group; false when the group no longer exists. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Pure lookups over a job record's attempts: which submission ran a task, and where its logs are.
+ * An attempt may hold several arrays (split at MaxArraySize): task t sits in the chunk with offset
+ * floor((t-1)/chunkSize)*chunkSize, as array index t - offset.
+ */
+import type { ArraySubmission, JobRecord } from './record.js';
+
+/** Does a compressed index list (`1-50`, `4,7,10-12`) contain n? */
+export function rangesInclude(spec: string, n: number): boolean {
+  for (const part of spec.split(',')) {
+    const dash = part.indexOf('-');
+    const lo = Number(dash < 0 ? part : part.slice(0, dash));
+    const hi = dash < 0 ? lo : Number(part.slice(dash + 1));
+    if (n >= lo && n <= hi) return true;
+  }
+  return false;
+}
+
+/** The array submission of `attempt` that ran task `task`, if that attempt included it. */
+export function arrayFor(record: JobRecord, task: number, attempt: number): ArraySubmission | undefined {
+  const a = record.attempts.find((x) => x.attempt === attempt);
+  if (!a || !rangesInclude(a.indices, task)) return undefined;
+  const offset = Math.floor((task - 1) / record.chunkSize) * record.chunkSize;
+  return a.arrays.find((x) => x.offset === offset);
+}
+
+/** The newest attempt that included `task`, with its array submission. */
+export function latestArrayFor(record: JobRecord, task: number): { attempt: number; array: ArraySubmission } | undefined {
+  for (let i = record.attempts.length - 1; i >= 0; i--) {
+    const attempt = record.attempts[i]!.attempt;
+    const array = arrayFor(record, task, attempt);
+    if (array) return { attempt, array };
+  }
+  return undefined;
+}
+
+/** Log file of a task relative to the job folder: logs/<array job id>_<array index>.out|.err */
+export function logPath(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err'): string | undefined {
+  const array = arrayFor(record, task, attempt);
+  return array ? `logs/${array.slurmJobId}_${task - array.offset}.${stream}` : undefined;
+}
+
+/** Task numbers whose state is not final yet (the only ones worth asking the scheduler about). */
+export function openTasks(record: JobRecord): number[] {
+  const open: number[] = [];
+  for (let t = 1; t <= record.tasks; t++) if (!record.finalStates[t]) open.push(t);
+  return open;
+}
