@@ -17,6 +17,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       ...(skipCluster ? [] : [{
@@ -28,6 +29,17 @@ export default defineConfig({
           hookTimeout: 180_000,
           // the cluster has 8 slots; files run in parallel but each test uses its own job names and PILOT_HOME
           maxConcurrency: 4,
+          sequence: { groupOrder: 0 },
+        },
+      }, {
+        // reconfigures the cluster without accounting (ACCOUNTING=0), so it runs alone, after everything else
+        test: {
+          name: 'integration-noacct',
+          include: ['test/integration-noacct/**/*.test.ts'],
+          globalSetup: ['./test/support/cluster-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          sequence: { groupOrder: 1 },
         },
       }]),
     ],
