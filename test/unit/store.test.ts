@@ -1,0 +1,87 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PilotError } from '../../src/errors.js';
+import { JobStore } from '../../src/store/store.js';
+import type { JobRecord } from '../../src/store/record.js';
+import { applyObservations, jobStatus } from '../../src/core/tracking.js';
+import { arrayFor, latestArrayFor, logPath, rangesInclude } from '../../src/store/attempts.js';
+
+function record(name: string, extra: Partial<JobRecord> = {}): JobRecord {
+  return {
+    version: 1, name, cluster: 'lab', backend: 'slurm', createdAt: new Date().toISOString(), tasks: 20, chunkSize: 7,
+    info: {} as JobRecord['info'], bundle: { sha256: 'x', bytes: 1, files: 1 }, remote: { jobDir: '/r/jobs/j', bundleDir: '/r/bundles/x' },
+    attempts: [
+      { attempt: 1, submittedAt: '', indices: '1-20', arrays: [{ slurmJobId: '10', offset: 0, arraySpec: '1-7' }, { slurmJobId: '11', offset: 7, arraySpec: '1-7' }, { slurmJobId: '12', offset: 14, arraySpec: '1-6' }] },
+      { attempt: 2, submittedAt: '', indices: '4,9', arrays: [{ slurmJobId: '20', offset: 0, arraySpec: '4' }, { slurmJobId: '21', offset: 7, arraySpec: '2' }] },
+    ],
+    finalStates: {},
+    ...extra,
+  };
+}
+
+describe('JobStore', () => {
+  it('reserves a name once; a second reservation fails or gets a suffix', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-store-')));
+    expect(await store.reserve('job')).toBe('job');
+    await expect(store.reserve('job')).rejects.toThrowError(PilotError);
+    expect(await store.reserve('job', true)).toBe('job-2');
+  });
+
+  it('gives 20 concurrent reservations of one name 20 distinct names', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-store-')));
+    const names = await Promise.all(Array.from({ length: 20 }, () => store.reserve('same', true)));
+    expect(new Set(names).size).toBe(20);
+  });
+
+  it('serialises concurrent updates under the lock, and the file stays valid JSON', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-store-')));
+    await store.write(record('j'));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => store.update('j', (r) => ({ ...r, finalStates: { ...r.finalStates, [i + 1]: { index: i + 1, state: 'COMPLETED', exitCode: 0, attempt: 1 } } }))));
+    const r = JSON.parse(readFileSync(join(store.jobDir('j'), 'job.json'), 'utf8')) as JobRecord;
+    expect(Object.keys(r.finalStates)).toHaveLength(30);
+  });
+
+  it('lists recorded jobs and explains unknown names', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-store-')));
+    await store.write(record('b'));
+    await store.write(record('a'));
+    await store.reserve('pending-only');
+    expect(await store.names()).toEqual(['a', 'b']);
+    await expect(store.read('zzz')).rejects.toThrowError(/no job named 'zzz'/);
+  });
+});
+
+describe('attempt lookups', () => {
+  const r = record('j');
+  it('finds the array and log of a task in split arrays, per attempt', () => {
+    expect(rangesInclude('1-3,7,9-10', 9)).toBe(true);
+    expect(rangesInclude('1-3,7,9-10', 8)).toBe(false);
+    expect(arrayFor(r, 16, 1)?.slurmJobId).toBe('12');
+    expect(logPath(r, 16, 1, 'out')).toBe('logs/12_2.out');
+    expect(logPath(r, 9, 2, 'err')).toBe('logs/21_2.err');
+    expect(latestArrayFor(r, 9)?.attempt).toBe(2);
+    expect(latestArrayFor(r, 10)?.attempt).toBe(1);
+    expect(arrayFor(r, 10, 2)).toBeUndefined();
+  });
+});
+
+describe('applyObservations', () => {
+  it('stores final states, keeps the last real state over UNKNOWN', () => {
+    const r0 = record('j', { tasks: 3, attempts: [{ attempt: 1, submittedAt: '', indices: '1-3', arrays: [{ slurmJobId: '1', offset: 0, arraySpec: '1-3' }] }] });
+    const r1 = applyObservations(r0, new Map([
+      [1, { index: 1, state: 'COMPLETED', exitCode: 0, attempt: 1 }],
+      [2, { index: 2, state: 'RUNNING', exitCode: null, attempt: 1 }],
+    ]));
+    const r2 = applyObservations(r1, new Map([
+      [1, { index: 1, state: 'UNKNOWN', exitCode: null, attempt: 1 }],
+      [2, { index: 2, state: 'UNKNOWN', exitCode: null, attempt: 1 }],
+    ]));
+    const s = jobStatus(r2);
+    expect(s.tasks.map((t) => t.state)).toEqual(['COMPLETED', 'RUNNING', 'UNKNOWN']);
+    expect(s.counts).toEqual({ COMPLETED: 1, RUNNING: 1, UNKNOWN: 1 });
+    expect(s.done).toBe(false);
+    expect(jobStatus(r2, 'offline').stale).toBe('offline');
+  });
+});
