@@ -93,6 +93,8 @@ export interface SubmitCommandInput {
   arrays: PlannedArray[];
   /** Script file name inside jobDir. */
   script: string;
+  /** Attempt number, passed to the script (PILOT_ATTEMPT). */
+  attempt: number;
 }
 
 /**
@@ -116,7 +118,7 @@ export function submitCommand(input: SubmitCommandInput): string {
   input.arrays.forEach((a, i) => {
     const dep = i > 0 ? ` --dependency=afterany:"$prev"` : '';
     lines.push(
-      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
+      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
       ` else echo "@@error sbatch"; cat "$J/.sbatch.err"; [ -n "$ids" ] && scancel $ids; ${input.withJobFiles ? 'cd / && rm -rf "$J"; ' : ''}exit 7; fi`,
     );
   });

@@ -72,7 +72,7 @@ export class SlurmBackend implements Backend {
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
     ]);
-    const cmd = submitCommand({ root: facts.root, jobDir, bundleSha: job.bundle.sha256, uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME });
+    const cmd = submitCommand({ root: facts.root, jobDir, bundleSha: job.bundle.sha256, uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1 });
     const r = await this.transport.exec(cmd, { stdin });
     const submitted = parseSubmitOutput(r.code, r.stdout, r.stderr);
     return { remote: { jobDir, bundleDir }, chunkSize, arrays: submitted.arrays, uploadedBytes };
@@ -81,7 +81,7 @@ export class SlurmBackend implements Backend {
   async resubmit(record: JobRecord, taskNumbers: number[]): Promise<ArraySubmission[]> {
     const root = record.remote.bundleDir.replace(/\/bundles\/[^/]+$/, '');
     const arrays = planArrays(taskNumbers, record.chunkSize, record.maxConcurrent);
-    const cmd = submitCommand({ root, jobDir: record.remote.jobDir, bundleSha: record.bundle.sha256, withJobFiles: false, arrays, script: SCRIPT_NAME });
+    const cmd = submitCommand({ root, jobDir: record.remote.jobDir, bundleSha: record.bundle.sha256, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt: record.attempts.length + 1 });
     const r = await this.transport.exec(cmd);
     return parseSubmitOutput(r.code, r.stdout, r.stderr).arrays;
   }

@@ -25,13 +25,14 @@ describe('remote commands', () => {
   });
   it('builds syntactically valid shell', () => {
     bashSyntaxOk(probeCommand('~/pilot', 'ab'.repeat(32), true));
-    bashSyntaxOk(submitCommand({ root: '/h/p', jobDir: "/h/p/jobs/it's-1", bundleSha: 'cd'.repeat(32), uploadedTarball: '/h/p/bundles/x.tar.gz', withJobFiles: true, script: 'job.sh', arrays: [{ offset: 0, spec: '1-7%2' }, { offset: 7, spec: '1-3%2' }] }));
+    bashSyntaxOk(submitCommand({ root: '/h/p', jobDir: "/h/p/jobs/it's-1", bundleSha: 'cd'.repeat(32), uploadedTarball: '/h/p/bundles/x.tar.gz', withJobFiles: true, script: 'job.sh', attempt: 1, arrays: [{ offset: 0, spec: '1-7%2' }, { offset: 7, spec: '1-3%2' }] }));
   });
   it('chains split arrays with afterany and cancels earlier arrays when one fails', () => {
-    const cmd = submitCommand({ root: '/r', jobDir: '/r/jobs/j', bundleSha: 'x', withJobFiles: false, script: 'job.sh', arrays: [{ offset: 0, spec: '1-7' }, { offset: 7, spec: '1-2' }] });
+    const cmd = submitCommand({ root: '/r', jobDir: '/r/jobs/j', bundleSha: 'x', withJobFiles: false, script: 'job.sh', attempt: 2, arrays: [{ offset: 0, spec: '1-7' }, { offset: 7, spec: '1-2' }] });
     expect(cmd).toContain('--dependency=afterany:"$prev"');
     expect(cmd).toContain('scancel $ids');
     expect(cmd).not.toContain('tar -xf -');
+    expect(cmd).toContain(' job.sh 7 2 2>');
   });
 });
 
