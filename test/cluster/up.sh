@@ -23,6 +23,11 @@ die() { log "FATAL: $*"; exit 1; }
 command -v apt-get >/dev/null && command -v dpkg-query >/dev/null \
   || die "needs a Debian/Ubuntu machine (apt-get, dpkg): packages munge slurmctld slurmd slurm-client slurmdbd mariadb-server openssh-server"
 mkdir -p "$LAB"
+# one run at a time: vitest projects may start their global setups together (two apt-get would collide).
+# flock -o keeps the lock in flock itself, so the daemons started below do not inherit it.
+if [ -z "${PILOT_UP_LOCKED:-}" ]; then
+  PILOT_UP_LOCKED=1 exec flock -o "$LAB/.up.lock" bash "$0" "$@"
+fi
 
 # gone PID -> true once PID has exited. A daemonized process is re-parented to PID 1, which may reap it
 # late, so a zombie ('Z' in /proc/PID/stat) counts as gone; kill -0 and [ -d /proc/PID ] would not.
