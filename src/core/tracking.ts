@@ -36,7 +36,7 @@ export function applyObservations(record: JobRecord, observed: Map<number, TaskS
   const lastKnown: Record<string, TaskStatus> = { ...(record.lastKnown ?? {}) };
   for (const [task, status] of observed) {
     if (finalStates[task]) continue;
-    if (isFinal(status.state)) {
+    if (isFinal(status.state) && !status.provisional) {
       finalStates[task] = status;
       delete lastKnown[task];
     } else if (status.state !== 'UNKNOWN' || !lastKnown[task]) {
@@ -68,7 +68,7 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     cluster: record.cluster,
     tasks,
     counts: countStates(tasks),
-    done: tasks.every((t) => isFinal(t.state)),
+    done: tasks.every((t) => isFinal(t.state) && !t.provisional),
     ...(stale ? { stale } : {}),
     slurmJobIds: last.arrays.map((a) => a.slurmJobId),
     attempts: record.attempts.length,

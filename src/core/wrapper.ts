@@ -153,7 +153,7 @@ export class SlurmWrapper {
       script: job.script,
       argsFile: job.argsFile,
       argsText: job.argsText,
-      sbatchCommand: `cd ${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX && sbatch --parsable --array=1-${job.tasks}${normalized.maxConcurrent ? `%${normalized.maxConcurrent}` : ''} job.sh 0`,
+      sbatchCommand: `cd ${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX && sbatch --parsable --array=1-${job.tasks}${normalized.maxConcurrent ? `%${normalized.maxConcurrent}` : ''} job.sh 0 1`,
       bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
     };
   }
@@ -406,7 +406,7 @@ function clusterDefaults(cluster: ClusterConfig): { partition?: string; account?
 async function openBackend(cluster: ClusterConfig, home: string): Promise<Backend> {
   if (cluster.kind === 'local') {
     const { LocalBackend } = await import('../scheduler/local/backend.js');
-    return new LocalBackend(join(home, "local")) as unknown as Backend;
+    return new LocalBackend(join(home, "local"));
   }
   const [{ connectSsh }, { SlurmBackend }] = await Promise.all([import('../transport/ssh.js'), import('../scheduler/slurm.js')]);
   const transport = await connectSsh({ host: cluster.host, port: cluster.port, user: cluster.user, identityFile: cluster.identityFile, knownHosts: cluster.knownHosts });

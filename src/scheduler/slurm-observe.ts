@@ -7,6 +7,7 @@ import { PilotError } from '../errors.js';
 import { latestArrayFor, openTasks } from '../store/attempts.js';
 import type { JobRecord, TaskStatus } from '../store/record.js';
 import type { Transport } from '../transport/types.js';
+import { isFinal } from './states.js';
 import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './slurm-status.js';
 
 export interface ObserveState {
@@ -47,12 +48,17 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   const merged = mergeObservations(parsed, wanted);
   for (const w of wanted) {
     const obs = merged.get(taskKey(w.jobId, w.arrayIndex));
+    const taskState = obs?.state ?? 'UNKNOWN';
+    const exitCode = obs?.exitCode ?? null;
+    // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none
+    const provisional = state.accounting === true && isFinal(taskState) && exitCode === null && taskState !== 'CANCELLED';
     result.get(w.name)!.set(w.task, {
       index: w.task,
-      state: obs?.state ?? 'UNKNOWN',
-      exitCode: obs?.exitCode ?? null,
+      state: taskState,
+      exitCode,
       attempt: w.attempt,
       ...(obs?.reason && obs.reason !== 'None' ? { reason: obs.reason } : {}),
+      ...(provisional ? { provisional } : {}),
     });
   }
   return result;

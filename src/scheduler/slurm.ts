@@ -142,5 +142,3 @@ export class SlurmBackend implements Backend {
   }
 }
 
-// record lookups live with the record; re-exported for callers that know them from here
-export { arrayFor, latestArrayFor, logPath } from '../store/attempts.js';

@@ -24,6 +24,11 @@ export interface TaskStatus {
   exitCode: number | null;
   attempt: number;
   reason?: string;
+  /**
+   * A final state still missing its exit code (squeue saw FAILED before sacct caught up): shown, but kept
+   * out of the stored final states and asked for again, so the exit code is not lost.
+   */
+  provisional?: boolean;
 }
 
 export interface JobRecord {

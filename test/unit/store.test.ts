@@ -84,4 +84,15 @@ describe('applyObservations', () => {
     expect(s.done).toBe(false);
     expect(jobStatus(r2, 'offline').stale).toBe('offline');
   });
+
+  it('keeps asking about a final state that still lacks its exit code (sacct lagging)', () => {
+    const r0 = record('j', { tasks: 1, attempts: [{ attempt: 1, submittedAt: '', indices: '1', arrays: [{ slurmJobId: '1', offset: 0, arraySpec: '1' }] }] });
+    const r1 = applyObservations(r0, new Map([[1, { index: 1, state: 'FAILED', exitCode: null, attempt: 1, provisional: true }]]));
+    expect(r1.finalStates[1]).toBeUndefined();
+    expect(jobStatus(r1).tasks[0]!.state).toBe('FAILED');
+    expect(jobStatus(r1).done).toBe(false);
+    const r2 = applyObservations(r1, new Map([[1, { index: 1, state: 'FAILED', exitCode: 1, attempt: 1 }]]));
+    expect(r2.finalStates[1]!.exitCode).toBe(1);
+    expect(jobStatus(r2).done).toBe(true);
+  });
 });

@@ -2,24 +2,24 @@
  * The built-in `local` cluster: runs the very script Slurm would run (job.sh), on this machine, with the
  * same folder layout as a remote root (bundles/<sha>/, jobs/<name>-<8hex>/). Each submission gets a
  * detached supervisor process (supervisor.ts) that enforces %K and time limits and writes per-task state
- * files; this class only lays out files, starts supervisors, reads their files and drops cancel markers.
+ * files; this class only lays out files, starts supervisors, reads their files and writes cancel requests.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractBundle } from '../../bundle/extract.js';
 import type { NormalizedJobInfo } from '../../core/job-info.js';
-import { compressRanges } from '../../core/ranges.js';
+import { compressRanges, expandRanges } from '../../core/ranges.js';
 import { PilotError } from '../../errors.js';
 import type { ArraySubmission, JobRecord, TaskStatus } from '../../store/record.js';
 import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type PreparedJob, type Submitted } from '../backend.js';
-import { latestArrayFor, logPath } from '../slurm.js';
+import { latestArrayFor, logPath } from '../../store/attempts.js';
 import { allocateIds } from './ids.js';
-import { arrayFile, bootMark, cancelDir, processAlive, readJson, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type TaskFile } from './files.js';
+import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
 import { observeLocal, supervisorAlive } from './observe.js';
 import { parseTimeLimit } from './time-limit.js';
 
@@ -62,7 +62,7 @@ export class LocalBackend implements Backend {
       await writeFile(join(jobDir, ARGS_FILE), job.argsFile);
       await writeFile(join(jobDir, ARGS_TEXT), job.argsText);
       const tasks = Array.from({ length: job.tasks }, (_, i) => i + 1);
-      const array = await this.launch(jobDir, job.name, job.info, tasks, job.info.maxConcurrent, timeLimitMs);
+      const array = await this.launch(jobDir, job.name, job.info, tasks, job.info.maxConcurrent, timeLimitMs, 1);
       return { remote: { jobDir, bundleDir }, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes };
     } catch (err) {
       await rm(jobDir, { recursive: true, force: true });
@@ -76,7 +76,7 @@ export class LocalBackend implements Backend {
       throw new PilotError('NOT_FOUND', `the local files of ${record.name} are gone (${jobDir})`, { hint: 'launch the job again' });
     }
     const timeLimitMs = parseTimeLimit(record.info.time) ?? null;
-    return [await this.launch(jobDir, record.name, record.info, taskNumbers, record.maxConcurrent, timeLimitMs)];
+    return [await this.launch(jobDir, record.name, record.info, taskNumbers, record.maxConcurrent, timeLimitMs, record.attempts.length + 1)];
   }
 
   async observe(records: JobRecord[]): Promise<Map<string, Map<number, TaskStatus>>> {
@@ -103,8 +103,9 @@ export class LocalBackend implements Backend {
   }
 
   /**
-   * Drops cancel markers; the supervisor (polling every 250 ms) never starts a marked task and ends running
-   * ones with SIGTERM then SIGKILL to their process group. Tasks whose supervisor is gone are killed here.
+   * Writes one cancel request per submission; its supervisor (polling every 250 ms) never starts a cancelled
+   * task and ends running ones with SIGTERM, then SIGKILL, to their process group. Like scancel, this returns
+   * before the tasks are gone. Tasks whose supervisor is gone are killed here, at once.
    */
   async cancel(record: JobRecord, taskNumbers?: number[]): Promise<void> {
     const jobDir = record.remote.jobDir;
@@ -122,11 +123,26 @@ export class LocalBackend implements Backend {
     if (!targets.size) return;
     await mkdir(cancelDir(jobDir), { recursive: true });
     for (const [id, which] of targets) {
-      const names = which === 'all' ? [id] : which.map((i) => `${id}_${i}`);
-      for (const n of names) await writeFile(join(cancelDir(jobDir), n), `${new Date().toISOString()}\n`);
+      const request: CancelFile = { arrayId: id, indices: which === 'all' ? null : which, at: new Date().toISOString() };
+      writeJsonAtomic(join(cancelDir(jobDir), `${id}.${randomBytes(4).toString('hex')}.json`), request);
       const spec = readJson<ArrayFile>(arrayFile(jobDir, id));
-      if (spec && !supervisorAlive(jobDir, id, spec)) killOrphans(jobDir, id, which === 'all' ? spec : which);
+      if (spec && !supervisorAlive(jobDir, id, spec)) killOrphans(jobDir, spec, which === 'all' ? expandRanges(spec.indices) : which);
     }
+  }
+
+  /** Copies logs/ and outputs/ of the job folder into `dest`; returns the bytes copied. */
+  async download(record: JobRecord, dest: string): Promise<number> {
+    let bytes = 0;
+    for (const sub of ['logs', 'outputs']) {
+      const from = join(record.remote.jobDir, sub);
+      if (!existsSync(from)) continue;
+      await cp(from, join(dest, sub), { recursive: true, verbatimSymlinks: true, filter: async (src) => {
+        const s = await lstat(src);
+        if (s.isFile()) bytes += s.size;
+        return s.isFile() || s.isDirectory();   // no links or devices: nothing outside the job folder is copied
+      } });
+    }
+    return bytes;
   }
 
   async close(): Promise<void> {}
@@ -156,14 +172,14 @@ export class LocalBackend implements Backend {
 
   /** Records one submission and starts its detached supervisor. */
   private async launch(jobDir: string, jobName: string, info: NormalizedJobInfo, tasks: number[],
-    maxConcurrent: number | undefined, timeLimitMs: number | null): Promise<ArraySubmission> {
+    maxConcurrent: number | undefined, timeLimitMs: number | null, attempt: number): Promise<ArraySubmission> {
     const k = maxConcurrent ?? availableParallelism();
     // one id for the submission, one per task (each task's SLURM_JOB_ID), as Slurm numbers array tasks
     const first = await allocateIds(this.root, tasks.length + 1);
     const id = String(first);
     const indices = compressRanges(tasks);
     const spec: ArrayFile = {
-      arrayId: id, jobName, offset: 0, indices, maxConcurrent: k, timeLimitMs, graceMs: this.graceMs,
+      arrayId: id, jobName, offset: 0, attempt, indices, maxConcurrent: k, timeLimitMs, graceMs: this.graceMs,
       firstTaskJobId: first + 1, cpus: info.cpus ?? null, submittedAt: new Date().toISOString(), supervisor: null,
     };
     await mkdir(join(jobDir, 'state'), { recursive: true });
@@ -178,8 +194,9 @@ export class LocalBackend implements Backend {
 }
 
 /** Cancel without a supervisor: kill the groups of tasks still running and record them CANCELLED. */
-function killOrphans(jobDir: string, id: string, which: ArrayFile | number[]): void {
-  const indices = Array.isArray(which) ? which : compressRangesExpand(which.indices);
+function killOrphans(jobDir: string, spec: ArrayFile, indices: number[]): void {
+  if (!spec.supervisor || !sameBoot(spec.supervisor.boot)) return;
+  const id = spec.arrayId;
   for (const index of indices) {
     const file = readJson<TaskFile>(taskFile(jobDir, id, index));
     if (file?.state !== 'RUNNING' || file.pid === null || !processAlive(file.pid)) continue;

@@ -2,7 +2,7 @@
  * What the local backend and its supervisors share on disk, inside each job folder:
  *   state/array-<id>.json   one submission (ArrayFile): indices, K, time limit, the supervisor's pid
  *   state/<id>_<index>.json one task of it (TaskFile), written by the supervisor only, atomically
- *   cancel/<id>             cancel the whole submission;  cancel/<id>_<index>: one task of it
+ *   cancel/<id>.<rand>.json one cancel request (CancelFile): a whole submission or some of its indices
  * Every write is temp + rename, so a reader sees the old or the new file, never half of one. The sync fs
  * calls are deliberate: the supervisor is a process of its own and must write a state before it reacts to
  * the next event, and the backend reads a handful of small files.
@@ -18,6 +18,8 @@ export interface ArrayFile {
   jobName: string;
   /** task number = array index + offset (always 0 locally: there is no MaxArraySize to split by) */
   offset: number;
+  /** Attempt number of the job this submission belongs to (the script's PILOT_ATTEMPT). */
+  attempt: number;
   /** Array indices of this submission, compressed (`1-6`, `2,5`). */
   indices: string;
   maxConcurrent: number;
@@ -44,6 +46,14 @@ export interface TaskFile {
   reason?: string;
 }
 
+/** One `cancel` call for one submission, written as ONE file so the supervisor sees all of it or none. */
+export interface CancelFile {
+  arrayId: string;
+  /** Array indices, or null for the whole submission. */
+  indices: number[] | null;
+  at: string;
+}
+
 export const arrayFile = (jobDir: string, id: string) => join(jobDir, 'state', `array-${id}.json`);
 export const taskFile = (jobDir: string, id: string, index: number) => join(jobDir, 'state', `${id}_${index}.json`);
 export const cancelDir = (jobDir: string) => join(jobDir, 'cancel');
@@ -62,13 +72,22 @@ export function readJson<T>(file: string): T | undefined {
   }
 }
 
-/** Names in cancel/ (empty when nothing was ever cancelled). */
+/** Every cancel request of a job folder, as `<id>` (whole submission) and `<id>_<index>` keys. */
 export function cancelMarkers(jobDir: string): Set<string> {
+  let names: string[];
   try {
-    return new Set(readdirSync(cancelDir(jobDir)));
+    names = readdirSync(cancelDir(jobDir)).filter((n) => n.endsWith('.json'));
   } catch {
-    return new Set();
+    return new Set(); // nothing was ever cancelled
   }
+  const keys = new Set<string>();
+  for (const n of names) {
+    const c = readJson<CancelFile>(join(cancelDir(jobDir), n));
+    if (!c) continue;
+    if (c.indices === null) keys.add(c.arrayId);
+    else for (const i of c.indices) keys.add(`${c.arrayId}_${i}`);
+  }
+  return keys;
 }
 
 export function isCancelled(markers: Set<string>, id: string, index: number): boolean {

@@ -6,7 +6,7 @@
  */
 import { isFinal } from '../states.js';
 import type { JobRecord, TaskStatus } from '../../store/record.js';
-import { latestArrayFor } from '../slurm.js';
+import { latestArrayFor } from '../../store/attempts.js';
 import { arrayFile, cancelMarkers, isCancelled, processAlive, readJson, sameBoot, taskFile, type ArrayFile, type TaskFile } from './files.js';
 
 export interface TaskFacts {

@@ -1,6 +1,6 @@
 /**
  * The body of a local supervisor: runs the tasks of one submission (ArrayFile) with at most K at a time,
- * each as `bash job.sh <offset>` in the job folder with the variables a Slurm array task would see, in a
+ * each as `bash job.sh <offset> <attempt>` in the job folder with the variables a Slurm array task would see, in a
  * process group of its own so that a time limit or a cancel can end everything the task started. Every
  * transition is written to the task's state file before the next event is handled.
  */
@@ -65,9 +65,8 @@ export class ArrayRunner {
   }
 
   private fill(): void {
-    if (this.stopping) return;
-    const markers = cancelMarkers(this.jobDir);
-    while (this.running.size < this.spec.maxConcurrent && this.queue.length) {
+    const markers = this.stopping ? new Set<string>() : cancelMarkers(this.jobDir);
+    while (!this.stopping && this.running.size < this.spec.maxConcurrent && this.queue.length) {
       const index = this.queue.shift()!;
       // checked right before starting: a task cancelled while pending never runs
       if (isCancelled(markers, this.spec.arrayId, index)) this.record(index, { state: 'CANCELLED', reason: 'cancelled before it started' });
@@ -103,7 +102,7 @@ export class ArrayRunner {
     const start = new Date().toISOString();
     let child: ChildProcess;
     try {
-      child = spawn('bash', [SCRIPT_NAME, String(this.spec.offset)], {
+      child = spawn('bash', [SCRIPT_NAME, String(this.spec.offset), String(this.spec.attempt ?? 1)], {
         cwd: this.jobDir, detached: true, stdio: ['ignore', out, err], env: this.taskEnv(index),
       });
     } finally {
@@ -147,7 +146,8 @@ export class ArrayRunner {
   }
 
   private record(index: number, t: Partial<TaskFile> & { state: TaskState }): void {
-    const file: TaskFile = { exitCode: null, signal: null, pid: null, start: null, end: null, ...t };
+    const { state, ...rest } = t; // state first: the files are read by people too
+    const file: TaskFile = { state, exitCode: null, signal: null, pid: null, start: null, end: null, ...rest };
     if (file.reason === undefined) delete file.reason;
     if (['CANCELLED', 'NODE_FAIL'].includes(t.state) && !file.end) file.end = new Date().toISOString();
     writeJsonAtomic(taskFile(this.jobDir, this.spec.arrayId, index), file);
