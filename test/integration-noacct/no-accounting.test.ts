@@ -15,7 +15,17 @@ const up = (accounting: '0' | '1') =>
 
 describe('status without accounting', () => {
   beforeAll(() => up('0'));
-  afterAll(() => up('1'));
+  afterAll(async () => {
+    // restarting slurmctld/slurmd under a running task can lose its completion: let the node drain first
+    const ssh = await connect();
+    for (let i = 0; i < 60; i++) {
+      const r = await ssh.exec('squeue -h -u "$USER" -t RUNNING,COMPLETING | wc -l');
+      if (r.stdout.trim() === '0') break;
+      await new Promise((res) => setTimeout(res, 500));
+    }
+    await ssh.close();
+    up('1');
+  });
 
   it('sacct really is disabled on the test cluster now', async () => {
     const ssh = await connect();
@@ -44,7 +54,7 @@ describe('status without accounting', () => {
   it('reports a task purged from squeue and scontrol as UNKNOWN, never COMPLETED', async () => {
     const home = makeHome();
     const w = new SlurmWrapper({ home });
-    const job = await w.scheduleJobs({ jobName: 'purged', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh' });
+    const job = await w.scheduleJobs({ jobName: 'purged', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh', sbatchArgs: ['--hold'] });
     // point the record at an array id Slurm has never heard of: exactly what a purged job looks like
     const record = await w.store.read(job.name);
     const fake: JobRecord = { ...record, attempts: [{ ...record.attempts[0]!, arrays: [{ slurmJobId: '999999', offset: 0, arraySpec: '1' }] }] };
@@ -53,5 +63,8 @@ describe('status without accounting', () => {
     await w.close();
     expect(s.tasks[0]!.state).toBe('UNKNOWN');
     expect(s.done).toBe(false);
+    const ssh = await connect();
+    await ssh.exec(`scancel ${job.slurmJobIds.join(' ')}`);
+    await ssh.close();
   });
 });
