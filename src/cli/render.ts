@@ -15,9 +15,10 @@ function table(rows: string[][]): string {
 }
 
 function taskRows(tasks: readonly TaskStatus[]): string {
+  const reasons = tasks.some((t) => t.reason);
   return table([
-    ['task', 'state', 'exit', 'attempt', 'reason'],
-    ...tasks.map((t) => [String(t.index), t.state, t.exitCode === null ? '-' : String(t.exitCode), String(t.attempt), t.reason ?? '']),
+    ['task', 'state', 'exit', 'attempt', ...(reasons ? ['reason'] : [])],
+    ...tasks.map((t) => [String(t.index), t.state, t.exitCode === null ? '-' : String(t.exitCode), String(t.attempt), ...(reasons ? [t.reason ?? ''] : [])]),
   ]);
 }
 

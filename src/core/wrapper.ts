@@ -193,8 +193,10 @@ export class SlurmWrapper {
    */
   async wait(name: string, options: { timeoutMs?: number; onProgress?: (status: JobStatus) => void; minIntervalMs?: number; maxIntervalMs?: number } = {}): Promise<JobStatus> {
     const started = Date.now();
-    let interval = options.minIntervalMs ?? 1000;
-    const max = options.maxIntervalMs ?? 30_000;
+    // asking the local backend costs a few file reads, asking Slurm a round trip and a sacct query
+    const local = (await this.store.read(name)).backend === 'local';
+    let interval = options.minIntervalMs ?? (local ? 200 : 1000);
+    const max = options.maxIntervalMs ?? (local ? 2000 : 30_000);
     for (;;) {
       const status = await this.status(name);
       options.onProgress?.(status);

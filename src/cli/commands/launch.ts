@@ -56,7 +56,7 @@ export async function run([file]: unknown[], opts: Record<string, unknown>): Pro
     } else if (!opts.json) {
       process.stdout.write(`${job.name}\n`);
       process.stderr.write(`  ${job.tasks} task${job.tasks === 1 ? '' : 's'} on ${job.cluster} as job ${job.slurmJobIds.join(', ')}` +
-        ` (bundle ${job.bundle.sha256.slice(0, 12)}: ${job.bundle.uploadedBytes ? `${formatBytes(job.bundle.uploadedBytes)} uploaded` : 'already there, nothing uploaded'})\n` +
+        ` (bundle ${job.bundle.sha256.slice(0, 12)}: ${job.bundle.uploadedBytes ? `${formatBytes(job.bundle.uploadedBytes)} ${job.cluster === 'local' ? 'unpacked' : 'uploaded'}` : 'already there, nothing sent'})\n` +
         `  next: pilot status ${job.name} · pilot logs ${job.name}/1 · pilot wait ${job.name}\n`);
     }
     if (opts.wait) {
