@@ -4,6 +4,7 @@
  * MaxArraySize when not cached) and the submit (unpack the bundle if it was just uploaded, write the job's
  * files from stdin, sbatch every array).
  */
+import { compressRanges } from '../core/ranges.js';
 import { PilotError } from '../errors.js';
 import { arraySpec } from './render.js';
 import { quote } from './quote.js';
@@ -66,18 +67,7 @@ export function planArrays(taskNumbers: readonly number[], chunkSize: number, ma
     const k = Math.floor((t - 1) / chunkSize);
     (byChunk.get(k) ?? byChunk.set(k, []).get(k)!).push(t - k * chunkSize);
   }
-  return [...byChunk.entries()].map(([k, local]) => ({ offset: k * chunkSize, spec: arraySpec(compactList(local), maxConcurrent) }));
-}
-
-function compactList(sorted: number[]): string {
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
+  return [...byChunk.entries()].map(([k, local]) => ({ offset: k * chunkSize, spec: arraySpec(compressRanges(local), maxConcurrent) }));
 }
 
 export interface SubmitCommandInput {

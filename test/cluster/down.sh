@@ -6,16 +6,7 @@ LAB=${LAB_DIR:-${TMPDIR:-/tmp}/pilot-test-cluster}
 PURGE=0; [ "${1:-}" = "--purge" ] && PURGE=1
 log() { printf '[cluster-down] %s\n' "$*" >&2; }
 
-# gone PID -> true once PID has exited. A daemonized process is re-parented to PID 1, which may reap it
-# late, so a zombie ('Z' in /proc/PID/stat) counts as gone; kill -0 and [ -d /proc/PID ] would not.
-gone() { local st; st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1); [ -z "$st" ] || [ "$st" = Z ]; }
-alive() {
-  local pf=$1 exe pid
-  exe=$(readlink -f "$2")
-  [ -s "$pf" ] || return 1
-  pid=$(cat "$pf" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ -d "/proc/$pid" ] && [ "$(readlink -f "/proc/$pid/exe" 2>/dev/null)" = "$exe" ]
-}
+. "$(dirname "$0")/lib.sh"
 stop() {  # stop NAME PIDFILE EXE
   local name=$1 pf=$2 exe=$3 pid i
   if alive "$pf" "$exe"; then
