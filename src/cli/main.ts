@@ -79,6 +79,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json', 'Print the result as JSON')
     .action(lazy('test-ssh'));
 
+  cli.example('pilot launch examples/fine-tune-mlp/job.yaml --cluster local --wait   # try it, no cluster needed');
+  cli.example('pilot status fine-tune-mlp && pilot logs fine-tune-mlp/3 && pilot restart-failed fine-tune-mlp');
+  cli.example('pilot test-ssh lab   # clusters live in $PILOT_HOME/config.yaml (see README)');
   cli.help();
   cli.version(version());
 

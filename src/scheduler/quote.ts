@@ -13,6 +13,14 @@ export function quote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * Runs a POSIX sh script whatever the remote login shell is (bash, zsh, tcsh, fish…): the login shell only
+ * has to parse one single-quoted word.
+ */
+export function shScript(script: string): string {
+  return `sh -c ${quote(script)}`;
+}
+
 /** Quotes each word and joins them with spaces: one shell command line from an exact argv. */
 export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quote).join(' ');

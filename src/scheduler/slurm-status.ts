@@ -13,7 +13,7 @@
  *   jobs exits 0 with no output. Both mean "the controller no longer knows these".
  */
 import { PilotError } from '../errors.js';
-import { quote } from './quote.js';
+import { quote, shScript } from './quote.js';
 import { isFinal, type ArrayTaskObservation, type TaskState } from './states.js';
 
 // ───────────────────────────────────────────────────────────────────────────── states
@@ -316,7 +316,7 @@ export function buildStatusCommand(jobIds: readonly string[], opts: StatusComman
   if (opts.accounting !== true) {
     for (const id of ids) steps.push(`s ${quote(`scontrol:${id}`)} scontrol -o show job ${quote(id)}`);
   }
-  return `sh -c ${quote(steps.join('; '))}`;
+  return shScript(steps.join('; '));
 }
 
 interface Section {

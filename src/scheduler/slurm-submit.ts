@@ -7,7 +7,7 @@
 import { compressRanges } from '../core/ranges.js';
 import { PilotError } from '../errors.js';
 import { arraySpec } from './render.js';
-import { quote } from './quote.js';
+import { quote, shScript } from './quote.js';
 
 /** A remote path as a shell expression: `~/x` → "$HOME"/x (quoted), anything else quoted as is. */
 export function remotePathExpr(path: string): string {
@@ -25,13 +25,13 @@ export function resolveRemotePath(path: string, home: string): string {
 
 export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySize: boolean): string {
   const root = remotePathExpr(remoteDir);
-  return [
+  return shScript([
     `R=${root}`,
     `mkdir -p "$R/bundles" "$R/jobs" || exit 3`,
     `printf 'home=%s\\nroot=%s\\n' "$HOME" "$(cd "$R" && pwd -P)"`,
     `if [ -f "$R/bundles/"${quote(bundleSha)}/.pilot-complete ]; then echo bundle=present; else echo bundle=missing; fi`,
     ...(askMaxArraySize ? [`echo "maxArraySize=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *//p')"`] : []),
-  ].join('; ');
+  ].join('; '));
 }
 
 export interface ProbeResult {
@@ -112,7 +112,7 @@ export function submitCommand(input: SubmitCommandInput): string {
       ` else echo "@@error sbatch"; cat "$J/.sbatch.err"; [ -n "$ids" ] && scancel $ids; ${input.withJobFiles ? 'cd / && rm -rf "$J"; ' : ''}exit 7; fi`,
     );
   });
-  return lines.join('\n');
+  return shScript(lines.join('\n'));
 }
 
 export interface SubmitResult {

@@ -12,7 +12,7 @@ import { latestArrayFor, logPath } from '../store/attempts.js';
 import type { ArraySubmission, JobRecord } from '../store/record.js';
 import type { Transport } from '../transport/types.js';
 import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type PreparedJob, type Submitted } from './backend.js';
-import { quote } from './quote.js';
+import { quote, shScript } from './quote.js';
 import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './slurm-submit.js';
 import { observeSlurm, type ObserveState } from './slurm-observe.js';
 
@@ -105,7 +105,7 @@ export class SlurmBackend implements Backend {
       })
       : record.attempts.flatMap((a) => a.arrays.map((x) => x.slurmJobId));
     if (!targets.length) return;
-    await this.run(`scancel ${targets.map(quote).join(' ')}`, 'scancel');
+    await this.run(`scancel ${targets.map(quote).join(' ')}`, 'scancel');   // plain words: any login shell
   }
 
   async download(record: JobRecord, dest: string): Promise<number> {
@@ -115,7 +115,7 @@ export class SlurmBackend implements Backend {
     const extracting = safeExtractStream(pipe, dest);
     let bytes = 0;
     // one tar stream over one channel instead of one SFTP request per file
-    const r = await this.transport.exec(`cd ${quote(record.remote.jobDir)} && tar -czf - --ignore-failed-read logs outputs 2>/dev/null`, {
+    const r = await this.transport.exec(shScript(`cd ${quote(record.remote.jobDir)} && tar -czf - --ignore-failed-read logs outputs 2>/dev/null`), {
       keepStdout: false,
       onStdout: (chunk) => { bytes += chunk.length; pipe.write(chunk); },
     });

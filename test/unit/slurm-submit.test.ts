@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { PilotError } from '../../src/errors.js';
 import { parseProbe, parseSubmitOutput, planArrays, probeCommand, remotePathExpr, submitCommand } from '../../src/scheduler/slurm-submit.js';
 
-const bashSyntaxOk = (cmd: string) => execFileSync('bash', ['-n', '-c', cmd]);
+// the commands are `sh -c '<script>'`: check the inner script's syntax with the remote's sh (-n: parse only)
+const bashSyntaxOk = (cmd: string) => {
+  expect(cmd.startsWith('sh -c ')).toBe(true);
+  execFileSync('bash', ['-c', cmd.replace(/^sh -c /, 'sh -n -c ')]);
+};
 
 describe('planArrays', () => {
   it('keeps one array when N fits', () => {

@@ -37,9 +37,7 @@ export async function run([file]: unknown[], opts: Record<string, unknown>): Pro
 
   return withWrapper(async (pilot) => {
     if (opts.dryRun) {
-      const { normalizeJobInfo } = await import('../../core/job-info.js');
       const d = await pilot.dryRun(doc as never, { base });
-      void normalizeJobInfo;
       if (opts.json) {
         printJson(d);
       } else {
