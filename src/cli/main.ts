@@ -3,8 +3,8 @@
  * needs (ssh2, nunjucks, zod, yaml) when it runs, so `pilot --help` starts about as fast as bare node.
  */
 import { cac } from 'cac';
-import { readFileSync } from 'node:fs';
 import { isPilotError } from '../errors.js';
+import { packageVersion } from '../version.js';
 
 type Handler = (args: unknown[], options: Record<string, unknown>) => Promise<number | void>;
 
@@ -15,11 +15,6 @@ function lazy(file: string): (...args: unknown[]) => Promise<number | void> {
     const mod = (await import(`./commands/${file}.js`)) as { run: Handler };
     return mod.run(all, options);
   };
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -83,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.example('pilot status fine-tune-mlp && pilot logs fine-tune-mlp/3 && pilot restart-failed fine-tune-mlp');
   cli.example('pilot test-ssh lab   # clusters live in $PILOT_HOME/config.yaml (see README)');
   cli.help();
-  cli.version(version());
+  cli.version(packageVersion());
 
   try {
     cli.parse(['node', 'pilot', ...argv], { run: false });

@@ -2,18 +2,13 @@
  * Turns normalised job info into the exact files a backend ships: the bundle, the rendered script and the
  * args files. Pure apart from packing (local disk only): nothing here touches the network.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { quoteArgv } from '../scheduler/quote.js';
 import { commandWords, DEFAULT_TEMPLATE, renderScript, sbatchLines } from '../scheduler/render.js';
 import type { PreparedJob } from '../scheduler/backend.js';
 import { encodeArgsFile } from './args.js';
+import { packageVersion } from '../version.js';
 import type { NormalizedJobInfo } from './job-info.js';
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export async function prepareJob(
   name: string,
