@@ -42,7 +42,7 @@ describe('scheduleJobs on Slurm', () => {
       i === 0 ? HOSTILE_ARGS : i === 1 ? [] : [HOSTILE_ARGS[i % HOSTILE_ARGS.length]!, `task-${i + 1}`, HOSTILE_ARGS[(i * 7) % HOSTILE_ARGS.length]!]);
     const job = await pilot.scheduleJobs({
       jobName: 'hostile', cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args, maxConcurrent: 3, time: '0:05:00',
-      env: { SLEEP: '0.3', EVIL: '$(touch /tmp/pilot-env-pwned)' },
+      env: { SLEEP: '0.6', EVIL: '$(touch /tmp/pilot-env-pwned)' },
     });
     expect(job.tasks).toBe(50);
     expect(job.slurmJobIds).toHaveLength(1);
