@@ -343,13 +343,13 @@ export class SlurmWrapper {
     if (!(await exists(complete))) {
       const final = record.finalStates[index]?.attempt === attempt;
       const more = await backend.readLog(record, index, attempt, stream, cached.length);
+      await mkdir(dir, { recursive: true });
       if (more && more.length) {
-        await mkdir(dir, { recursive: true });
         await appendFile(file, more);
         cached = Buffer.concat([cached, more]);
       }
       // a task known to be final writes no more: stop asking for its logs
-      if (final) await mkdir(dir, { recursive: true }).then(() => writeFile(complete, ''));
+      if (final) await writeFile(complete, '');
     }
     return cached.toString('utf8');
   }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { NormalizedJobInfo } from '../core/job-info.js';
 import { quote } from './quote.js';
 
-export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 export const DEFAULT_TEMPLATE = join(TEMPLATES_DIR, 'slurm-array.sh.njk');
 
 export interface ScriptContext {

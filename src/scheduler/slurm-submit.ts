@@ -16,13 +16,6 @@ export function remotePathExpr(path: string): string {
   return quote(path);
 }
 
-/** Resolves `~/x` against a known remote home. */
-export function resolveRemotePath(path: string, home: string): string {
-  if (path === '~') return home;
-  if (path.startsWith('~/')) return `${home.replace(/\/$/, '')}/${path.slice(2)}`;
-  return path;
-}
-
 export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySize: boolean): string {
   const root = remotePathExpr(remoteDir);
   return shScript([

@@ -18,11 +18,10 @@ function srcCopy(): string {
   return dir;
 }
 
-async function waitForLogs(ssh: SshTransport, jobDir: string, n: number, onPoll?: () => Promise<void>): Promise<void> {
+async function waitForLogs(ssh: SshTransport, jobDir: string, n: number): Promise<void> {
   for (let i = 0; i < 240; i++) {
-    await onPoll?.();
-    const r = await ssh.exec(`ls ${jobDir}/logs/*.out 2>/dev/null | wc -l; squeue -h -n x 2>/dev/null | wc -l`);
-    if (Number(r.stdout.split('\n')[0]) >= n) return;
+    const r = await ssh.exec(`ls ${jobDir}/logs/*.out 2>/dev/null | wc -l`);
+    if (Number(r.stdout.trim()) >= n) return;
     await sleep(500);
   }
   throw new Error('logs did not appear');

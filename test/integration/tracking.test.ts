@@ -24,27 +24,29 @@ function jobsRoot(remoteDir: string): string {
 describe.each(['lab', 'local'])('tracking on %s', (cluster) => {
   const isLocal = cluster === 'local';
   // the local backend's files are on this machine; the Slurm ones are reached as the test user via ssh
-  async function touch(w: SlurmWrapper, remoteDir: string, names: string[], on: boolean) {
+  async function touch(remoteDir: string, names: string[], on: boolean) {
     if (isLocal) {
-      for (const n of names) (on ? (p: string) => writeFileSync(p, '') : (p: string) => rmSync(p, { force: true }))(join(jobsRoot(remoteDir), n));
+      for (const n of names) {
+        const path = join(jobsRoot(remoteDir), n);
+        if (on) writeFileSync(path, '');
+        else rmSync(path, { force: true });
+      }
     } else {
       const { connect } = await import('../support/cluster.js');
       const ssh = await connect();
       await ssh.exec(`cd ${jobsRoot(remoteDir)} && ${on ? 'touch' : 'rm -f'} ${names.join(' ')}`);
       await ssh.close();
     }
-    void w;
   }
 
   it('reports exactly the failed tasks, restarts only them on the same bundle, keeps logs per attempt', async () => {
     const home = makeHome();
     const w = new SlurmWrapper({ home });
-    // fail markers must exist before the tasks run: submit held work first? no: the markers live beside the
-    // job folder, so create them from a probe job's remoteDir, which is the same jobs/ folder
+    // fail markers must exist before the tasks run; they live in the jobs/ folder, found through a probe job
     const probe = await w.scheduleJobs({ jobName: 'probe', cluster, srcDir: srcCopy(), entrypoint: 'echo.sh' });
-    await touch(w, probe.remoteDir, ['fail-4', 'fail-7'], true);
+    await touch(probe.remoteDir, ['fail-4', 'fail-7'], true);
     const args = Array.from({ length: 20 }, (_, i) => [`--task`, `${i + 1}`]);
-    const job = await w.scheduleJobs({ jobName: 'flaky', cluster, srcDir: srcCopy(), entrypoint: 'echo.sh', args, maxConcurrent: 5, time: '0:05:00' });
+    await w.scheduleJobs({ jobName: 'flaky', cluster, srcDir: srcCopy(), entrypoint: 'echo.sh', args, maxConcurrent: 5, time: '0:05:00' });
     const first = await w.wait('flaky', { minIntervalMs: 500, maxIntervalMs: 2000, timeoutMs: 120_000 });
     expect(first.counts).toEqual({ COMPLETED: 18, FAILED: 2 });
     expect(first.tasks.filter((t) => t.state === 'FAILED').map((t) => [t.index, t.exitCode])).toEqual([[4, 1], [7, 1]]);
@@ -58,7 +60,7 @@ describe.each(['lab', 'local'])('tracking on %s', (cluster) => {
     expect(err4.stdout).toBe('failing on purpose\n');
 
     // fix the cause, restart: exactly 4 and 7, no bundle upload
-    await touch(w, probe.remoteDir, ['fail-4', 'fail-7'], false);
+    await touch(probe.remoteDir, ['fail-4', 'fail-7'], false);
     const w2 = new SlurmWrapper({ home });
     const dry = await w2.restartFailed('flaky', { dryRun: true });
     expect(dry.indices).toEqual([4, 7]);
@@ -90,7 +92,6 @@ describe.each(['lab', 'local'])('tracking on %s', (cluster) => {
     expect(json.cluster).toBe(cluster);
     expect(json.counts).toEqual({ COMPLETED: 20 });
     expect(json.tasks[3]).toEqual({ index: 4, state: 'COMPLETED', exitCode: 0, attempt: 2 });
-    void job;
   });
 
   it('asks the cluster once for the status of 10 jobs', async () => {
