@@ -94,9 +94,17 @@ function scalar(value: unknown, where: string): string {
 }
 
 export function toArgv(args: TaskArgs, where: string): string[] {
-  if (typeof args === 'string') return splitShellWords(args, where);
-  if (Array.isArray(args)) return args.map((a, i) => scalar(a, `${where}[${i}]`));
-  return objectToArgv(args as Record<string, unknown>, where);
+  const argv = typeof args === 'string' ? splitShellWords(args, where)
+    : Array.isArray(args) ? args.map((a, i) => scalar(a, `${where}[${i}]`))
+      : objectToArgv(args as Record<string, unknown>, where);
+  const bad = argv.findIndex((word) => word.includes('\0'));
+  if (bad >= 0) {
+    // argv is a list of C strings: a NUL would silently cut the word short on the cluster
+    throw new PilotError('BAD_INPUT', `${where}: word ${bad + 1} (${JSON.stringify(argv[bad])}) contains a NUL byte, which no program argument can carry`, {
+      hint: 'remove the NUL byte (\\0) from the argument; nothing was submitted',
+    });
+  }
+  return argv;
 }
 
 /**

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { PilotError } from '../errors.js';
 import { expandPath } from './paths.js';
 import { formatZodError } from './validate.js';
+import { assertSbatchValue, SLURM_WORD_RE } from '../scheduler/sbatch-options.js';
 import type { z as Z } from 'zod';
 
 export interface SlurmClusterConfig {
@@ -79,6 +80,15 @@ export async function loadConfigFile(home: string): Promise<Record<string, Slurm
   const out: Record<string, SlurmClusterConfig> = {};
   for (const [name, c] of Object.entries(parsed.data.clusters)) {
     if (name === 'local') throw new PilotError('CONFIG', `${file}: the cluster name 'local' is reserved for the built-in local backend`, { hint: 'rename that cluster' });
+    // partition and account become #SBATCH lines: a line break there would run the rest on the cluster
+    for (const field of ['partition', 'account'] as const) {
+      const value = c[field];
+      if (value === undefined) continue;
+      assertSbatchValue(value, field, `${file}: clusters.${name}`);
+      if (!SLURM_WORD_RE.test(value)) {
+        throw new PilotError('CONFIG', `${file}: clusters.${name}.${field} ${JSON.stringify(value)} is not a Slurm ${field} name`, { hint: 'use letters, digits and . _ , : - only' });
+      }
+    }
     out[name] = {
       kind: 'slurm',
       name,

@@ -10,6 +10,7 @@ import { PilotError } from '../errors.js';
 import { toArgv, type TaskArgs } from './args.js';
 import { expandPath } from './paths.js';
 import { formatZodError } from './validate.js';
+import { checkSbatchArgs, SLURM_WORD_RE } from '../scheduler/sbatch-options.js';
 
 /** What users give. */
 export interface JobInfo {
@@ -65,12 +66,9 @@ export interface NormalizedJobInfo {
 }
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-const SLURM_WORD_RE = /^[A-Za-z0-9][A-Za-z0-9._,:-]*$/;
 // sbatch's --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, plus "infinite"/"UNLIMITED"
 const TIME_RE = /^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|infinite|UNLIMITED)$/;
 const MEM_RE = /^\d+[KMGT]?B?$/i;
-// options the generated script owns; setting them through sbatchArgs would break logs, args or tracking
-const RESERVED_SBATCH = ['--array', '-a', '--output', '-o', '--error', '-e', '--chdir', '-D', '--parsable', '--wrap', '--job-name', '-J'];
 
 const scalarArg = z.union([z.string(), z.number(), z.boolean(), z.bigint()]);
 const schema = z.object({
@@ -94,7 +92,7 @@ const schema = z.object({
   mem: z.string().regex(MEM_RE, 'like 4G, 500M or 16000').optional(),
   time: z.string().regex(TIME_RE, 'like 30 (minutes), 2:00:00 or 1-12:00:00').optional(),
   nodes: z.number().int().positive().optional(),
-  sbatchArgs: z.array(z.string().regex(/^-[^\n]*$/, 'each must be one option starting with - (no newlines)')).default([]),
+  sbatchArgs: z.array(z.string().regex(/^-/, 'each must be an option starting with -, e.g. --qos=high')).default([]),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a shell variable name'), z.union([z.string(), z.number(), z.boolean()])).default({}),
   setup: z.union([z.string(), z.array(z.string())]).optional(),
   template: z.string().optional(),
@@ -126,14 +124,8 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     });
   }
   const info = parsed.data;
-  for (const opt of info.sbatchArgs) {
-    const name = opt.split('=')[0]!;
-    if (RESERVED_SBATCH.includes(name)) {
-      throw new PilotError('BAD_INPUT', `${where}: sbatchArgs: ${name} is set by hpc-pilot itself`, {
-        hint: 'use maxConcurrent for the array throttle and jobName for the name; logs always go to logs/%A_%a.out|.err',
-      });
-    }
-  }
+  checkSbatchArgs(info.sbatchArgs, where);
+  refuseNul({ entrypoint: info.entrypoint, interpreter: info.interpreter, setup: info.setup, env: info.env }, where);
   const srcDir = expandPath(info.srcDir, base);
   mustBeDir(srcDir, `${where}: srcDir`);
   const libraries = info.libraries.map((lib, i) => {
@@ -172,6 +164,18 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     template: info.template === undefined ? undefined : expandPath(info.template, base),
     uniqueName: info.uniqueName,
   };
+}
+
+/** A NUL byte cannot be part of a script line, an environment value or a program argument: refuse it by name. */
+function refuseNul(fields: Record<string, unknown>, where: string): void {
+  const visit = (value: unknown, path: string): void => {
+    if (typeof value === 'string' && value.includes('\0')) {
+      throw new PilotError('BAD_INPUT', `${where}: ${path} contains a NUL byte`, { hint: 'no program argument, environment value or script line can carry a NUL byte; remove it' });
+    }
+    if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`));
+    else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) visit(v, `${path}.${k}`);
+  };
+  for (const [k, v] of Object.entries(fields)) visit(v, k);
 }
 
 function mustBeDir(path: string, what: string): void {

@@ -4,6 +4,7 @@
  * shell is the user's own `setup` lines, which are their code by design.
  */
 import { readFileSync } from 'node:fs';
+import { assertSbatchValue } from './sbatch-options.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NormalizedJobInfo } from '../core/job-info.js';
@@ -39,6 +40,8 @@ export function sbatchLines(info: NormalizedJobInfo, tasks: number, defaults: { 
   lines.push(`--array=${arraySpec(`1-${tasks}`, info.maxConcurrent)}`);
   lines.push('--output=logs/%A_%a.out', '--error=logs/%A_%a.err');
   lines.push(...info.sbatchArgs);
+  // the last line of defence: whatever the source, no value may end its #SBATCH line early
+  for (const line of lines) assertSbatchValue(line, '#SBATCH line', `job ${info.jobName}`);
   return lines;
 }
 

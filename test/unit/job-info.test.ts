@@ -46,7 +46,7 @@ describe('normalizeJobInfo', () => {
   });
 
   it('refuses options the script owns and entrypoints outside srcDir', () => {
-    expect(err({ jobName: 'j', entrypoint: 'x', srcDir: 'src', sbatchArgs: ['--array=1-3'] }).message).toMatch(/--array is set by hpc-pilot/);
+    expect(err({ jobName: 'j', entrypoint: 'x', srcDir: 'src', sbatchArgs: ['--array=1-3'] }).message).toMatch(/--array=1-3 is set by hpc-pilot/);
     expect(err({ jobName: 'j', entrypoint: 'x', srcDir: 'src', sbatchArgs: ['--qos=x\n#SBATCH --x'] }).message).toMatch(/sbatchArgs/);
     expect(err({ jobName: 'j', entrypoint: '../x.py', srcDir: 'src' }).message).toMatch(/entrypoint/);
   });
