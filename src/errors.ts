@@ -19,10 +19,15 @@ export type PilotErrorCode =
 
 const INPUT_CODES = new Set<PilotErrorCode>(['BAD_INPUT', 'CONFIG', 'NOT_FOUND', 'EXISTS']);
 
+/** The steps of a launch, named in its errors so the user knows what happened and what is safe to do next. */
+export type LaunchStep = 'pack' | 'connect' | 'upload' | 'unpack' | 'submit' | 'record';
+
 export class PilotError extends Error {
   override readonly name = 'PilotError';
   readonly code: PilotErrorCode;
-  readonly hint?: string;
+  hint?: string;
+  /** The launch step that failed, when the error comes from a launch. */
+  step?: LaunchStep;
 
   constructor(code: PilotErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -38,4 +43,19 @@ export class PilotError extends Error {
 
 export function isPilotError(err: unknown): err is PilotError {
   return err instanceof PilotError;
+}
+
+/**
+ * Runs one step of a launch; an error escaping it is tagged with the step (the first tag wins: the innermost
+ * step knows best). Errors that are not PilotErrors (a bug, an fs error) become INTERNAL ones carrying them.
+ */
+export async function atStep<T>(step: LaunchStep, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err instanceof PilotError ? err
+      : new PilotError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err, hint: 'run with --verbose and report it' });
+    e.step ??= step;
+    throw e;
+  }
 }

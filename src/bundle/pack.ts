@@ -12,6 +12,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../errors.js';
+import { sweepTemps } from '../util/files.js';
 import { listBundleFiles } from './files.js';
 import { tarChunks, type TarEntry } from './tar-writer.js';
 
@@ -50,6 +51,9 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const entries = await collectEntries(opts);
   const outDir = resolve(opts.outDir ?? tmpdir());
   await mkdir(outDir, { recursive: true });
+  // a launch killed while packing leaves its temp file: never trusted (only a finished file is renamed to its
+  // hash), and removed here once its writer is gone
+  await sweepTemps(outDir, /^\.bundle-(\d+)-[0-9a-f]+\.tmp$/);
   const tmp = join(outDir, `.bundle-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 
   const hash = createHash('sha256');

@@ -17,6 +17,8 @@ export interface JobStatus {
   done: boolean;
   /** Set when the cluster could not be asked: states are the last known ones. */
   stale?: string;
+  /** Set while a submission's outcome is not confirmed (its reply was lost); the next look settles it. */
+  pending?: string;
   /** Slurm job ids of the latest attempt. */
   slurmJobIds: string[];
   attempts: number;
@@ -62,7 +64,7 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
   for (let t = 1; t <= record.tasks; t++) {
     tasks.push(record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) });
   }
-  const last = record.attempts[record.attempts.length - 1]!;
+  const last = record.attempts[record.attempts.length - 1];
   return {
     name: record.name,
     cluster: record.cluster,
@@ -70,7 +72,7 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     counts: countStates(tasks),
     done: tasks.every((t) => isFinal(t.state) && !t.provisional),
     ...(stale ? { stale } : {}),
-    slurmJobIds: last.arrays.map((a) => a.slurmJobId),
+    slurmJobIds: last?.arrays.map((a) => a.slurmJobId) ?? [],
     attempts: record.attempts.length,
   };
 }

@@ -5,10 +5,12 @@
  */
 import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
-import { PilotError } from '../errors.js';
+import { atStep, PilotError } from '../errors.js';
+import { launchFailed, pendingNote, settle, type EngineContext } from '../engine/submission.js';
+import { ownerMark } from '../util/process.js';
 import type { Backend } from '../scheduler/backend.js';
 import { DEFAULT_RESTART_STATES, type TaskState } from '../scheduler/states.js';
-import { arrayFor } from '../store/attempts.js';
+import { adoptSubmission, arrayFor } from '../store/attempts.js';
 import type { JobRecord, TaskStatus } from '../store/record.js';
 import { JobStore } from '../store/store.js';
 import type { TransportStats } from '../transport/types.js';
@@ -16,7 +18,6 @@ import { resolveCluster, type ClusterConfig } from './config.js';
 import type { JobInfo } from './job-info.js';
 import { defaultHome } from './paths.js';
 import { bundleCacheDir, prepareJob } from './prepare.js';
-import * as ranges from './ranges.js';
 import { applyObservations, jobStatus, latestAttemptOf, openTasks, type JobStatus } from './tracking.js';
 
 export type { JobStatus } from './tracking.js';
@@ -45,6 +46,8 @@ export interface WrapperOptions {
 
 export interface ScheduleResult {
   name: string;
+  /** true when this launch found an earlier one of the same name whose reply had been lost, and tracks it */
+  adopted?: boolean;
   tasks: number;
   slurmJobIds: string[];
   cluster: string;
@@ -67,10 +70,12 @@ export class SlurmWrapper {
   readonly home: string;
   readonly store: JobStore;
   private readonly backends = new Map<string, Promise<Backend>>();
+  private readonly engine: EngineContext;
 
   constructor(options: WrapperOptions = {}) {
     this.home = options.home ?? defaultHome();
     this.store = new JobStore(this.home);
+    this.engine = { store: this.store, backendFor: async (name) => this.backend(await resolveCluster(this.home, name)) };
   }
 
   /**
@@ -90,39 +95,59 @@ export class SlurmWrapper {
     const { normalizeJobInfo } = await import('./job-info.js');
     const normalized = normalizeJobInfo(info, options.base);
     const cluster = await this.clusterFor(normalized.cluster);
+    if (!normalized.uniqueName) {
+      // a launch retried after a lost reply finds the first one instead of submitting the work twice
+      const earlier = await this.earlierLaunch(normalized.jobName);
+      if (earlier) return earlier;
+    }
     const name = await this.store.reserve(normalized.jobName, normalized.uniqueName);
+    let recorded = false;
     try {
-      const job = await prepareJob(name, normalized, clusterDefaults(cluster), bundleCacheDir(this.home));
-      const backend = await this.backend(cluster);
-      const submitted = await backend.submit(job);
-      const record: JobRecord = {
-        version: 1,
-        name,
-        cluster: cluster.name,
-        backend: cluster.kind,
-        createdAt: new Date().toISOString(),
-        tasks: job.tasks,
-        maxConcurrent: normalized.maxConcurrent,
-        chunkSize: submitted.chunkSize,
-        info: { ...normalized, jobName: name },
-        bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
-        remote: submitted.remote,
-        attempts: [{ attempt: 1, submittedAt: new Date().toISOString(), indices: `1-${job.tasks}`, arrays: submitted.arrays }],
-        finalStates: {},
-      };
-      await this.store.write(record);
-      return {
-        name,
-        tasks: job.tasks,
-        slurmJobIds: submitted.arrays.map((a) => a.slurmJobId),
-        cluster: cluster.name,
-        remoteDir: submitted.remote.jobDir,
-        bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, uploadedBytes: submitted.uploadedBytes },
-      };
+      const job = await atStep('pack', () => prepareJob(name, normalized, clusterDefaults(cluster), bundleCacheDir(this.home)));
+      const backend = await atStep('connect', () => this.backend(cluster));
+      const submitted = await backend.submit(job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
+        await this.store.write({
+          version: 1,
+          name,
+          cluster: cluster.name,
+          backend: cluster.kind,
+          createdAt: new Date().toISOString(),
+          tasks: job.tasks,
+          maxConcurrent: normalized.maxConcurrent,
+          chunkSize,
+          info: { ...normalized, jobName: name },
+          bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
+          remote,
+          attempts: [],
+          pending: { ...pending, owner: ownerMark().trim() },
+          finalStates: {},
+        });
+        recorded = true;
+      }));
+      const record = await atStep('record', () => this.store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
+      return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, uploadedBytes: submitted.uploadedBytes } };
     } catch (err) {
-      await this.store.release(name);
+      throw await launchFailed(this.engine, name, recorded, err);
+    }
+  }
+
+  /** A recorded job of this name whose submission was pending: settled now, and returned if it was submitted. */
+  private async earlierLaunch(name: string): Promise<ScheduleResult | undefined> {
+    const record = await this.store.read(name).catch(() => undefined);
+    if (!record?.pending) return undefined;
+    let settled: JobRecord;
+    try {
+      settled = await settle(this.engine, record);
+    } catch (err) {
+      if (err instanceof PilotError && err.code === 'NOT_FOUND') return undefined; // never submitted: launch anew
       throw err;
     }
+    if (settled.pending) {
+      throw new PilotError('EXISTS', `an earlier launch of '${name}' may have reached the cluster and cannot be checked yet: ${pendingNote(settled)}`, {
+        hint: `run \`pilot status ${name}\` in a moment; pilot never submits the same job twice`,
+      });
+    }
+    return { ...scheduleResult(settled), adopted: true, bundle: { ...settled.bundle, uploadedBytes: 0 } };
   }
 
   /**
@@ -170,7 +195,7 @@ export class SlurmWrapper {
   async status(names: string[]): Promise<JobStatus[]>;
   async status(names: string | string[]): Promise<JobStatus | JobStatus[]> {
     const list = Array.isArray(names) ? names : [names];
-    const records = await Promise.all(list.map((n) => this.store.read(n)));
+    const records = await Promise.all(list.map((n) => this.load(n)));
     const out = await this.refresh(records);
     return Array.isArray(names) ? out : out[0]!;
   }
@@ -181,7 +206,11 @@ export class SlurmWrapper {
    * for (const job of await pilot.list()) console.log(job.name, job.counts);
    */
   async list(): Promise<JobStatus[]> {
-    const records = await Promise.all((await this.store.names()).map((n) => this.store.read(n)));
+    const settled = await Promise.all((await this.store.names()).map((n) => this.load(n).catch((err: unknown) => {
+      if (err instanceof PilotError && err.code === 'NOT_FOUND') return undefined; // a launch that never happened
+      throw err;
+    })));
+    const records = settled.filter((r): r is JobRecord => r !== undefined);
     records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     return this.refresh(records);
   }
@@ -220,7 +249,7 @@ export class SlurmWrapper {
    */
   async logs(ref: string, options: { attempt?: number } = {}): Promise<TaskLogs> {
     const { name, index } = splitTaskRef(ref);
-    const record = await this.store.read(name);
+    const record = await this.load(name);
     const attempt = this.attemptOf(record, index, options.attempt);
     const backend = await this.backend(await resolveCluster(this.home, record.cluster));
     const [stdout, stderr] = await Promise.all((['out', 'err'] as const).map((stream) =>
@@ -236,26 +265,38 @@ export class SlurmWrapper {
    */
   async restartFailed(name: string, options: { states?: TaskState[]; dryRun?: boolean } = {}): Promise<RestartResult> {
     const states = new Set<TaskState>(options.states ?? DEFAULT_RESTART_STATES);
-    const status = await this.status(name);
-    if (status.stale) {
-      throw new PilotError('REMOTE', `cannot restart '${name}': its current states are unknown (${status.stale})`, { hint: 'try again when the cluster answers' });
-    }
-    const indices = status.tasks.filter((t) => states.has(t.state)).map((t) => t.index);
-    const attempt = status.attempts + 1;
-    if (!indices.length || options.dryRun) return { name, attempt: indices.length ? attempt : status.attempts, indices, slurmJobIds: [] };
-    const record = await this.store.read(name);
-    const backend = await this.backend(await resolveCluster(this.home, record.cluster));
-    const arrays = await backend.resubmit(record, indices);
-    await this.store.update(name, (r) => {
-      const finalStates = { ...r.finalStates };
-      const lastKnown = { ...(r.lastKnown ?? {}) };
-      for (const i of indices) {
-        delete finalStates[i];
-        lastKnown[i] = { index: i, state: 'PENDING', exitCode: null, attempt };
+    await this.load(name);
+    // read, decide, submit and record under the job's lock: two restarts at once submit once
+    return this.store.withLock(name, async () => {
+      const [status] = await this.refresh([await this.store.read(name)], { locked: true });
+      if (status!.stale) {
+        throw new PilotError('REMOTE', `cannot restart '${name}': its current states are unknown (${status!.stale})`, { hint: 'try again when the cluster answers' });
       }
-      return { ...r, finalStates, lastKnown, attempts: [...r.attempts, { attempt, submittedAt: new Date().toISOString(), indices: ranges.compressRanges(indices), arrays }] };
+      if (status!.pending) throw new PilotError('REMOTE', `cannot restart '${name}' now: ${status!.pending}`, { hint: `look again with \`pilot status ${name}\`` });
+      const indices = status!.tasks.filter((t) => states.has(t.state)).map((t) => t.index);
+      const attempt = status!.attempts + 1;
+      if (!indices.length || options.dryRun) return { name, attempt: indices.length ? attempt : status!.attempts, indices, slurmJobIds: [] };
+      const record = await this.store.read(name);
+      const backend = await this.backend(await resolveCluster(this.home, record.cluster));
+      let recorded = false;
+      try {
+        const arrays = await backend.resubmit(record, indices, async ({ pending }) => {
+          await this.store.write({ ...record, pending: { ...pending, owner: ownerMark().trim() } });
+          recorded = true;
+        });
+        const next = adoptSubmission(await this.store.read(name), arrays);
+        await this.store.write(next);
+        return { name, attempt, indices, slurmJobIds: arrays.map((a) => a.slurmJobId) };
+      } catch (err) {
+        if (!recorded) throw err;
+        const cur = await this.store.read(name);
+        // sbatch refused: nothing was submitted; otherwise the reply was lost and the next command settles it
+        const pending = err instanceof PilotError && err.code === 'SUBMIT' ? undefined : cur.pending && { ...cur.pending, owner: undefined };
+        await this.store.write({ ...cur, pending });
+        if (pending && err instanceof PilotError) err.hint = `the restart may have reached Slurm; \`pilot status ${name}\` finds out and tracks it. Do not restart again before that.`;
+        throw err;
+      }
     });
-    return { name, attempt, indices, slurmJobIds: arrays.map((a) => a.slurmJobId) };
   }
 
   /**
@@ -265,7 +306,7 @@ export class SlurmWrapper {
    */
   async cancel(ref: string): Promise<void> {
     const { name, index } = parseRef(ref);
-    const record = await this.store.read(name);
+    const record = await this.load(name);
     if (index !== undefined) checkIndex(record, index);
     const backend = await this.backend(await resolveCluster(this.home, record.cluster));
     await backend.cancel(record, index === undefined ? undefined : [index]);
@@ -277,7 +318,7 @@ export class SlurmWrapper {
    * await pilot.download('fine-tune-mlp', { to: './results' });
    */
   async download(name: string, options: { to?: string } = {}): Promise<{ dest: string; bytes: number }> {
-    const record = await this.store.read(name);
+    const record = await this.load(name);
     const dest = resolvePath(options.to ?? name);
     const backend = await this.backend(await resolveCluster(this.home, record.cluster));
     if (!backend.download) throw new PilotError('INTERNAL', `download is not available on cluster ${record.cluster}`);
@@ -301,8 +342,13 @@ export class SlurmWrapper {
 
   // ---------------------------------------------------------------- internals
 
+  /** The record of a job, its pending submission settled first (a lost reply is adopted or dropped). */
+  private async load(name: string): Promise<JobRecord> {
+    return settle(this.engine, await this.store.read(name));
+  }
+
   /** Asks each cluster once about every open task of `records`, stores what became final. */
-  private async refresh(records: JobRecord[]): Promise<JobStatus[]> {
+  private async refresh(records: JobRecord[], options: { locked?: boolean } = {}): Promise<JobStatus[]> {
     const byCluster = new Map<string, JobRecord[]>();
     for (const r of records) {
       if (openTasks(r).length) (byCluster.get(r.cluster) ?? byCluster.set(r.cluster, []).get(r.cluster)!).push(r);
@@ -312,15 +358,22 @@ export class SlurmWrapper {
     await Promise.all([...byCluster.entries()].map(async ([clusterName, recs]) => {
       try {
         const backend = await this.backend(await resolveCluster(this.home, clusterName));
-        for (const [name, tasks] of await backend.observe(recs)) observed.set(name, tasks);
+        const result = await backend.observe(recs);
+        for (const [name, tasks] of result.states) observed.set(name, tasks);
+        if (result.warning) for (const r of recs) stale.set(r.name, result.warning);
       } catch (err) {
-        for (const r of recs) stale.set(r.name, (err as Error).message);
+        // only an unreachable cluster makes states stale; a bug must surface, not hide as "stale"
+        if (!(err instanceof PilotError) || err.code === 'INTERNAL') throw err;
+        for (const r of recs) stale.set(r.name, err.message);
       }
     }));
     return Promise.all(records.map(async (r) => {
       const fresh = observed.get(r.name);
-      const updated = fresh ? await this.store.update(r.name, (cur) => applyObservations(cur, fresh)) : r;
-      return jobStatus(updated, stale.get(r.name));
+      const apply = (cur: JobRecord) => applyObservations(cur, fresh!);
+      let updated = r;
+      if (fresh && options.locked) await this.store.write((updated = apply(await this.store.read(r.name))));
+      else if (fresh) updated = await this.store.update(r.name, apply);
+      return { ...jobStatus(updated, stale.get(r.name)), ...(updated.pending ? { pending: pendingNote(updated) } : {}) };
     }));
   }
 
@@ -399,6 +452,16 @@ function formatCounts(status: JobStatus): string {
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
+}
+
+function scheduleResult(record: JobRecord): Omit<ScheduleResult, 'bundle'> {
+  return {
+    name: record.name,
+    tasks: record.tasks,
+    slurmJobIds: record.attempts[0]?.arrays.map((a) => a.slurmJobId) ?? [],
+    cluster: record.cluster,
+    remoteDir: record.remote.jobDir,
+  };
 }
 
 function clusterDefaults(cluster: ClusterConfig): { partition?: string; account?: string } {

@@ -3,7 +3,7 @@
  * get everything pre-rendered: they move files, submit, observe and cancel; they never print.
  */
 import type { NormalizedJobInfo } from '../core/job-info.js';
-import type { ArraySubmission, JobRecord, TaskStatus } from '../store/record.js';
+import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../store/record.js';
 import type { TransportStats } from '../transport/types.js';
 
 export interface BundleFile {
@@ -35,12 +35,32 @@ export interface Submitted {
   uploadedBytes: number;
 }
 
+/**
+ * Called by a backend right before it submits, with everything needed to find the submission again; the
+ * caller records it (the record is on disk before sbatch runs, so a lost reply never loses the job).
+ */
+export type OnSubmitting = (facts: { remote: JobRecord['remote']; chunkSize: number; pending: PendingSubmission }) => Promise<void>;
+
+/** What happened to a pending submission. */
+export type PendingVerdict =
+  | { kind: 'submitted'; arrays: ArraySubmission[]; complete: boolean }
+  | { kind: 'not-submitted' }
+  | { kind: 'unknown'; why: string };
+
+/** Fresh task states per job name, and what made some of them uncertain (a part of the query failed). */
+export interface Observation {
+  states: Map<string, Map<number, TaskStatus>>;
+  warning?: string;
+}
+
 export interface Backend {
-  submit(job: PreparedJob): Promise<Submitted>;
+  submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted>;
   /** Resubmits some task numbers of a recorded job on its existing script, args and bundle. */
-  resubmit(record: JobRecord, taskNumbers: number[]): Promise<ArraySubmission[]>;
+  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting): Promise<ArraySubmission[]>;
+  /** Finds out, with one query, whether a pending submission reached the scheduler. */
+  settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict>;
   /** Current state of every task not yet final, for many jobs at once (one remote command per cluster). */
-  observe(records: JobRecord[]): Promise<Map<string, Map<number, TaskStatus>>>;
+  observe(records: JobRecord[]): Promise<Observation>;
   /** Bytes of a task's log from `offset` on (empty when it does not exist yet). */
   readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null>;
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;

@@ -7,6 +7,10 @@ import { PilotError } from '../errors.js';
 import { latestArrayFor, openTasks } from '../store/attempts.js';
 import type { JobRecord, TaskStatus } from '../store/record.js';
 import type { Transport } from '../transport/types.js';
+import type { Observation } from './backend.js';
+
+/** Each Slurm query is bounded remotely at 20 s; this is the backstop for a connection that stalls. */
+const STATUS_TIMEOUT_MS = 60_000;
 import { isFinal } from './states.js';
 import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './slurm-status.js';
 
@@ -21,7 +25,7 @@ interface Wanted extends ExpectedTask {
   attempt: number;
 }
 
-export async function observeSlurm(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Map<string, Map<number, TaskStatus>>> {
+export async function observeSlurm(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Observation> {
   const wanted: Wanted[] = [];
   for (const record of records) {
     for (const task of openTasks(record)) {
@@ -30,15 +34,17 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
     }
   }
   const result = new Map<string, Map<number, TaskStatus>>(records.map((r) => [r.name, new Map()]));
-  if (!wanted.length) return result;
+  if (!wanted.length) return { states: result };
 
   const ids = [...new Set(wanted.map((w) => w.jobId))];
-  let parsed = parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting: state.accounting }))).stdout);
+  const ask = async (accounting: ObserveState['accounting']) =>
+    parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting }), { what: 'the status query', timeoutMs: STATUS_TIMEOUT_MS })).stdout);
+  let parsed = await ask(state.accounting);
   if (parsed.accountingDisabled) {
     const hadScontrol = state.accounting !== true;
     state.accounting = false;
     // accounting was believed on, so scontrol did not run: ask again without sacct (happens once per connection)
-    if (!hadScontrol) parsed = parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting: false }))).stdout);
+    if (!hadScontrol) parsed = await ask(false);
   } else if (parsed.sacct) {
     state.accounting = true;
   }
@@ -61,5 +67,5 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
       ...(provisional ? { provisional } : {}),
     });
   }
-  return result;
+  return { states: result, ...(parsed.errors.length ? { warning: parsed.errors.join('; ') } : {}) };
 }

@@ -308,14 +308,21 @@ export function buildStatusCommand(jobIds: readonly string[], opts: StatusComman
     throw new PilotError('INTERNAL', `buildStatusCommand needs numeric Slurm job ids, got [${jobIds.join(', ')}]`);
   }
   const list = quote(ids.join(','));
-  const steps = ['exec 3>&1', SECTION_FN];
+  const steps = [
+    'exec 3>&1', SECTION_FN,
+    // every query is bounded; with the controller down squeue and scontrol would each hang ~10 s, so they are
+    // skipped (one `scontrol ping` answers in milliseconds either way) while sacct (slurmdbd) still answers
+    'T=; command -v timeout >/dev/null 2>&1 && T="timeout 20"',
+    `up=1; scontrol ping 2>/dev/null | grep -q ' is UP' || { up=0; echo "${STATUS_MARK}controller-down"; }`,
+  ];
   if (opts.accounting !== false) {
-    steps.push(`s sacct sacct -X -P -n ${quote(`--format=${SACCT_FORMAT}`)} -j ${list}`);
+    steps.push(`s sacct $T sacct -X -P -n ${quote(`--format=${SACCT_FORMAT}`)} -j ${list}`);
   }
-  steps.push(`s squeue squeue -h -t all -r -o ${quote(SQUEUE_FORMAT)} -j ${list}`);
+  steps.push(`[ $up = 1 ] && s squeue $T squeue -h -t all -r -o ${quote(SQUEUE_FORMAT)} -j ${list}`);
   if (opts.accounting !== true) {
-    for (const id of ids) steps.push(`s ${quote(`scontrol:${id}`)} scontrol -o show job ${quote(id)}`);
+    for (const id of ids) steps.push(`[ $up = 1 ] && s ${quote(`scontrol:${id}`)} $T scontrol -o show job ${quote(id)}`);
   }
+  steps.push('true');
   return shScript(steps.join('; '));
 }
 
@@ -365,10 +372,10 @@ export interface StatusOutput {
   squeue: ArrayTaskObservation[];
   /** Present when scontrol ran for at least one id. */
   scontrol?: ArrayTaskObservation[];
-  /** Array job ids that sacct showed as ONE plain PENDING row: known to Slurm, submitted, not yet split. */
-  arraysKnownPending: string[];
   /** Unexpected failures (rc, stderr) and cut-off sections; absences are not evidence while this is non-empty. */
   errors: string[];
+  /** `scontrol ping` said the controller is down (squeue and scontrol were not asked). */
+  controllerDown?: boolean;
 }
 
 function sectionError(section: Section): string {
@@ -386,7 +393,7 @@ function sectionUsable(section: Section, errors: string[]): boolean {
 
 /** Parses the stdout of buildStatusCommand's command line. Never throws: problems go to `errors`. */
 export function parseStatusOutput(stdout: string): StatusOutput {
-  const out: StatusOutput = { accountingDisabled: false, squeue: [], arraysKnownPending: [], errors: [] };
+  const out: StatusOutput = { accountingDisabled: false, squeue: [], errors: [] };
   let sawSqueue = false;
   for (const section of splitSections(stdout)) {
     if (section.name === 'sacct') {
@@ -395,7 +402,6 @@ export function parseStatusOutput(stdout: string): StatusOutput {
       } else if (sectionUsable(section, out.errors)) {
         const parsed = parseSacctDetailed(section.lines.join('\n'));
         out.sacct = parsed.tasks;
-        out.arraysKnownPending = [...new Set(parsed.plain.filter((row) => row.state === 'PENDING').map((row) => row.jobId))];
       }
     } else if (section.name === 'squeue') {
       sawSqueue = true;
@@ -405,7 +411,12 @@ export function parseStatusOutput(stdout: string): StatusOutput {
       if (sectionUsable(section, out.errors)) out.scontrol.push(...parseScontrol(section.lines.join('\n')));
     }
   }
-  if (!sawSqueue) out.errors.push('squeue: no output section (the status command did not run?)');
+  if (stdout.split('\n').includes(`${STATUS_MARK}controller-down`)) {
+    out.controllerDown = true;
+    out.errors.push('slurmctld is not responding (scontrol ping: DOWN): finished tasks come from sacct, the others keep their last known state');
+  } else if (!sawSqueue) {
+    out.errors.push('squeue: no output section (the status command did not run?)');
+  }
   return out;
 }
 

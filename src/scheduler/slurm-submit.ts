@@ -24,6 +24,8 @@ export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySi
     `printf 'home=%s\\nroot=%s\\n' "$HOME" "$(cd "$R" && pwd -P)"`,
     `if [ -f "$R/bundles/"${quote(bundleSha)}/.pilot-complete ]; then echo bundle=present; else echo bundle=missing; fi`,
     ...(askMaxArraySize ? [`echo "maxArraySize=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *//p')"`] : []),
+    // answers in milliseconds even when slurmctld is down, where sbatch would hang for ~10 s and then fail
+    `echo "controller=$(scontrol ping 2>&1 | grep -c ' is UP')"`,
   ].join('; '));
 }
 
@@ -32,6 +34,8 @@ export interface ProbeResult {
   root: string;
   bundlePresent: boolean;
   maxArraySize?: number;
+  /** `scontrol ping` saw the controller UP (false also when scontrol is missing). */
+  controllerUp: boolean;
 }
 
 export function parseProbe(stdout: string): ProbeResult {
@@ -41,7 +45,7 @@ export function parseProbe(stdout: string): ProbeResult {
   }));
   if (!kv.home || !kv.root) throw new PilotError('REMOTE', `unexpected answer from the cluster: ${JSON.stringify(stdout.slice(0, 300))}`, { hint: 'a login banner or shell rc file that prints to stdout confuses pilot; make it quiet for non-interactive shells' });
   const max = Number(kv.maxArraySize);
-  return { home: kv.home, root: kv.root, bundlePresent: kv.bundle === 'present', maxArraySize: Number.isFinite(max) && max > 0 ? max : undefined };
+  return { home: kv.home, root: kv.root, bundlePresent: kv.bundle === 'present', maxArraySize: Number.isFinite(max) && max > 0 ? max : undefined, controllerUp: Number(kv.controller) > 0 };
 }
 
 export interface PlannedArray {
@@ -78,6 +82,13 @@ export interface SubmitCommandInput {
   script: string;
   /** Attempt number, passed to the script (PILOT_ATTEMPT). */
   attempt: number;
+  /** Names this submission's marker file (see pendingQuery): how a lost reply is found again. */
+  token: string;
+}
+
+/** The marker file of a submission, inside the job folder. */
+export function markerPath(jobDir: string, token: string): string {
+  return `${jobDir}/.pilot-submit-${token}`;
 }
 
 /**
@@ -85,26 +96,37 @@ export interface SubmitCommandInput {
  * launch of the same bundle is harmless), (2) writes the job's files from stdin, (3) submits every array,
  * chaining split arrays with afterany so that together they never run more than K tasks at a time.
  * If any sbatch fails, the arrays already submitted are cancelled and sbatch's message is printed.
+ *
+ * Every step is also written to a marker file in the job folder (`begin <pid>`, `submitted <id> <offset>
+ * <spec>` BEFORE the id is printed, `end`): when the connection drops and the reply is lost, the next pilot
+ * command reads the marker (pendingQuery) and adopts what was submitted instead of submitting it again.
  */
 export function submitCommand(input: SubmitCommandInput): string {
   const q = quote;
-  const lines: string[] = [`B=${q(`${input.root}/bundles/${input.bundleSha}`)}`, `J=${q(input.jobDir)}`];
+  const lines: string[] = [
+    `B=${q(`${input.root}/bundles/${input.bundleSha}`)}`, `J=${q(input.jobDir)}`, `M=${q(markerPath(input.jobDir, input.token))}`,
+    // first of all, so that a later look can tell "never started" from "started"
+    `mkdir -p "$J" && echo "begin $$" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
+  ];
+  const abandon = input.withJobFiles ? 'cd / && rm -rf "$J"' : 'echo end >> "$M"';
   if (input.uploadedTarball) {
     const tgz = q(input.uploadedTarball);
     lines.push(
-      `if [ ! -f "$B/.pilot-complete" ]; then T="$B.tmp.$$"; rm -rf "$T"; mkdir -p "$T" && tar -xzf ${tgz} -C "$T" && touch "$T/.pilot-complete" && { mv -T "$T" "$B" 2>/dev/null || [ -f "$B/.pilot-complete" ]; } || { echo "@@error unpack failed" ; rm -rf "$T" ${tgz}; exit 4; }; rm -rf "$T"; fi`,
+      `if [ ! -f "$B/.pilot-complete" ]; then T="$B.tmp.$$"; rm -rf "$T"; mkdir -p "$T" && tar -xzf ${tgz} -C "$T" && touch "$T/.pilot-complete" && { mv -T "$T" "$B" 2>/dev/null || [ -f "$B/.pilot-complete" ]; } || { echo "@@error unpack failed" ; rm -rf "$T" ${tgz}; ${abandon}; exit 4; }; rm -rf "$T"; fi`,
       `rm -f ${tgz}`,
     );
   }
-  if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; exit 5; }`);
+  if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
   lines.push(`cd "$J" || exit 6`, 'ids=""');
   input.arrays.forEach((a, i) => {
     const dep = i > 0 ? ` --dependency=afterany:"$prev"` : '';
     lines.push(
-      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
-      ` else echo "@@error sbatch"; cat "$J/.sbatch.err"; [ -n "$ids" ] && scancel $ids; ${input.withJobFiles ? 'cd / && rm -rf "$J"; ' : ''}exit 7; fi`,
+      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
+      `echo "submitted $prev ${a.offset} ${q(a.spec)}" >> "$M"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
+      ` else echo "@@error sbatch"; cat "$J/.sbatch.err"; [ -n "$ids" ] && scancel $ids; echo "cancelled$ids" >> "$M"; ${abandon}; exit 7; fi`,
     );
   });
+  lines.push('echo end >> "$M"');
   return shScript(lines.join('\n'));
 }
 
@@ -114,16 +136,21 @@ export interface SubmitResult {
 
 export function parseSubmitOutput(code: number, stdout: string, stderr: string): SubmitResult {
   const errAt = stdout.indexOf('@@error');
-  if (code !== 0 || errAt >= 0) {
-    const body = errAt >= 0 ? stdout.slice(errAt).split('\n') : [];
-    const what = body[0]?.replace('@@error ', '') ?? 'submit';
+  if (errAt >= 0) {
+    // the remote script stopped on its own and undid what it had started: nothing stays submitted
+    const body = stdout.slice(errAt).split('\n');
+    const what = body[0]!.replace('@@error ', '');
     const message = [body.slice(1).join('\n').trim(), stderr.trim()].filter(Boolean).join('\n') || `exit code ${code}`;
-    if (what === 'sbatch') {
-      throw new PilotError('SUBMIT', `sbatch refused the job: ${message}`, { hint: 'check partition, account, time and the other resources against `sinfo` and your site\'s limits; nothing was recorded' });
-    }
-    throw new PilotError('REMOTE', `submission failed (${what}): ${message}`, { hint: 'is the remote disk full or remoteDir not writable?' });
+    const e = what === 'sbatch'
+      ? new PilotError('SUBMIT', `sbatch refused the job: ${message}`, { hint: 'check partition, account, time and the other resources against `sinfo` and your site\'s limits' })
+      : new PilotError('SUBMIT', `${what}: ${message}`, { hint: 'is the remote disk full or remoteDir not writable?' });
+    e.step = what.startsWith('unpack') ? 'unpack' : 'submit';
+    throw e;
   }
   const arrays = [...stdout.matchAll(/^@@submitted (\d+) (\d+) (\S+)$/gm)].map((m) => ({ slurmJobId: m[1]!, offset: Number(m[2]), arraySpec: m[3]! }));
-  if (!arrays.length) throw new PilotError('REMOTE', `sbatch printed no job id: ${stdout}${stderr}`);
+  if (code !== 0 || !arrays.length) {
+    // killed half-way (or a login script got in the way): what was submitted is not known from here
+    throw new PilotError('REMOTE', `the submit command ended without a complete answer (exit ${code}): ${(stderr || stdout).trim().slice(0, 500)}`);
+  }
   return { arrays };
 }

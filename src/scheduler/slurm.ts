@@ -9,12 +9,22 @@ import { memoryTar } from '../bundle/mem-tar.js';
 import type { SlurmClusterConfig } from '../core/config.js';
 import { PilotError } from '../errors.js';
 import { latestArrayFor, logPath } from '../store/attempts.js';
-import type { ArraySubmission, JobRecord } from '../store/record.js';
+import { compressRanges } from '../core/ranges.js';
+import { atStep, type LaunchStep } from '../errors.js';
+import type { ArraySubmission, JobRecord, PendingSubmission } from '../store/record.js';
 import type { Transport } from '../transport/types.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type PreparedJob, type Submitted } from './backend.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from './backend.js';
+import { judgePending, pendingQuery } from './slurm-adopt.js';
 import { quote, shScript } from './quote.js';
 import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './slurm-submit.js';
 import { observeSlurm, type ObserveState } from './slurm-observe.js';
+
+/** sbatch may unpack a large bundle first; a dead controller is caught earlier by the probe's `scontrol ping`. */
+const SUBMIT_TIMEOUT_MS = 300_000;
+
+function newPending(attempt: number, indices: string, planned: { offset: number; spec: string }[]): PendingSubmission {
+  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices, planned };
+}
 
 /** Facts about a cluster worth remembering between calls (asking costs a round trip). */
 interface ClusterCache {
@@ -44,46 +54,64 @@ export class SlurmBackend implements Backend {
     }
   }
 
-  async submit(job: PreparedJob): Promise<Submitted> {
+  async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
     const cache = await this.readCache();
     const knownMax = this.cluster.maxArraySize ?? cache.maxArraySize;
-    const probe = await this.run(probeCommand(this.cluster.remoteDir, job.bundle.sha256, knownMax === undefined), 'probe');
+    const probe = await this.run(probeCommand(this.cluster.remoteDir, job.bundle.sha256, knownMax === undefined), 'probe', 'connect');
     const facts = parseProbe(probe.stdout);
+    if (!facts.controllerUp) {
+      throw new PilotError('REMOTE', `the Slurm controller of ${this.cluster.name} is not answering (scontrol ping): nothing was submitted`, {
+        hint: 'slurmctld is down or unreachable from the login node; try again later (`pilot test-ssh ' + this.cluster.name + '` shows sinfo)',
+      });
+    }
     const maxArraySize = knownMax ?? facts.maxArraySize ?? 1001;   // Slurm's default when the config is hidden
     if (knownMax === undefined && facts.maxArraySize) {
       await mkdir(this.cacheDir, { recursive: true });
       await writeFile(this.cacheFile(), JSON.stringify({ ...cache, maxArraySize: facts.maxArraySize }, null, 2));
     }
-    const bundleDir = `${facts.root}/bundles/${job.bundle.sha256}`;
-    const jobDir = `${facts.root}/jobs/${job.name}-${randomBytes(4).toString('hex')}`;
+    const remote = { bundleDir: `${facts.root}/bundles/${job.bundle.sha256}`, jobDir: `${facts.root}/jobs/${job.name}-${randomBytes(4).toString('hex')}` };
 
     let uploadedTarball: string | undefined;
     let uploadedBytes = 0;
     if (!facts.bundlePresent) {
-      uploadedTarball = `${bundleDir}.${randomBytes(4).toString('hex')}.tar.gz`;
-      await this.transport.put(job.bundle.file, uploadedTarball);
+      uploadedTarball = `${remote.bundleDir}.${randomBytes(4).toString('hex')}.tar.gz`;
+      await atStep('upload', () => this.transport.put(job.bundle.file, uploadedTarball!));
       uploadedBytes = job.bundle.bytes;
     }
     // indices must stay below MaxArraySize: arrays hold at most MaxArraySize-1 tasks (1..MaxArraySize-1)
     const chunkSize = Math.max(1, maxArraySize - 1);
     const arrays = planArrays(Array.from({ length: job.tasks }, (_, i) => i + 1), chunkSize, job.info.maxConcurrent);
+    const pending = newPending(1, `1-${job.tasks}`, arrays);
+    await onSubmitting({ remote, chunkSize, pending });
     const stdin = memoryTar([
       { name: SCRIPT_NAME, data: job.script, mode: 0o755 },
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
     ]);
-    const cmd = submitCommand({ root: facts.root, jobDir, bundleSha: job.bundle.sha256, uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1 });
-    const r = await this.transport.exec(cmd, { stdin });
+    const cmd = submitCommand({ root: facts.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token });
+    const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'sbatch', timeoutMs: SUBMIT_TIMEOUT_MS }));
     const submitted = parseSubmitOutput(r.code, r.stdout, r.stderr);
-    return { remote: { jobDir, bundleDir }, chunkSize, arrays: submitted.arrays, uploadedBytes };
+    return { remote, chunkSize, arrays: submitted.arrays, uploadedBytes };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[]): Promise<ArraySubmission[]> {
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting): Promise<ArraySubmission[]> {
     const root = record.remote.bundleDir.replace(/\/bundles\/[^/]+$/, '');
     const arrays = planArrays(taskNumbers, record.chunkSize, record.maxConcurrent);
-    const cmd = submitCommand({ root, jobDir: record.remote.jobDir, bundleSha: record.bundle.sha256, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt: record.attempts.length + 1 });
-    const r = await this.transport.exec(cmd);
+    const attempt = record.attempts.length + 1;
+    const pending = newPending(attempt, compressRanges(taskNumbers), arrays);
+    await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });
+    const cmd = submitCommand({ root, jobDir: record.remote.jobDir, bundleSha: record.bundle.sha256, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token });
+    const r = await atStep('submit', () => this.transport.exec(cmd, { what: 'sbatch', timeoutMs: SUBMIT_TIMEOUT_MS }));
     return parseSubmitOutput(r.code, r.stdout, r.stderr).arrays;
+  }
+
+  async settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict> {
+    const { pending } = record;
+    const since = (Date.now() - Date.parse(pending.startedAt)) / 1000 + 3600;   // an hour of slack for clock skew
+    const cmd = pendingQuery({ jobDir: record.remote.jobDir, token: pending.token, slurmName: record.name, sinceSeconds: since });
+    const r = await this.transport.exec(cmd, { what: 'the search for a lost submission', timeoutMs: 60_000 });
+    const known = new Set(record.attempts.flatMap((a) => a.arrays.map((x) => x.slurmJobId)));
+    return judgePending(r.stdout, record.remote.jobDir, known, pending.planned);
   }
 
   private readonly observeState: ObserveState = { accounting: 'unknown' };
@@ -127,8 +155,8 @@ export class SlurmBackend implements Backend {
     return bytes;
   }
 
-  private async run(cmd: string, what: string) {
-    const r = await this.transport.exec(cmd);
+  private async run(cmd: string, what: string, step?: LaunchStep) {
+    const r = await (step ? atStep(step, () => this.transport.exec(cmd, { what })) : this.transport.exec(cmd, { what }));
     if (r.code !== 0) {
       throw new PilotError('REMOTE', `${what} on ${this.cluster.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim().slice(0, 2000)}`, {
         hint: `try \`pilot test-ssh ${this.cluster.name}\``,

@@ -3,7 +3,8 @@
  * An attempt may hold several arrays (split at MaxArraySize): task t sits in the chunk with offset
  * floor((t-1)/chunkSize)*chunkSize, as array index t - offset.
  */
-import type { ArraySubmission, JobRecord } from './record.js';
+import { compressRanges, expandRanges } from '../core/ranges.js';
+import type { ArraySubmission, JobRecord, TaskStatus } from './record.js';
 
 /** Does a compressed index list (`1-50`, `4,7,10-12`) contain n? */
 export function rangesInclude(spec: string, n: number): boolean {
@@ -20,7 +21,7 @@ export function rangesInclude(spec: string, n: number): boolean {
 export function arrayFor(record: JobRecord, task: number, attempt: number): ArraySubmission | undefined {
   const a = record.attempts.find((x) => x.attempt === attempt);
   if (!a || !rangesInclude(a.indices, task)) return undefined;
-  const offset = Math.floor((task - 1) / record.chunkSize) * record.chunkSize;
+  const offset = chunkOffset(record, task);
   return a.arrays.find((x) => x.offset === offset);
 }
 
@@ -45,4 +46,38 @@ export function openTasks(record: JobRecord): number[] {
   const open: number[] = [];
   for (let t = 1; t <= record.tasks; t++) if (!record.finalStates[t]) open.push(t);
   return open;
+}
+
+/** The offset of the split array that holds task t (arrays hold chunkSize tasks each). */
+export function chunkOffset(record: Pick<JobRecord, 'chunkSize'>, task: number): number {
+  return Math.floor((task - 1) / record.chunkSize) * record.chunkSize;
+}
+
+/**
+ * The record once its pending submission is known to have reached the scheduler as `arrays`: a new attempt
+ * whose tasks start over as PENDING. Tasks of arrays that were planned but never submitted (the shell died
+ * between two sbatch calls) are recorded as CANCELLED with the reason, so `restart-failed --states
+ * CANCELLED` can send them; nothing is left waiting for ever.
+ */
+export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): JobRecord {
+  const pending = record.pending;
+  if (!pending) return record;
+  const sent = new Set(arrays.map((a) => a.offset));
+  const tasks = expandRanges(pending.indices);
+  const covered = new Set(tasks.filter((t) => sent.has(chunkOffset(record, t))));
+  const finalStates = { ...record.finalStates };
+  const lastKnown: Record<string, TaskStatus> = { ...(record.lastKnown ?? {}) };
+  for (const t of tasks) {
+    delete finalStates[t];
+    delete lastKnown[t];
+    if (covered.has(t)) lastKnown[t] = { index: t, state: 'PENDING', exitCode: null, attempt: pending.attempt };
+  }
+  for (const t of tasks.filter((x) => !covered.has(x))) {
+    finalStates[t] = { index: t, state: 'CANCELLED', exitCode: null, attempt: Math.max(1, pending.attempt - 1), reason: 'not submitted: the submission was cut off' };
+  }
+  const attempts = covered.size
+    ? [...record.attempts, { attempt: pending.attempt, submittedAt: pending.startedAt, indices: compressRanges(covered), arrays }]
+    : record.attempts;
+  const { pending: _done, ...rest } = record;
+  return { ...rest, attempts, finalStates, lastKnown };
 }

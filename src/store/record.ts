@@ -18,6 +18,26 @@ export interface Attempt {
   arrays: ArraySubmission[];
 }
 
+/**
+ * A submission that was sent but whose reply has not been seen (recorded BEFORE sbatch runs). Every command
+ * on the job first settles it: adopts the arrays Slurm accepted, or drops it when nothing was submitted.
+ */
+export interface PendingSubmission {
+  attempt: number;
+  /** names the submission's marker file on the cluster */
+  token: string;
+  startedAt: string;
+  /** task numbers of this submission, compressed */
+  indices: string;
+  /** the arrays it meant to submit, in order */
+  planned: { offset: number; spec: string }[];
+  /**
+   * `<pid> <boot>` of the process submitting it, cleared when that process learns the outcome or gives up:
+   * while it lives, nobody else may decide what happened.
+   */
+  owner?: string;
+}
+
 export interface TaskStatus {
   index: number;
   state: TaskState;
@@ -48,7 +68,9 @@ export interface JobRecord {
     jobDir: string;
     bundleDir: string;
   };
+  /** Every submission whose outcome is known (empty only while the first one is pending). */
   attempts: Attempt[];
+  pending?: PendingSubmission;
   /** Final states learned so far, by task number, so finished tasks are never asked for again. */
   finalStates: Record<string, TaskStatus>;
   /** Last known states of unfinished tasks (kept when a status call fails). */

@@ -1,16 +1,21 @@
 /**
  * Local job records: one folder per job under `$PILOT_HOME/jobs/<name>/`, with `job.json` written
  * atomically (temp file + rename) under a lock, so concurrent `pilot` processes never see half a record.
- * A name is reserved by creating its folder (mkdir is atomic), so two launches can never share a name.
+ * A name is reserved by creating its folder (mkdir is atomic), so two launches can never share a name; the
+ * reservation names its owner (pid + boot), so one left by a killed launch is taken back, never blocking.
  */
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PilotError } from '../errors.js';
+import { LockBusyError, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
+import { ownerMark, ownerState } from '../util/process.js';
 import type { JobRecord } from './record.js';
 
 const RECORD = 'job.json';
 const LOCK = 'job.lock';
-const STALE_LOCK_MS = 30_000;
+const RESERVED = '.reserved';
+/** A reservation folder with no owner file yet: its creator is between mkdir and writing the file. */
+const OWNERLESS_GRACE_MS = 10_000;
 
 export class JobStore {
   constructor(readonly home: string) {}
@@ -25,44 +30,66 @@ export class JobStore {
 
   /**
    * Reserves `name` (or, with `unique`, the first free `name-2`, `name-3`, …). Returns the reserved name.
-   * The reservation is released with `release` if the submission fails.
+   * The reservation is released with `release` if the launch fails before anything was submitted; one whose
+   * launch was killed (no record, owner gone) is taken back here.
    */
   async reserve(name: string, unique = false): Promise<string> {
     await mkdir(this.jobsDir, { recursive: true });
     for (let n = 1; n < 10_000; n++) {
       const candidate = n === 1 ? name : `${name}-${n}`;
-      try {
-        await mkdir(this.jobDir(candidate));
-        await writeFile(join(this.jobDir(candidate), '.reserved'), `${process.pid}\n`);
-        return candidate;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        if (!unique) {
-          throw new PilotError('EXISTS', `a job named '${name}' already exists in ${this.jobsDir}`, {
-            hint: 'choose another jobName, pass --unique (uniqueName: true) to get a suffix, or look at it with `pilot status ' + name + '`',
-          });
-        }
+      if (await this.tryReserve(candidate)) return candidate;
+      if (!unique) {
+        throw new PilotError('EXISTS', `a job named '${name}' already exists in ${this.jobsDir}`, {
+          hint: 'choose another jobName, pass --unique (uniqueName: true) to get a suffix, or look at it with `pilot status ' + name + '`',
+        });
       }
     }
     throw new PilotError('EXISTS', `no free name like '${name}-N'`, { hint: 'choose another jobName' });
   }
 
-  async release(name: string): Promise<void> {
-    // only a reservation that never became a record is removed: a recorded job is never deleted here
-    try {
-      await stat(join(this.jobDir(name), RECORD));
-    } catch {
-      await rm(this.jobDir(name), { recursive: true, force: true });
+  private async tryReserve(name: string): Promise<boolean> {
+    for (let tries = 0; tries < 3; tries++) {
+      try {
+        await mkdir(this.jobDir(name));
+        await writeFile(join(this.jobDir(name), RESERVED), ownerMark());
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      if (!(await this.reclaimAbandoned(name))) return false;
     }
+    return false;
   }
 
-  async exists(name: string): Promise<boolean> {
-    try {
-      await stat(join(this.jobDir(name), RECORD));
+  /**
+   * Takes back a reservation without a record whose launch is gone (killed before it submitted anything:
+   * a launch writes its record BEFORE it submits). Serialised by a store-wide lock, and the owner is checked
+   * again inside it, so a fresh reservation is never taken.
+   */
+  private async reclaimAbandoned(name: string): Promise<boolean> {
+    const dir = this.jobDir(name);
+    return withFileLock(join(this.jobsDir, '.reserve.lock'), async () => {
+      if (await exists(join(dir, RECORD))) return false;
+      const owner = ownerState(await readFile(join(dir, RESERVED), 'utf8').catch(() => undefined));
+      const age = await stat(dir).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+      if (owner === 'alive' || (owner === 'unknown' && age < OWNERLESS_GRACE_MS)) return false;
+      const aside = join(this.jobsDir, `.abandoned-${name}.${process.pid}`);
+      await rename(dir, aside).catch(() => undefined);
+      await rm(aside, { recursive: true, force: true });
       return true;
-    } catch {
-      return false;
-    }
+    });
+  }
+
+  async release(name: string): Promise<void> {
+    // only a reservation that never became a record is removed: a recorded job is never deleted here
+    if (!(await exists(join(this.jobDir(name), RECORD)))) await rm(this.jobDir(name), { recursive: true, force: true });
+  }
+
+  /** Deletes a record and its folder (a launch proven to have submitted nothing). */
+  async remove(name: string): Promise<void> {
+    const aside = join(this.jobsDir, `.removed-${name}.${process.pid}`);
+    await rename(this.jobDir(name), aside);
+    await rm(aside, { recursive: true, force: true });
   }
 
   async read(name: string): Promise<JobRecord> {
@@ -90,10 +117,9 @@ export class JobStore {
   async write(record: JobRecord): Promise<void> {
     const dir = this.jobDir(record.name);
     await mkdir(dir, { recursive: true });
-    const tmp = join(dir, `.${RECORD}.${process.pid}.${Date.now()}.tmp`);
-    await writeFile(tmp, JSON.stringify({ ...record, updatedAt: new Date().toISOString() }, null, 2) + '\n');
-    await rename(tmp, join(dir, RECORD));
-    await rm(join(dir, '.reserved'), { force: true });
+    await sweepTemps(dir);
+    await writeJsonAtomic(join(dir, RECORD), { ...record, updatedAt: new Date().toISOString() });
+    await rm(join(dir, RESERVED), { force: true });
   }
 
   /** Read-modify-write under the job's lock. */
@@ -106,28 +132,19 @@ export class JobStore {
     });
   }
 
+  /**
+   * Runs `fn` holding the job's lock: read-decide-act-record steps (restart, adopting a submission) run one at
+   * a time per job, across processes. A lock left by a killed process is broken at once.
+   */
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const lock = join(this.jobDir(name), LOCK);
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const fh = await open(lock, 'wx');
-        await fh.writeFile(`${process.pid}\n`);
-        await fh.close();
-        break;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        // a lock left by a killed process must not block forever
-        const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > STALE_LOCK_MS) await rm(lock, { force: true });
-        else if (Date.now() > deadline) throw new PilotError('STORE', `job '${name}' is locked by another pilot process (${lock})`, { hint: 'wait for it, or delete the lock file if no pilot is running' });
-        else await new Promise((r) => setTimeout(r, 20 + Math.random() * 30));
-      }
-    }
     try {
-      return await fn();
-    } finally {
-      await rm(lock, { force: true });
+      return await withFileLock(lock, fn, { timeoutMs: 120_000 });
+    } catch (err) {
+      if (!(err instanceof LockBusyError)) throw err;
+      throw new PilotError('STORE', `job '${name}' is busy: another pilot process has held ${lock} for 2 minutes`, {
+        hint: 'wait for that command to finish; the lock frees itself if that process dies',
+      });
     }
   }
 
@@ -142,4 +159,8 @@ export class JobStore {
     const recorded = await Promise.all(entries.map((n) => stat(join(this.jobsDir, n, RECORD)).then(() => n, () => null)));
     return recorded.filter((n): n is string => n !== null).sort();
   }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
 }

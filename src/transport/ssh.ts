@@ -51,6 +51,9 @@ export async function connectSsh(target: SshTarget): Promise<SshTransport> {
     port: target.port,
     username: target.user,
     readyTimeout: target.readyTimeout ?? 20_000,
+    // a connection that silently died (VPN dropped, server gone) is noticed within ~30 s, so nothing waits for ever
+    keepaliveInterval: 10_000,
+    keepaliveCountMax: 3,
     algorithms: { serverHostKey: serverHostKey as never },
     hostVerifier: (key: Buffer) => {
       verdict = checkHostKey(entries, target.host, target.port, key);
@@ -87,22 +90,57 @@ export async function connectSsh(target: SshTarget): Promise<SshTransport> {
     });
     client.connect(config);
   });
-  return new SshTransport(client);
+  return new SshTransport(client, `${target.user}@${target.host}:${target.port}`);
 }
+
+export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 
 export class SshTransport implements Transport {
   readonly stats: TransportStats = emptyStats();
   private sftpSession?: Promise<SFTPWrapper>;
+  /** Set once the connection is gone; every pending and later call fails with it instead of hanging. */
+  private lost?: PilotError;
+  private readonly onLost = new Set<(err: PilotError) => void>();
 
-  constructor(private readonly client: Client) {}
+  constructor(private readonly client: Client, private readonly label = 'the cluster') {
+    const drop = (why?: Error) => {
+      if (this.lost) return;
+      this.lost = new PilotError('SSH', `the connection to ${label} was lost${why?.message ? `: ${why.message}` : ''}`, {
+        hint: 'check the network (VPN) and that the cluster\'s ssh server runs; `pilot test-ssh CLUSTER` tries the connection alone',
+        cause: why,
+      });
+      for (const fail of this.onLost) fail(this.lost);
+      this.onLost.clear();
+    };
+    client.on('error', drop);
+    client.on('close', () => drop());
+    client.on('end', () => drop());
+  }
+
+  /** Runs `op` unless the connection is gone; rejects as soon as it goes, whatever `op` is waiting for. */
+  private guard<T>(op: (reject: (err: PilotError) => void) => Promise<T>): Promise<T> {
+    if (this.lost) return Promise.reject(this.lost);
+    let fail!: (err: PilotError) => void;
+    const lost = new Promise<never>((_, reject) => { fail = reject; });
+    this.onLost.add(fail);
+    return Promise.race([op(fail), lost]).finally(() => this.onLost.delete(fail));
+  }
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.stats.commands++;
-    return new Promise((resolve, reject) => {
+    const what = options.what ?? 'remote command';
+    const timeoutMs = options.timeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+    return this.guard((fail) => new Promise((resolve, reject) => {
       this.client.exec(command, (err, stream) => {
-        if (err) return reject(new PilotError('REMOTE', `cannot start remote command: ${err.message}`, { cause: err }));
+        if (err) return reject(this.lost ?? new PilotError('REMOTE', `cannot start ${what}: ${err.message}`, { cause: err }));
         const out: Buffer[] = [];
         const errs: Buffer[] = [];
+        const timer = timeoutMs > 0 ? setTimeout(() => {
+          stream.close();
+          fail(new PilotError('REMOTE', `${what} on ${this.label} did not finish within ${Math.round(timeoutMs / 1000)} s`, {
+            hint: 'the cluster (or its scheduler) is slow or not answering; try again later. Nothing was retried.',
+          }));
+        }, timeoutMs) : undefined;
         stream.on('data', (d: Buffer) => {
           if (options.keepStdout !== false) out.push(d);
           this.stats.bytesDown += d.length;
@@ -113,8 +151,13 @@ export class SshTransport implements Transport {
           this.stats.bytesDown += d.length;
         });
         stream.on('close', (code: number | null, signal?: string) => {
+          clearTimeout(timer);
+          // no exit status at all: the channel died with the connection, not with the command
+          if (code === null || code === undefined) {
+            if (!signal) return reject(this.lost ?? new PilotError('SSH', `${what}: the connection to ${this.label} closed before the command finished`, { hint: 'check the network and try again' }));
+          }
           resolve({
-            code: code ?? (signal ? 128 : 255),
+            code: code ?? 128,
             stdout: Buffer.concat(out).toString('utf8'),
             stderr: Buffer.concat(errs).toString('utf8'),
           });
@@ -127,7 +170,7 @@ export class SshTransport implements Transport {
           stream.end();
         }
       });
-    });
+    }));
   }
 
   private sftp(): Promise<SFTPWrapper> {
@@ -138,6 +181,10 @@ export class SshTransport implements Transport {
   }
 
   async put(localPathOrData: string | Buffer, remotePath: string): Promise<void> {
+    return this.guard(() => this.putUnguarded(localPathOrData, remotePath));
+  }
+
+  private async putUnguarded(localPathOrData: string | Buffer, remotePath: string): Promise<void> {
     const sftp = await this.sftp();
     this.stats.uploads++;
     if (typeof localPathOrData === 'string') {
@@ -177,6 +224,11 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.client.end();
+  }
+
+  /** Cuts the connection at once, as a network failure would (tests use it to drop a launch mid-way). */
+  destroy(): void {
+    this.client.destroy();
   }
 }
 

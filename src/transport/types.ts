@@ -16,6 +16,13 @@ export interface ExecOptions {
   onStdout?: (chunk: Buffer) => void;
   /** false: stdout is only streamed to onStdout, not kept (large downloads). Default true. */
   keepStdout?: boolean;
+  /**
+   * Give up after this long: the channel is closed and the call fails with an error naming `what`.
+   * Default 60 s; 0 = no limit (streams whose length cannot be known in advance).
+   */
+  timeoutMs?: number;
+  /** What the command does, for error messages ("status query", "sbatch"). */
+  what?: string;
 }
 
 export interface TransportStats {

@@ -18,6 +18,8 @@ import { HOSTILE_ARGS } from '../support/hostile.js';
 const REPO = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(REPO, 'test', 'fixtures', 'echo-argv');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Submissions recorded by nobody: these tests drive the backend directly. */
+const noop = async () => {};
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 async function prepare(info: Partial<JobInfo> & { jobName: string }, srcDir = FIXTURE): Promise<PreparedJob> {
@@ -47,7 +49,7 @@ function failTasks(root: string, tasks: number[]): void {
 async function waitFinal(b: LocalBackend, record: JobRecord, ms = 15_000): Promise<Map<number, TaskStatus>> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const seen = (await b.observe([record])).get(record.name)!;
+    const seen = (await b.observe([record])).states.get(record.name)!;
     for (const [t, s] of seen) if (isFinal(s.state)) record.finalStates[String(t)] = s;
     const all = new Map(Object.entries(record.finalStates).map(([t, s]) => [Number(t), s]));
     if (all.size === record.tasks) return all;
@@ -58,7 +60,7 @@ async function waitFinal(b: LocalBackend, record: JobRecord, ms = 15_000): Promi
 
 async function waitState(b: LocalBackend, record: JobRecord, task: number, state: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
-  while ((await b.observe([record])).get(record.name)!.get(task)?.state !== state) {
+  while ((await b.observe([record])).states.get(record.name)!.get(task)?.state !== state) {
     if (Date.now() > deadline) throw new Error(`task ${task} never reached ${state}`);
     await sleep(100);
   }
@@ -111,7 +113,7 @@ describe('LocalBackend', () => {
     const args = [HOSTILE_ARGS, [], ['a b', 'task-3'], ['4'], ['$(touch /tmp/pilot-local-pwned)'], ['6']];
     const job = await prepare({ jobName: 'k2', args, maxConcurrent: 2, env: { SLEEP: '0.7' } });
     failTasks(root, [2, 5]);
-    const submitted = await b.submit(job);
+    const submitted = await b.submit(job, noop);
     expect(submitted.uploadedBytes).toBe(job.bundle.bytes);
     expect(submitted.arrays).toEqual([{ slurmJobId: expect.stringMatching(/^\d+$/), offset: 0, arraySpec: '1-6%2' }]);
     const record = recordFor(job, submitted, b);
@@ -136,7 +138,7 @@ describe('LocalBackend', () => {
     expect(existsSync('/tmp/pilot-local-pwned')).toBe(false);
 
     // same bundle again: already unpacked, nothing copied; a fresh, larger id
-    const again = await b.submit(job);
+    const again = await b.submit(job, noop);
     expect(again.uploadedBytes).toBe(0);
     expect(Number(again.arrays[0]!.slurmJobId)).toBeGreaterThan(Number(submitted.arrays[0]!.slurmJobId) + 6);
     await waitFinal(b, recordFor(job, again, b));
@@ -147,12 +149,12 @@ describe('LocalBackend', () => {
     const b = new LocalBackend(root);
     const job = await prepare({ jobName: 'again', args: ['1', '2', '3', '4', '5', '6'], maxConcurrent: 3 });
     failTasks(root, [2, 5]);
-    const record = recordFor(job, await b.submit(job), b);
+    const record = recordFor(job, await b.submit(job, noop), b);
     const first = await waitFinal(b, record);
     expect([...first.values()].filter((s) => s.state === 'FAILED').map((s) => s.index)).toEqual([2, 5]);
 
     for (const t of [2, 5]) rmSync(join(root, 'jobs', `fail-${t}`));
-    const arrays = await b.resubmit(record, [2, 5]);
+    const arrays = await b.resubmit(record, [2, 5], noop);
     expect(arrays).toEqual([{ slurmJobId: expect.stringMatching(/^\d+$/), offset: 0, arraySpec: '2,5%3' }]);
     expect(arrays[0]!.slurmJobId).not.toBe(record.attempts[0]!.arrays[0]!.slurmJobId);
     record.attempts.push({ attempt: 2, submittedAt: new Date().toISOString(), indices: '2,5', arrays });
@@ -171,7 +173,7 @@ describe('LocalBackend', () => {
     const b = new LocalBackend(tmp('pilot-local-'), { graceMs: 1000 });
     const job = await prepare({ jobName: 'slow', args: ['x'], time: '0:02', env: { SLEEP: '30' } });
     const started = Date.now();
-    const record = recordFor(job, await b.submit(job), b);
+    const record = recordFor(job, await b.submit(job, noop), b);
     const states = await waitFinal(b, record, 12_000);
     expect(states.get(1)).toMatchObject({ state: 'TIMEOUT', attempt: 1 });
     const elapsed = Date.now() - started;
@@ -192,7 +194,7 @@ describe('LocalBackend', () => {
     ].join('\n') + '\n');
     const b = new LocalBackend(tmp('pilot-local-'), { graceMs: 1000 });
     const job = await prepare({ jobName: 'cancel-me', args: ['1', '2', '3'], maxConcurrent: 2 }, src);
-    const record = recordFor(job, await b.submit(job), b);
+    const record = recordFor(job, await b.submit(job, noop), b);
     const out = join(record.remote.jobDir, 'outputs');
     for (const t of [1, 2]) await waitState(b, record, t, 'RUNNING');
     const pidOf = async (what: string) => {
@@ -209,7 +211,7 @@ describe('LocalBackend', () => {
     const files = taskFiles(record);
     expect(files.get(3)).toMatchObject({ state: 'CANCELLED', pid: null, start: null });
     expect(existsSync(join(record.remote.jobDir, 'logs', `${record.attempts[0]!.arrays[0]!.slurmJobId}_3.out`))).toBe(false);
-    expect((await b.observe([record])).get(record.name)!.get(2)!.state).toBe('RUNNING');
+    expect((await b.observe([record])).states.get(record.name)!.get(2)!.state).toBe('RUNNING');
     expect(alive(bg2)).toBe(true);
 
     await b.cancel(record);   // the whole job
@@ -228,7 +230,7 @@ describe('LocalBackend', () => {
       import { readFileSync, writeFileSync } from 'node:fs';
       import { LocalBackend } from ${JSON.stringify(join(REPO, 'dist', 'scheduler', 'local', 'backend.js'))};
       const [root, jobFile, resultFile] = process.argv.slice(1);
-      const s = await new LocalBackend(root).submit(JSON.parse(readFileSync(jobFile, 'utf8')));
+      const s = await new LocalBackend(root).submit(JSON.parse(readFileSync(jobFile, "utf8")), async () => {});
       writeFileSync(resultFile, JSON.stringify(s));
       setInterval(() => {}, 1000);`;
     // its own process group, like a CLI in the foreground of a terminal
@@ -249,26 +251,26 @@ describe('LocalBackend', () => {
   it('tasks are never lost: a killed supervisor gives NODE_FAIL (or RUNNING while the task lives), and cancel still works', async () => {
     const b = new LocalBackend(tmp('pilot-local-'), { graceMs: 1000 });
     const job = await prepare({ jobName: 'lost', args: ['1', '2', '3'], maxConcurrent: 1, env: { SLEEP: '30' } });
-    const record = recordFor(job, await b.submit(job), b);
+    const record = recordFor(job, await b.submit(job, noop), b);
     await waitState(b, record, 1, 'RUNNING');
     const id = record.attempts[0]!.arrays[0]!.slurmJobId;
     const spec = JSON.parse(readFileSync(arrayFile(record.remote.jobDir, id), 'utf8')) as ArrayFile;
     process.kill(spec.supervisor!.pid, 'SIGKILL');   // no chance to record anything, as in a crash
     expect(await waitGone(spec.supervisor!.pid)).toBe(true);
-    const seen = (await b.observe([record])).get(record.name)!;
+    const seen = (await b.observe([record])).states.get(record.name)!;
     expect(seen.get(1)).toMatchObject({ state: 'RUNNING', reason: expect.stringContaining('supervisor is gone') });
     expect(seen.get(2)).toMatchObject({ state: 'NODE_FAIL', reason: expect.stringContaining('never started') });
     expect(seen.get(3)!.state).toBe('NODE_FAIL');
     const taskPid = taskFiles(record).get(1)!.pid!;
     await b.cancel(record, [1]);                       // nobody else will kill it now
     expect(await waitGone(taskPid)).toBe(true);
-    expect((await b.observe([record])).get(record.name)!.get(1)!.state).toBe('CANCELLED');
+    expect((await b.observe([record])).states.get(record.name)!.get(1)!.state).toBe('CANCELLED');
   });
 
   it('a stopped supervisor (SIGTERM, e.g. shutdown) ends its tasks as NODE_FAIL, running and pending alike', async () => {
     const b = new LocalBackend(tmp('pilot-local-'), { graceMs: 1000 });
     const job = await prepare({ jobName: 'stopped', args: ['1', '2'], maxConcurrent: 1, env: { SLEEP: '30' } });
-    const record = recordFor(job, await b.submit(job), b);
+    const record = recordFor(job, await b.submit(job, noop), b);
     await waitState(b, record, 1, 'RUNNING');
     const spec = JSON.parse(readFileSync(arrayFile(record.remote.jobDir, record.attempts[0]!.arrays[0]!.slurmJobId), 'utf8')) as ArrayFile;
     const taskPid = taskFiles(record).get(1)!.pid!;
@@ -289,7 +291,7 @@ describe('LocalBackend', () => {
       import { readFileSync } from 'node:fs';
       import { LocalBackend } from ${JSON.stringify(join(REPO, 'dist', 'scheduler', 'local', 'backend.js'))};
       const [root, jobFile] = process.argv.slice(1);
-      process.stdout.write(JSON.stringify(await new LocalBackend(root).submit(JSON.parse(readFileSync(jobFile, 'utf8')))));`;
+      process.stdout.write(JSON.stringify(await new LocalBackend(root).submit(JSON.parse(readFileSync(jobFile, "utf8")), async () => {})));`;
     const runs = await Promise.all(Array.from({ length: 20 }, () => new Promise<Submitted>((resolve, reject) => {
       const child = spawn(process.execPath, ['--input-type=module', '-e', code, root, jobFile], { stdio: ['ignore', 'pipe', 'inherit'] });
       let out = '';

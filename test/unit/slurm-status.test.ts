@@ -280,21 +280,35 @@ describe('parseScontrol (recorded)', () => {
 });
 
 describe('buildStatusCommand', () => {
-  it('reproduces the recorded command lines exactly', () => {
-    expect(buildStatusCommand(['142', '143', '14'], { accounting: 'unknown' })).toBe(header('status-unknown-3ids', 'command'));
-    expect(buildStatusCommand(['142', '143', '14'], { accounting: true })).toBe(header('status-accounting-3ids', 'command'));
-    expect(buildStatusCommand(['14'], { accounting: false })).toBe(header('status-noaccounting-purged', 'command'));
-    expect(`export SLURM_CONF=/tmp/fixture-rec/noacct/slurm.conf; ${buildStatusCommand(['143', '14'], { accounting: 'unknown' })}`)
-      .toBe(header('status-noaccounting-unknown', 'command'));
+  // the fixtures were recorded with these queries; the command now also bounds each one (`$T` = timeout 20)
+  // and skips the controller's when `scontrol ping` says it is down
+  const queries = (cmd: string) => [...cmd.matchAll(/\bs (\S+) (?:\$T )?([^;']+)/g)].map((m) => `${m[1]} ${m[2]!.trim()}`);
+  it('asks exactly the queries the fixtures were recorded with', () => {
+    expect(queries(buildStatusCommand(['142', '143', '14'], { accounting: 'unknown' }))).toEqual(queries(header('status-unknown-3ids', 'command')));
+    expect(queries(buildStatusCommand(['142', '143', '14'], { accounting: true }))).toEqual(queries(header('status-accounting-3ids', 'command')));
+    expect(queries(buildStatusCommand(['14'], { accounting: false }))).toEqual(queries(header('status-noaccounting-purged', 'command')));
+    expect(queries(buildStatusCommand(['143', '14'], { accounting: 'unknown' }))).toEqual(queries(header('status-noaccounting-unknown', 'command')));
+    expect(queries(buildStatusCommand(['5'], { accounting: true })).length).toBe(2);
+  });
+
+  it('bounds every query and skips the controller when it is down', () => {
+    const cmd = buildStatusCommand(['5', '6'], { accounting: 'unknown' });
+    expect(cmd).toContain('s sacct $T sacct');
+    expect(cmd).toContain('[ $up = 1 ] && s squeue $T squeue');
+    expect(cmd).toContain('[ $up = 1 ] && s scontrol:5 $T scontrol');
+    const down = parseStatusOutput(`@@pilot:controller-down\n${framed([{ name: 'sacct', stdout: fixture('sacct-plain-pending') }])}`);
+    expect(down.controllerDown).toBe(true);
+    expect(down.errors.join()).toMatch(/slurmctld is not responding/);
+    expect(down.sacct).toEqual([]);
   });
 
   it('runs sacct only unless accounting is off, scontrol per id only unless it is on', () => {
     const on = buildStatusCommand(['5', '6'], { accounting: true });
     const off = buildStatusCommand(['5', '6'], { accounting: false });
-    expect(on).toContain('s sacct sacct -X -P -n --format=JobID,JobIDRaw,State,ExitCode,Reason -j 5,6');
-    expect(on).not.toContain('scontrol');
+    expect(on).toContain('s sacct $T sacct -X -P -n --format=JobID,JobIDRaw,State,ExitCode,Reason -j 5,6');
+    expect(on).not.toContain('scontrol -o');
     expect(off).not.toContain('sacct');
-    expect(off).toContain('s scontrol:5 scontrol -o show job 5; s scontrol:6 scontrol -o show job 6');
+    expect(off).toContain('s scontrol:5 $T scontrol -o show job 5; [ $up = 1 ] && s scontrol:6 $T scontrol -o show job 6');
     expect(off.startsWith("sh -c '")).toBe(true);
   });
 
@@ -314,7 +328,6 @@ describe('parseStatusOutput (recorded round trips)', () => {
     expect(out.sacct).toHaveLength(6 + 6 + 10);
     expect(out.squeue).toHaveLength(16);
     expect(out.scontrol).toHaveLength(6 + 10);
-    expect(out.arraysKnownPending).toEqual([]);
   });
 
   it('accounting on: no scontrol section', () => {
@@ -335,17 +348,17 @@ describe('parseStatusOutput (recorded round trips)', () => {
 
   it('a purged single id: squeue and scontrol rc=1 "Invalid job id" are valid empty answers', () => {
     expect(parseStatusOutput(fixture('status-noaccounting-purged'))).toEqual({
-      accountingDisabled: false, squeue: [], scontrol: [], arraysKnownPending: [], errors: [],
+      accountingDisabled: false, squeue: [], scontrol: [], errors: [],
     });
   });
 
-  it('reports a plain pending sacct row as a known pending array', () => {
+  it('maps no task from a plain pending sacct row (the array is not split yet)', () => {
     const out = parseStatusOutput(framed([
       { name: 'sacct', stdout: fixture('sacct-plain-pending') },
       { name: 'squeue', stdout: fixture('squeue-plain-pending') },
     ]));
-    expect(out.arraysKnownPending).toEqual(['219']);
     expect(out.sacct).toEqual([]);
+    expect(out.errors).toEqual([]);
   });
 
   it('ignores login banners, distrusts cut-off sections and reports unexpected failures', () => {

@@ -29,10 +29,10 @@ describe('remote commands', () => {
   });
   it('builds syntactically valid shell', () => {
     bashSyntaxOk(probeCommand('~/pilot', 'ab'.repeat(32), true));
-    bashSyntaxOk(submitCommand({ root: '/h/p', jobDir: "/h/p/jobs/it's-1", bundleSha: 'cd'.repeat(32), uploadedTarball: '/h/p/bundles/x.tar.gz', withJobFiles: true, script: 'job.sh', attempt: 1, arrays: [{ offset: 0, spec: '1-7%2' }, { offset: 7, spec: '1-3%2' }] }));
+    bashSyntaxOk(submitCommand({ root: '/h/p', jobDir: "/h/p/jobs/it's-1", bundleSha: 'cd'.repeat(32), uploadedTarball: '/h/p/bundles/x.tar.gz', withJobFiles: true, script: 'job.sh', attempt: 1, token: 'ab12', arrays: [{ offset: 0, spec: '1-7%2' }, { offset: 7, spec: '1-3%2' }] }));
   });
   it('chains split arrays with afterany and cancels earlier arrays when one fails', () => {
-    const cmd = submitCommand({ root: '/r', jobDir: '/r/jobs/j', bundleSha: 'x', withJobFiles: false, script: 'job.sh', attempt: 2, arrays: [{ offset: 0, spec: '1-7' }, { offset: 7, spec: '1-2' }] });
+    const cmd = submitCommand({ root: '/r', jobDir: '/r/jobs/j', bundleSha: 'x', withJobFiles: false, script: 'job.sh', attempt: 2, token: 'cd34', arrays: [{ offset: 0, spec: '1-7' }, { offset: 7, spec: '1-2' }] });
     expect(cmd).toContain('--dependency=afterany:"$prev"');
     expect(cmd).toContain('scancel $ids');
     expect(cmd).not.toContain('tar -xf -');
@@ -42,7 +42,8 @@ describe('remote commands', () => {
 
 describe('parsers', () => {
   it('parses the probe', () => {
-    expect(parseProbe('home=/home/pilot\nroot=/home/pilot/pilot\nbundle=present\nmaxArraySize=100001\n')).toEqual({ home: '/home/pilot', root: '/home/pilot/pilot', bundlePresent: true, maxArraySize: 100001 });
+    expect(parseProbe('home=/home/pilot\nroot=/home/pilot/pilot\nbundle=present\nmaxArraySize=100001\ncontroller=1\n')).toEqual({ home: '/home/pilot', root: '/home/pilot/pilot', bundlePresent: true, maxArraySize: 100001, controllerUp: true });
+    expect(parseProbe('home=/h\nroot=/h/p\nbundle=missing\ncontroller=0\n').controllerUp).toBe(false);
     expect(parseProbe('Welcome!\nhome=/h\nroot=/h/p\nbundle=missing\n').bundlePresent).toBe(false);
     expect(() => parseProbe('garbage')).toThrowError(PilotError);
   });

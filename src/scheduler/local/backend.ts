@@ -7,21 +7,26 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractBundle } from '../../bundle/extract.js';
 import type { NormalizedJobInfo } from '../../core/job-info.js';
 import { compressRanges, expandRanges } from '../../core/ranges.js';
-import { PilotError } from '../../errors.js';
-import type { ArraySubmission, JobRecord, TaskStatus } from '../../store/record.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type PreparedJob, type Submitted } from '../backend.js';
+import { atStep, PilotError } from '../../errors.js';
+import { sweepTemps } from '../../util/files.js';
+import type { ArraySubmission, JobRecord, PendingSubmission } from '../../store/record.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from '../backend.js';
 import { latestArrayFor, logPath } from '../../store/attempts.js';
 import { allocateIds } from './ids.js';
 import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
 import { observeLocal, supervisorAlive } from './observe.js';
 import { parseTimeLimit } from './time-limit.js';
+
+function localPending(attempt: number, tasks: number[]): PendingSubmission {
+  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices: compressRanges(tasks), planned: [{ offset: 0, spec: compressRanges(tasks) }] };
+}
 
 /** No MaxArraySize locally: one submission always holds every task (offset 0). */
 const CHUNK_SIZE = 1_000_000_000;
@@ -52,35 +57,54 @@ export class LocalBackend implements Backend {
     this.graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
   }
 
-  async submit(job: PreparedJob): Promise<Submitted> {
+  async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
     const timeLimitMs = parseTimeLimit(job.info.time) ?? null;   // bad input fails before anything is written
-    const { bundleDir, uploadedBytes } = await this.ensureBundle(job.bundle);
+    const { bundleDir, uploadedBytes } = await atStep('unpack', () => this.ensureBundle(job.bundle));
     const jobDir = join(this.root, 'jobs', `${job.name}-${randomBytes(4).toString('hex')}`);
+    const remote = { jobDir, bundleDir };
     try {
       for (const d of ['logs', 'outputs', 'state']) await mkdir(join(jobDir, d), { recursive: true });
       await writeFile(join(jobDir, SCRIPT_NAME), job.script, { mode: 0o755 });
       await writeFile(join(jobDir, ARGS_FILE), job.argsFile);
       await writeFile(join(jobDir, ARGS_TEXT), job.argsText);
-      const tasks = Array.from({ length: job.tasks }, (_, i) => i + 1);
-      const array = await this.launch(jobDir, job.name, job.info, tasks, job.info.maxConcurrent, timeLimitMs, 1);
-      return { remote: { jobDir, bundleDir }, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes };
     } catch (err) {
       await rm(jobDir, { recursive: true, force: true });
       throw err;
     }
+    const tasks = Array.from({ length: job.tasks }, (_, i) => i + 1);
+    await onSubmitting({ remote, chunkSize: CHUNK_SIZE, pending: localPending(1, tasks) });
+    const array = await atStep('submit', () => this.launch(jobDir, job.name, job.info, tasks, job.info.maxConcurrent, timeLimitMs, 1));
+    return { remote, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[]): Promise<ArraySubmission[]> {
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting): Promise<ArraySubmission[]> {
     const { jobDir, bundleDir } = record.remote;
     if (!existsSync(join(jobDir, SCRIPT_NAME)) || !existsSync(join(bundleDir, COMPLETE_MARKER))) {
       throw new PilotError('NOT_FOUND', `the local files of ${record.name} are gone (${jobDir})`, { hint: 'launch the job again' });
     }
     const timeLimitMs = parseTimeLimit(record.info.time) ?? null;
-    return [await this.launch(jobDir, record.name, record.info, taskNumbers, record.maxConcurrent, timeLimitMs, record.attempts.length + 1)];
+    const attempt = record.attempts.length + 1;
+    await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, taskNumbers) });
+    return [await this.launch(jobDir, record.name, record.info, taskNumbers, record.maxConcurrent, timeLimitMs, attempt)];
   }
 
-  async observe(records: JobRecord[]): Promise<Map<string, Map<number, TaskStatus>>> {
-    return observeLocal(records);
+  /** A local submission exists once its array file does (written before its supervisor starts). */
+  async settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict> {
+    const known = new Set(record.attempts.flatMap((a) => a.arrays.map((x) => x.slurmJobId)));
+    const stateDir = join(record.remote.jobDir, 'state');
+    const names = await readdir(stateDir).catch(() => [] as string[]);
+    const arrays: ArraySubmission[] = [];
+    for (const n of names.filter((x) => /^array-\d+\.json$/.test(x)).sort()) {
+      const spec = readJson<ArrayFile>(join(stateDir, n));
+      if (spec && spec.attempt === record.pending.attempt && !known.has(spec.arrayId)) {
+        arrays.push({ slurmJobId: spec.arrayId, offset: 0, arraySpec: `${spec.indices}%${spec.maxConcurrent}` });
+      }
+    }
+    return arrays.length ? { kind: 'submitted', arrays, complete: true } : { kind: 'not-submitted' };
+  }
+
+  async observe(records: JobRecord[]): Promise<Observation> {
+    return { states: observeLocal(records) };
   }
 
   async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null> {
@@ -153,6 +177,7 @@ export class LocalBackend implements Backend {
   private async ensureBundle(bundle: BundleFile): Promise<{ bundleDir: string; uploadedBytes: number }> {
     const bundleDir = join(this.root, 'bundles', bundle.sha256);
     if (existsSync(join(bundleDir, COMPLETE_MARKER))) return { bundleDir, uploadedBytes: 0 };
+    await sweepTemps(dirname(bundleDir), /\.tmp\.(\d+)\.[0-9a-f]+$/);   // left by launches that were killed
     const tmp = `${bundleDir}.tmp.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
       await extractBundle(bundle.file, tmp);

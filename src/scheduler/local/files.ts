@@ -7,10 +7,10 @@
  * calls are deliberate: the supervisor is a process of its own and must write a state before it reacts to
  * the next event, and the backend reads a handful of small files.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { uptime } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeJsonAtomicSync } from '../../util/files.js';
+import { bootMark, processAlive, sameBoot } from '../../util/process.js';
 import type { TaskState } from '../states.js';
 
 export interface ArrayFile {
@@ -58,11 +58,8 @@ export const arrayFile = (jobDir: string, id: string) => join(jobDir, 'state', `
 export const taskFile = (jobDir: string, id: string, index: number) => join(jobDir, 'state', `${id}_${index}.json`);
 export const cancelDir = (jobDir: string) => join(jobDir, 'cancel');
 
-export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(tmp, JSON.stringify(value, null, 2) + '\n');
-  renameSync(tmp, file);
-}
+/** Every write is temp + rename (one home for it: util/files.ts). */
+export const writeJsonAtomic = writeJsonAtomicSync;
 
 export function readJson<T>(file: string): T | undefined {
   try {
@@ -94,45 +91,7 @@ export function isCancelled(markers: Set<string>, id: string, index: number): bo
   return markers.has(id) || markers.has(`${id}_${index}`);
 }
 
-/**
- * Identifies this boot of the machine, so that a pid recorded before a reboot is never taken for a live
- * process. Linux has a boot id; elsewhere the boot time (to the minute, compared with slack) stands in.
- */
-export function bootMark(): string {
-  try {
-    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
-  } catch {
-    return `t:${Math.round(Date.now() / 1000 - uptime())}`;
-  }
-}
-
-export function sameBoot(mark: string): boolean {
-  const now = bootMark();
-  if (mark.startsWith('t:') && now.startsWith('t:')) return Math.abs(Number(mark.slice(2)) - Number(now.slice(2))) < 120;
-  return mark === now;
-}
-
-/**
- * Whether `pid` is a live (non-zombie) process. Where /proc exists, `argvHas` words must also appear in its
- * command line, which guards against the pid having been reused by an unrelated process.
- */
-export function processAlive(pid: number, argvHas: string[] = []): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  if (!existsSync('/proc/self/stat')) return true;
-  try {
-    // field 3 of /proc/<pid>/stat is the state; the name before it is in parentheses and may hold spaces
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argvHas.every((w) => argv.includes(w));
-  } catch {
-    return false; // it exited between the calls
-  }
-}
+export { bootMark, processAlive, sameBoot };
 
 /** Sends `signal` to a task's whole process group; false when the group no longer exists. */
 export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {

@@ -1,0 +1,139 @@
+/**
+ * The one home of "write a file so that nobody ever reads half of it" (temp file + rename), of sweeping the
+ * temp files a killed process left behind, and of the owner-checked lock files.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { link, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { ownerMark, ownerState, processAlive } from './process.js';
+
+/** `.<name>.<pid>.<rand>.tmp` beside the target: same folder, so the rename is atomic. */
+function tempName(file: string): string {
+  return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Temp files made by tempName (and bundle temp files), with the writer's pid in group 1. */
+const TEMP_RE = /^\..*\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/** Writes `data` to `file` atomically: readers see the old or the new content, never a mix. */
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
+  const tmp = tempName(file);
+  try {
+    await writeFile(tmp, data, { flag: 'wx' });
+    await rename(tmp, file);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** The same, synchronously (the local supervisor must write a state before it reacts to the next event). */
+export function writeFileAtomicSync(file: string, data: string | Buffer): void {
+  const tmp = tempName(file);
+  try {
+    writeFileSync(tmp, data, { flag: 'wx' });
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+export const writeJsonAtomic = (file: string, value: unknown) => writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+export const writeJsonAtomicSync = (file: string, value: unknown) => writeFileAtomicSync(file, JSON.stringify(value, null, 2) + '\n');
+
+/**
+ * Removes the temp files (and temp folders) in `dir` whose writer is gone: a process killed between write and
+ * rename leaves one behind. `pattern` must capture the writer's pid in group 1. Never throws.
+ */
+export async function sweepTemps(dir: string, pattern: RegExp = TEMP_RE): Promise<string[]> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const gone = names.filter((n) => {
+    const pid = Number(pattern.exec(n)?.[1]);
+    return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
+  });
+  await Promise.all(gone.map((n) => rm(join(dir, n), { recursive: true, force: true }).catch(() => undefined)));
+  return gone;
+}
+
+export function sweepTempsSync(dir: string, pattern: RegExp = TEMP_RE): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = Number(pattern.exec(n)?.[1]);
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid)) rmSync(join(dir, n), { recursive: true, force: true });
+  }
+}
+
+export interface LockOptions {
+  /** give up after this long (default 60 s) */
+  timeoutMs?: number;
+  /** called once when the lock is found taken, with the file */
+  onWait?: () => void;
+}
+
+/** Thrown by withFileLock when the lock stays taken by a live process. */
+export class LockBusyError extends Error {
+  constructor(readonly file: string) {
+    super(`${file} is held by another process`);
+  }
+}
+
+/** A lock whose owner is dead (killed, or from before a reboot) is broken; one that stays unreadable too. */
+const UNKNOWN_OWNER_GRACE_MS = 5_000;
+
+/**
+ * Removes a dead owner's lock. Renaming is atomic, so of several processes that judged the same lock dead one
+ * moves it; a process that moved a NEWER lock (taken in between by a live process) puts it back.
+ */
+async function breakLock(file: string, deadIno: number): Promise<void> {
+  const aside = `${file}.broken.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    await rename(file, aside);
+  } catch {
+    return; // someone else broke it first
+  }
+  const moved = await stat(aside).catch(() => undefined);
+  if (moved && moved.ino !== deadIno) await link(aside, file).catch(() => undefined);
+  await rm(aside, { force: true });
+}
+
+/**
+ * Runs `fn` holding an exclusive lock file (created with O_EXCL, holding `<pid> <boot>`). A lock left by a
+ * killed process is recognised by its owner, not by a timer, so a long operation is never robbed of it.
+ */
+export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let waited = false;
+  for (;;) {
+    try {
+      const fh = await open(file, 'wx');
+      await fh.writeFile(ownerMark());
+      await fh.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const seen = await stat(file).catch(() => undefined);
+      const owner = ownerState(await readFile(file, 'utf8').catch(() => undefined));
+      const age = seen ? Date.now() - seen.mtimeMs : 0;
+      if (seen && (owner === 'dead' || (owner === 'unknown' && age > UNKNOWN_OWNER_GRACE_MS))) {
+        await breakLock(file, seen.ino);
+        continue;
+      }
+      if (Date.now() > deadline) throw new LockBusyError(file);
+      if (!waited) options.onWait?.();
+      waited = true;
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(file, { force: true });
+  }
+}
