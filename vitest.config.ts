@@ -41,6 +41,16 @@ export default defineConfig({
           hookTimeout: 180_000,
           sequence: { groupOrder: 1 },
         },
+      }, {
+        // stops sshd and slurmctld on purpose (and brings them back), so it runs alone, after everything else
+        test: {
+          name: 'integration-faults',
+          include: ['test/integration-faults/**/*.test.ts'],
+          globalSetup: ['./test/support/cluster-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          sequence: { groupOrder: 2 },
+        },
       }]),
     ],
   },

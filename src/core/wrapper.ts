@@ -13,7 +13,7 @@ import { DEFAULT_RESTART_STATES, type TaskState } from '../scheduler/states.js';
 import { adoptSubmission, arrayFor } from '../store/attempts.js';
 import type { JobRecord, TaskStatus } from '../store/record.js';
 import { JobStore } from '../store/store.js';
-import type { TransportStats } from '../transport/types.js';
+import type { Transport, TransportStats } from '../transport/types.js';
 import { resolveCluster, type ClusterConfig } from './config.js';
 import type { JobInfo } from './job-info.js';
 import { defaultHome } from './paths.js';
@@ -42,6 +42,12 @@ export interface RestartResult {
 export interface WrapperOptions {
   /** Pilot home (config.yaml, job records). Default: $PILOT_HOME or ~/.pilot. */
   home?: string;
+  /**
+   * Wraps every connection this wrapper opens (fault injection and recording in tests; counting in tools).
+   * @example
+   * new SlurmWrapper({ wrapTransport: (t) => ({ ...t, exec: (cmd, o) => { console.log(cmd); return t.exec(cmd, o); } }) });
+   */
+  wrapTransport?: (transport: Transport) => Transport;
 }
 
 export interface ScheduleResult {
@@ -69,12 +75,14 @@ export interface DryRun {
 export class SlurmWrapper {
   readonly home: string;
   readonly store: JobStore;
+  private readonly wrapTransport?: (transport: Transport) => Transport;
   private readonly backends = new Map<string, Promise<Backend>>();
   private readonly engine: EngineContext;
 
   constructor(options: WrapperOptions = {}) {
     this.home = options.home ?? defaultHome();
     this.store = new JobStore(this.home);
+    this.wrapTransport = options.wrapTransport;
     this.engine = { store: this.store, backendFor: async (name) => this.backend(await resolveCluster(this.home, name)) };
   }
 
@@ -418,7 +426,7 @@ export class SlurmWrapper {
   async backend(cluster: ClusterConfig): Promise<Backend> {
     let b = this.backends.get(cluster.name);
     if (!b) {
-      b = openBackend(cluster, this.home);
+      b = openBackend(cluster, this.home, this.wrapTransport);
       this.backends.set(cluster.name, b);
       b.catch(() => this.backends.delete(cluster.name));
     }
@@ -468,12 +476,12 @@ function clusterDefaults(cluster: ClusterConfig): { partition?: string; account?
   return cluster.kind === 'slurm' ? { partition: cluster.partition, account: cluster.account } : {};
 }
 
-async function openBackend(cluster: ClusterConfig, home: string): Promise<Backend> {
+async function openBackend(cluster: ClusterConfig, home: string, wrap?: (t: Transport) => Transport): Promise<Backend> {
   if (cluster.kind === 'local') {
     const { LocalBackend } = await import('../scheduler/local/backend.js');
     return new LocalBackend(join(home, "local"));
   }
   const [{ connectSsh }, { SlurmBackend }] = await Promise.all([import('../transport/ssh.js'), import('../scheduler/slurm.js')]);
   const transport = await connectSsh({ host: cluster.host, port: cluster.port, user: cluster.user, identityFile: cluster.identityFile, knownHosts: cluster.knownHosts });
-  return new SlurmBackend(cluster, transport, join(home, 'cache', 'clusters'));
+  return new SlurmBackend(cluster, wrap ? wrap(transport) : transport, join(home, 'cache', 'clusters'));
 }

@@ -1,0 +1,149 @@
+// Launches that survive a bad day, on the real cluster: sshd killed mid-upload, the connection cut while the
+// submit reply is on its way, slurmctld stopped. These tests stop daemons, so vitest runs this file alone,
+// after every other tier (sequence.groupOrder), and each test brings the cluster back up before it ends.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { SlurmWrapper } from '../../src/index.js';
+import type { Transport } from '../../src/transport/types.js';
+import { pilot } from '../support/cli.js';
+import { connect, makeHome, sleep } from '../support/cluster.js';
+import { labDir } from '../support/cluster-setup.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const FIXTURE = join(ROOT, 'test', 'fixtures', 'echo-argv');
+const up = () => execFileSync('bash', [join(ROOT, 'test/cluster/up.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+
+function project(name: string, bigMb = 0): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pilot-fault-'));
+  cpSync(FIXTURE, join(dir, 'code'), { recursive: true });
+  if (bigMb) {
+    const big = Buffer.alloc(bigMb * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+    writeFileSync(join(dir, 'code', 'weights.bin'), big);
+  }
+  writeFileSync(join(dir, 'job.yaml'), [`jobName: ${name}`, 'cluster: lab', 'srcDir: code', 'entrypoint: echo.sh', 'args: ["1", "2", "3"]', 'env: { SLEEP: "1" }'].join('\n'));
+  return join(dir, 'job.yaml');
+}
+
+/** The remote root of a test home (same machine: the test runs as root and can look at it directly). */
+const remoteRoot = (home: string) => `/home/pilot/pilot-tests/${home.split('/').pop()}`;
+
+/** Kills the test sshd and every session it forked: the network is gone for everybody. */
+function killSshd(): void {
+  const pid = Number(readFileSync(join(labDir(), 'sshd.pid'), 'utf8'));
+  process.kill(pid, 'SIGKILL');
+  try { execFileSync('pkill', ['-KILL', '-f', '^sshd: pilot']); } catch { /* no session left */ }
+}
+
+function stopSlurmctld(): void {
+  process.kill(Number(readFileSync('/run/slurm/slurmctld.pid', 'utf8')), 'SIGTERM');
+  for (let i = 0; i < 100; i++) {
+    if (execFileSync('sh', ['-c', 'scontrol ping 2>&1 || true']).toString().includes('DOWN')) return;
+    execFileSync('sleep', ['0.1']);
+  }
+  throw new Error('slurmctld did not stop');
+}
+
+describe('faults on the real cluster', () => {
+  afterAll(() => up());
+
+  it('sshd killed mid-upload: exit != 0 naming the step, the name is free, the next launch uploads and runs', async () => {
+    const home = makeHome();
+    const yaml = project('cut-upload', 120);
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'pilot.js'), 'launch', yaml], { env: { ...process.env, PILOT_HOME: home } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const exited = new Promise<number>((r) => child.once('close', (code) => r(code ?? 1)));
+    // wait until the bundle is on its way (its temp file grows in bundles/), then pull the plug
+    const bundles = join(remoteRoot(home), 'bundles');
+    for (let i = 0; i < 600; i++) {
+      const growing = existsSync(bundles) && readdirSync(bundles).some((n) => n.endsWith('.tar.gz') && statSync(join(bundles, n)).size > 1024 * 1024);
+      if (growing) break;
+      await sleep(25);
+    }
+    killSshd();
+    const code = await exited;
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/launch of 'cut-upload' failed while uploading the bundle/);
+    expect(stderr).toMatch(/name is free/);
+    expect(existsSync(join(home, 'jobs', 'cut-upload'))).toBe(false);
+    up();
+    const again = await pilot(['launch', yaml, '--wait', '--json'], home);
+    expect(again.code, again.stderr).toBe(0);
+    const final = JSON.parse(again.stdout) as { counts: Record<string, number> };
+    expect(final.counts).toEqual({ COMPLETED: 3 });
+  });
+
+  it('the connection cut while the submit reply is on its way: the next command adopts the job, exactly one array', async () => {
+    const home = makeHome();
+    // cut the connection the moment the submit command starts answering: sbatch has run, its reply is lost
+    const cutOnReply = (t: Transport): Transport => new Proxy(t, {
+      get(target, prop) {
+        if (prop === 'exec') {
+          return (cmd: string, opts: Parameters<Transport['exec']>[1] = {}) => target.exec(cmd, cmd.includes('sbatch --parsable')
+            ? { ...opts, onStdout: () => (target as unknown as { destroy(): void }).destroy() }
+            : opts);
+        }
+        const v = Reflect.get(target, prop, target) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const w = new SlurmWrapper({ home, wrapTransport: cutOnReply });
+    const err = await w.scheduleJobs({ jobName: 'lost-reply', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh', args: ['1', '2', '3'] }).then(() => undefined, (e: unknown) => e as Error & { step?: string; hint?: string });
+    await w.close();
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.step).toBe('submit');
+    expect(err!.hint).toMatch(/pilot status lost-reply/);
+    const pending = JSON.parse(readFileSync(join(home, 'jobs', 'lost-reply', 'job.json'), 'utf8')) as { pending?: unknown; attempts: unknown[] };
+    expect(pending.pending).toBeDefined();
+    expect(pending.attempts).toEqual([]);
+    // a retried launch does not submit it again: it finds it
+    const status = await pilot(['wait', 'lost-reply', '--json', '--timeout', '90'], home);
+    expect(status.code, status.stderr).toBe(0);
+    const s = JSON.parse(status.stdout) as { slurmJobIds: string[]; counts: Record<string, number> };
+    expect(s.slurmJobIds).toHaveLength(1);
+    expect(s.counts).toEqual({ COMPLETED: 3 });
+    const ssh = await connect();
+    const arrays = await ssh.exec(`squeue -h -t all -u "$USER" -n lost-reply -o '%F|%Z' | grep ${home.split('/').pop()} | cut -d'|' -f1 | sort -u`);
+    await ssh.close();
+    expect(arrays.stdout.trim().split('\n')).toEqual(s.slurmJobIds);
+    const logs = await pilot(['logs', 'lost-reply/2'], home);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('task=2');
+    const relaunch = await pilot(['launch', project('lost-reply'), '--json'], home);
+    expect(relaunch.code).toBe(2);   // a recorded, settled job keeps its name: nothing is submitted twice
+    expect((await pilot(['cancel', 'lost-reply'], home)).code).toBe(0);
+  });
+
+  it('slurmctld stopped: status answers at once with stale states and a hint; launch fails clearly; all works after restart', async () => {
+    const home = makeHome();
+    const w = new SlurmWrapper({ home });
+    const job = await w.scheduleJobs({ jobName: 'ctld-down', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh', args: ['1', '2'], env: { SLEEP: '4' } });
+    await w.close();
+    stopSlurmctld();
+    try {
+      const started = Date.now();
+      const status = await pilot(['status', job.name, '--json'], home);
+      const tookMs = Date.now() - started;
+      expect(status.code).toBe(0);
+      const s = JSON.parse(status.stdout) as { stale?: string };
+      expect(s.stale).toMatch(/slurmctld is not responding/);
+      console.log(`status with slurmctld down answered in ${tookMs} ms`);
+      const human = await pilot(['status', job.name], home);
+      expect(human.stdout).toMatch(/states may be out of date/);
+      const launch = await pilot(['launch', project('ctld-launch')], home);
+      expect(launch.code).toBe(1);
+      expect(launch.stderr).toMatch(/Slurm controller of lab is not answering/);
+      expect(launch.stderr).toMatch(/name is free/);
+      expect(existsSync(join(home, 'jobs', 'ctld-launch'))).toBe(false);
+    } finally {
+      up();
+    }
+    const final = await pilot(['wait', job.name, '--json', '--timeout', '120'], home);
+    expect(final.code, final.stderr).toBe(0);
+    expect((JSON.parse(final.stdout) as { stale?: string; counts: Record<string, number> }).counts).toEqual({ COMPLETED: 2 });
+  });
+});
