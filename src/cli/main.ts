@@ -68,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
 
   cli.command('download <name>', "Fetch every log and the job's outputs in one stream")
     .option('--to <dir>', 'Target folder (default: ./<name>)')
+    .option('--json', 'Print { dest, bytes, skipped: [{ path, reason }] } as JSON')
     .action(lazy('download'));
 
   cli.command('test-ssh <cluster>', 'Connect to a cluster, check the host key, run sinfo')

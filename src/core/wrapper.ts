@@ -39,6 +39,14 @@ export interface RestartResult {
   slurmJobIds: string[];
 }
 
+export interface DownloadResult {
+  dest: string;
+  /** Bytes received (remote clusters: of the compressed stream). */
+  bytes: number;
+  /** Entries left out, with why: links leading outside `dest`, unsafe paths, devices... */
+  skipped: { path: string; reason: string }[];
+}
+
 export interface WrapperOptions {
   /** Pilot home (config.yaml, job records). Default: $PILOT_HOME or ~/.pilot. */
   home?: string;
@@ -322,17 +330,26 @@ export class SlurmWrapper {
 
   /**
    * Fetches every log and the outputs/ folder of a job in one stream into `dest` (default ./<name>).
+   * What a job wrote is not trusted: entries that would write or lead outside `dest` (links included) are
+   * left out, each reported through `onSkip` as it happens and listed in `skipped`.
    * @example
-   * await pilot.download('fine-tune-mlp', { to: './results' });
+   * const r = await pilot.download('fine-tune-mlp', { to: './results' });
+   * for (const s of r.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
    */
-  async download(name: string, options: { to?: string } = {}): Promise<{ dest: string; bytes: number }> {
+  async download(name: string, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
     const record = await this.load(name);
     const dest = resolvePath(options.to ?? name);
     const backend = await this.backend(await resolveCluster(this.home, record.cluster));
     if (!backend.download) throw new PilotError('INTERNAL', `download is not available on cluster ${record.cluster}`);
     await mkdir(dest, { recursive: true });
-    const bytes = await backend.download(record, dest);
-    return { dest, bytes };
+    const skipped: DownloadResult['skipped'] = [];
+    const bytes = await backend.download(record, dest, {
+      onSkip: (path, reason) => {
+        skipped.push({ path, reason });
+        options.onSkip?.(path, reason);
+      },
+    });
+    return { dest, bytes, skipped };
   }
 
   /** Transport counters of a cluster's open connection (commands run, bytes moved), for tests and benchmarks. */

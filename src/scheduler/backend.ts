@@ -53,6 +53,11 @@ export interface Observation {
   warning?: string;
 }
 
+export interface DownloadOptions {
+  /** Called for every file or link left out (a link leading outside `dest`, a device...), with why. */
+  onSkip?: (path: string, reason: string) => void;
+}
+
 export interface Backend {
   submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted>;
   /** Resubmits some task numbers of a recorded job on its existing script, args and bundle. */
@@ -65,7 +70,7 @@ export interface Backend {
   readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null>;
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
   /** Copies the job folder's logs/ and outputs/ into `dest` in one stream; returns the bytes moved. */
-  download?(record: JobRecord, dest: string): Promise<number>;
+  download?(record: JobRecord, dest: string, options?: DownloadOptions): Promise<number>;
   /** Counters of the underlying transport, for tests and benchmarks. */
   readonly stats?: TransportStats;
   close(): Promise<void>;

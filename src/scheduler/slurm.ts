@@ -13,7 +13,7 @@ import { compressRanges } from '../core/ranges.js';
 import { atStep, type LaunchStep } from '../errors.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../store/record.js';
 import type { Transport } from '../transport/types.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from './backend.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from './backend.js';
 import { judgePending, pendingQuery } from './slurm-adopt.js';
 import { quote, shScript } from './quote.js';
 import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './slurm-submit.js';
@@ -136,11 +136,12 @@ export class SlurmBackend implements Backend {
     await this.run(`scancel ${targets.map(quote).join(' ')}`, 'scancel');   // plain words: any login shell
   }
 
-  async download(record: JobRecord, dest: string): Promise<number> {
+  async download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {
     const { PassThrough } = await import('node:stream');
     const { safeExtractStream } = await import('../bundle/extract.js');
     const pipe = new PassThrough();
-    const extracting = safeExtractStream(pipe, dest);
+    // the job wrote outputs/: whatever links it left there are checked before they are made here
+    const extracting = safeExtractStream(pipe, dest, { onSkip: options.onSkip });
     let bytes = 0;
     // one tar stream over one channel instead of one SFTP request per file
     const r = await this.transport.exec(shScript(`cd ${quote(record.remote.jobDir)} && tar -czf - --ignore-failed-read logs outputs 2>/dev/null`), {

@@ -1,11 +1,20 @@
-/** `pilot download NAME [--to DIR]`: logs and outputs in one stream. */
-import { formatBytes, withWrapper } from '../common.js';
+/** `pilot download NAME [--to DIR] [--json]`: logs and outputs in one stream. */
+import { formatBytes, printJson, withWrapper } from '../common.js';
 
 export async function run([name]: unknown[], opts: Record<string, unknown>): Promise<number> {
   return withWrapper(async (pilot) => {
-    const r = await pilot.download(String(name), { to: opts.to === undefined ? undefined : String(opts.to) });
+    const r = await pilot.download(String(name), {
+      to: opts.to === undefined ? undefined : String(opts.to),
+      // a left-out link or file is data the user expected: say so as it happens, even with --json
+      onSkip: (path, reason) => { process.stderr.write(`warning: skipped ${path}: ${reason}\n`); },
+    });
+    if (opts.json) {
+      printJson({ dest: r.dest, bytes: r.bytes, skipped: r.skipped });
+      return 0;
+    }
     process.stdout.write(`${r.dest}\n`);
-    process.stderr.write(`  ${formatBytes(r.bytes)} received (logs/ and outputs/)\n`);
+    const left = r.skipped.length ? `; ${r.skipped.length} ${r.skipped.length === 1 ? 'entry' : 'entries'} skipped (see the warnings above)` : '';
+    process.stderr.write(`  ${formatBytes(r.bytes)} received (logs/ and outputs/)${left}\n`);
     return 0;
   });
 }

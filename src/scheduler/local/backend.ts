@@ -7,17 +7,18 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractBundle } from '../../bundle/extract.js';
+import { createLinks, type DeferredLink } from '../../bundle/links.js';
 import type { NormalizedJobInfo } from '../../core/job-info.js';
 import { compressRanges, expandRanges } from '../../core/ranges.js';
 import { atStep, PilotError } from '../../errors.js';
 import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../store/record.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from '../backend.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type DownloadOptions, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from '../backend.js';
 import { latestArrayFor, logPath } from '../../store/attempts.js';
 import { allocateIds } from './ids.js';
 import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
@@ -154,18 +155,27 @@ export class LocalBackend implements Backend {
     }
   }
 
-  /** Copies logs/ and outputs/ of the job folder into `dest`; returns the bytes copied. */
-  async download(record: JobRecord, dest: string): Promise<number> {
+  /**
+   * Copies logs/ and outputs/ of the job folder into `dest`; returns the bytes copied. Files and folders
+   * are copied; links are made afterwards, as for a remote download, only where they stay inside `dest`.
+   */
+  async download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {
     let bytes = 0;
+    const links: DeferredLink[] = [];
+    await mkdir(dest, { recursive: true });
     for (const sub of ['logs', 'outputs']) {
       const from = join(record.remote.jobDir, sub);
       if (!existsSync(from)) continue;
-      await cp(from, join(dest, sub), { recursive: true, verbatimSymlinks: true, filter: async (src) => {
+      await cp(from, join(dest, sub), { recursive: true, filter: async (src) => {
         const s = await lstat(src);
+        const rel = [sub, ...relative(from, src).split(sep).filter(Boolean)].join('/');
+        if (s.isSymbolicLink()) links.push({ path: rel, type: 'SymbolicLink', target: await readlink(src) });
+        else if (!s.isFile() && !s.isDirectory()) options.onSkip?.(rel, 'not a file, folder or link');
         if (s.isFile()) bytes += s.size;
-        return s.isFile() || s.isDirectory();   // no links or devices: nothing outside the job folder is copied
+        return s.isFile() || s.isDirectory();   // never a link or a device: cp would copy them unchecked
       } });
     }
+    await createLinks(await realpath(dest), links, options.onSkip);
     return bytes;
   }
 
