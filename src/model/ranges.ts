@@ -1,0 +1,53 @@
+/**
+ * Compact index sets, the ONE parser of them: `[1,2,3,5,7,8]` ⇄ `1-3,5,7-8`. The same syntax names task sets in
+ * records (`attempt.indices`), Slurm's `--array` lists (with a `:step` and, around them, the `%K` throttle and
+ * brackets that the Slurm dialect strips), and resubmission groups.
+ */
+import { PilotError } from './errors.js';
+
+/** Sorted, de-duplicated, consecutive runs joined: `compressRanges([3,1,2,7])` → `1-3,7`. */
+export function compressRanges(indices: Iterable<number>): string {
+  const sorted = [...new Set(indices)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+interface Part { first: number; last: number; step: number }
+
+function parts(spec: string, limit: number): Part[] {
+  if (!spec.trim()) return [];
+  let count = 0;
+  return spec.split(',').map((text) => {
+    const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(text.trim());
+    const first = Number(m?.[1]);
+    const last = m?.[2] === undefined ? first : Number(m[2]);
+    const step = m?.[3] === undefined ? 1 : Number(m[3]);
+    if (!m || last < first || step < 1) {
+      throw new PilotError('BAD_INPUT', `'${text}' in '${spec}' is not an index range`, { hint: 'write ranges like 1-5,7,10-20 (a step as 1-9:4)' });
+    }
+    count += Math.floor((last - first) / step) + 1;
+    if (count > limit) throw new PilotError('BAD_INPUT', `'${spec}' names more than ${limit} indices`, { hint: 'a task set is at most a few million indices' });
+    return { first, last, step };
+  });
+}
+
+/**
+ * Every index of `1-3,5,7-9:2`, in the order written. Throws BAD_INPUT on anything else, or past `limit`
+ * indices (garbage from a remote must not allocate gigabytes).
+ */
+export function expandRanges(spec: string, limit = 4_000_001): number[] {
+  const out: number[] = [];
+  for (const { first, last, step } of parts(spec, limit)) for (let i = first; i <= last; i += step) out.push(i);
+  return out;
+}
+
+/** Whether `n` is in the set, without expanding it. */
+export function rangesInclude(spec: string, n: number): boolean {
+  return parts(spec, Number.MAX_SAFE_INTEGER).some(({ first, last, step }) => n >= first && n <= last && (n - first) % step === 0);
+}
