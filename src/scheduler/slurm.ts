@@ -10,6 +10,7 @@ import type { SlurmClusterConfig } from '../core/config.js';
 import { PilotError } from '../errors.js';
 import { latestArrayFor, logPath } from '../store/attempts.js';
 import type { ArraySubmission, JobRecord } from '../store/record.js';
+import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type PreparedJob, type Submitted } from './backend.js';
 import { quote, shScript } from './quote.js';
@@ -92,9 +93,9 @@ export class SlurmBackend implements Backend {
     return observeSlurm(this.transport, records, this.observeState);
   }
 
-  async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null> {
+  async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number, onChunk: ChunkSink): Promise<number | null> {
     const path = logPath(record, task, attempt, stream);
-    return path ? this.transport.readFrom(`${record.remote.jobDir}/${path}`, offset) : null;
+    return path ? this.transport.readStream(`${record.remote.jobDir}/${path}`, { start: offset, onChunk }) : null;
   }
 
   async cancel(record: JobRecord, taskNumbers?: number[]): Promise<void> {
