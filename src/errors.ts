@@ -15,6 +15,8 @@ export type PilotErrorCode =
   | 'TIMEOUT'          // wait() ran out of time
   | 'BUNDLE'           // packing the sources failed
   | 'STORE'            // local job records unreadable / lock
+  | 'NOT_A_FILE'       // a log to read is a FIFO, device, socket or link: refused before reading
+  | 'TOO_LARGE'        // a log too large to return as a string (stream it instead)
   | 'INTERNAL';
 
 const INPUT_CODES = new Set<PilotErrorCode>(['BAD_INPUT', 'CONFIG', 'NOT_FOUND', 'EXISTS']);

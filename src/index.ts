@@ -1,5 +1,5 @@
 export { SlurmWrapper } from './core/wrapper.js';
-export type { WrapperOptions, ScheduleResult, DryRun, DownloadResult } from './core/wrapper.js';
+export type { WrapperOptions, ScheduleResult, DryRun, DownloadResult, TaskLogs, StreamLogOptions, StreamLogResult } from './core/wrapper.js';
 export type { JobInfo } from './core/job-info.js';
 export type { TaskArgs } from './core/args.js';
 export { PilotError, isPilotError } from './errors.js';

@@ -51,9 +51,3 @@ export function renderProgress(status: JobStatus, width = 30): string {
   return `${status.name} [${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${finished}/${n}  ${countsLine(status)}`;
 }
 
-/** The last `n` lines of a text. */
-export function tailLines(text: string, n: number): string {
-  const lines = text.split('\n');
-  const trailing = lines[lines.length - 1] === '' ? 1 : 0;
-  return lines.slice(Math.max(0, lines.length - trailing - n)).join('\n');
-}

@@ -3,24 +3,26 @@
  * SSH, or the local supervisor) move files and submit. One backend (one SSH connection) per cluster is
  * opened on first use and kept until `close()`.
  */
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
 import { atStep, PilotError } from '../errors.js';
 import { launchFailed, pendingNote, settle, type EngineContext } from '../engine/submission.js';
 import { ownerMark } from '../util/process.js';
 import type { Backend } from '../scheduler/backend.js';
-import { DEFAULT_RESTART_STATES, type TaskState } from '../scheduler/states.js';
+import { DEFAULT_RESTART_STATES, isFinal, type TaskState } from '../scheduler/states.js';
 import { adoptSubmission, arrayFor } from '../store/attempts.js';
 import type { JobRecord, TaskStatus } from '../store/record.js';
 import { JobStore } from '../store/store.js';
 import type { Transport, TransportStats } from '../transport/types.js';
 import { resolveCluster, type ClusterConfig } from './config.js';
 import type { JobInfo } from './job-info.js';
+import { logText, streamTaskLog, type LogTarget, type StreamLogOptions, type StreamLogResult } from './logs.js';
 import { defaultHome } from './paths.js';
 import { bundleCacheDir, prepareJob } from './prepare.js';
 import { applyObservations, jobStatus, latestAttemptOf, openTasks, type JobStatus } from './tracking.js';
 
 export type { JobStatus } from './tracking.js';
+export type { StreamLogOptions, StreamLogResult } from './logs.js';
 
 export interface TaskLogs {
   name: string;
@@ -258,19 +260,42 @@ export class SlurmWrapper {
   }
 
   /**
-   * stdout and stderr of task i (`'name/i'`) of its latest attempt, or of `attempt`. Logs are cached under the
-   * job's local folder and only new bytes are fetched.
+   * stdout and stderr of task i (`'name/i'`) of its latest attempt, or of `attempt`, as strings. Logs are cached
+   * under the job's local folder and only new bytes are fetched. A log larger than `maxBytes` (default 256 MiB)
+   * is refused with a TOO_LARGE PilotError: use `streamLog` for those.
    * @example
    * const { stdout } = await pilot.logs('fine-tune-mlp/3');
    */
-  async logs(ref: string, options: { attempt?: number } = {}): Promise<TaskLogs> {
+  async logs(ref: string, options: { attempt?: number; maxBytes?: number } = {}): Promise<TaskLogs> {
     const { name, index } = splitTaskRef(ref);
     const record = await this.load(name);
     const attempt = this.attemptOf(record, index, options.attempt);
     const backend = await this.backend(await resolveCluster(this.home, record.cluster));
     const [stdout, stderr] = await Promise.all((['out', 'err'] as const).map((stream) =>
-      this.cachedLog(backend, record, index, attempt, stream)));
+      logText(this.logTarget(backend, record, index, attempt, stream), options.maxBytes)));
     return { name, index, attempt, stdout: stdout!, stderr: stderr! };
+  }
+
+  /**
+   * Streams one log of task i (`'name/i'`) into `to` in bounded memory, whatever its size, caching it locally
+   * as it arrives (only bytes past the cached length are fetched). `tail` starts at the last N lines; `follow`
+   * keeps printing new bytes until the attempt is over. `to` is not ended. Logs that are not regular files
+   * (a FIFO, a device, a socket, a link) are refused with a NOT_A_FILE PilotError.
+   * @example
+   * await pilot.streamLog('fine-tune-mlp/3', { to: process.stdout, follow: true });
+   * await pilot.streamLog('fine-tune-mlp/4', { stream: 'stderr', tail: 20, to: createWriteStream('4.err') });
+   */
+  async streamLog(ref: string, options: StreamLogOptions): Promise<StreamLogResult> {
+    const { name, index } = splitTaskRef(ref);
+    const record = await this.store.read(name);
+    const attempt = this.attemptOf(record, index, options.attempt);
+    const cluster = await resolveCluster(this.home, record.cluster);
+    const target = this.logTarget(await this.backend(cluster), record, index, attempt, options.stream === 'stderr' ? 'err' : 'out');
+    const bytes = await streamTaskLog(target, options, cluster.kind === 'local', async () => {
+      const task = (await this.status(name)).tasks[index - 1]!;
+      return task.attempt > attempt || (task.attempt === attempt && isFinal(task.state) && !task.provisional);
+    });
+    return { name, index, attempt, bytes };
   }
 
   /**
@@ -412,24 +437,8 @@ export class SlurmWrapper {
     return wanted;
   }
 
-  /** A task log, cached locally; only the bytes past the cached length are fetched. */
-  private async cachedLog(backend: Backend, record: JobRecord, index: number, attempt: number, stream: 'out' | 'err'): Promise<string> {
-    const dir = join(this.store.jobDir(record.name), 'logs');
-    const file = join(dir, `${index}.attempt${attempt}.${stream}`);
-    const complete = `${file}.complete`;
-    let cached = await readFile(file).catch(() => Buffer.alloc(0));
-    if (!(await exists(complete))) {
-      const final = record.finalStates[index]?.attempt === attempt;
-      const more = await backend.readLog(record, index, attempt, stream, cached.length);
-      await mkdir(dir, { recursive: true });
-      if (more && more.length) {
-        await appendFile(file, more);
-        cached = Buffer.concat([cached, more]);
-      }
-      // a task known to be final writes no more: stop asking for its logs
-      if (final) await writeFile(complete, '');
-    }
-    return cached.toString('utf8');
+  private logTarget(backend: Backend, record: JobRecord, index: number, attempt: number, stream: 'out' | 'err'): LogTarget {
+    return { backend, record, index, attempt, stream, file: join(this.store.jobDir(record.name), 'logs', `${index}.attempt${attempt}.${stream}`) };
   }
 
   private async clusterFor(name: string | undefined): Promise<ClusterConfig> {
@@ -473,10 +482,6 @@ function checkIndex(record: JobRecord, index: number): void {
 
 function formatCounts(status: JobStatus): string {
   return Object.entries(status.counts).map(([s, n]) => `${n} ${s}`).join(', ');
-}
-
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
 }
 
 function scheduleResult(record: JobRecord): Omit<ScheduleResult, 'bundle'> {

@@ -4,6 +4,7 @@
  */
 import type { NormalizedJobInfo } from '../core/job-info.js';
 import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../store/record.js';
+import type { ChunkSink } from '../transport/chunked-read.js';
 import type { TransportStats } from '../transport/types.js';
 
 export interface BundleFile {
@@ -66,8 +67,11 @@ export interface Backend {
   settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict>;
   /** Current state of every task not yet final, for many jobs at once (one remote command per cluster). */
   observe(records: JobRecord[]): Promise<Observation>;
-  /** Bytes of a task's log from `offset` on (empty when it does not exist yet). */
-  readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null>;
+  /**
+   * Streams a task's log from byte `offset` to its size at opening into `onChunk`, in bounded memory. Returns the
+   * bytes delivered; null when the log does not exist (yet). Anything but a regular file is refused (NOT_A_FILE).
+   */
+  readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number, onChunk: ChunkSink): Promise<number | null>;
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
   /** Copies the job folder's logs/ and outputs/ into `dest` in one stream; returns the bytes moved. */
   download?(record: JobRecord, dest: string, options?: DownloadOptions): Promise<number>;

@@ -12,6 +12,7 @@ import { latestArrayFor, logPath } from '../store/attempts.js';
 import { compressRanges } from '../core/ranges.js';
 import { atStep, type LaunchStep } from '../errors.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../store/record.js';
+import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from './backend.js';
 import { judgePending, pendingQuery } from './slurm-adopt.js';
@@ -120,9 +121,9 @@ export class SlurmBackend implements Backend {
     return observeSlurm(this.transport, records, this.observeState);
   }
 
-  async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null> {
+  async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number, onChunk: ChunkSink): Promise<number | null> {
     const path = logPath(record, task, attempt, stream);
-    return path ? this.transport.readFrom(`${record.remote.jobDir}/${path}`, offset) : null;
+    return path ? this.transport.readStream(`${record.remote.jobDir}/${path}`, { start: offset, onChunk }) : null;
   }
 
   async cancel(record: JobRecord, taskNumbers?: number[]): Promise<void> {

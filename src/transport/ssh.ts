@@ -4,10 +4,11 @@
  * Host keys are verified strictly against known_hosts: an unknown or changed key refuses the connection.
  */
 import { readFile } from 'node:fs/promises';
-import type { Client, ConnectConfig, SFTPWrapper } from 'ssh2';
+import type { Client, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { PilotError } from '../errors.js';
+import { assertRegularFile, chunkedRead } from './chunked-read.js';
 import { checkHostKey, knownHostName, knownKeyTypes, parseKnownHosts } from './known-hosts.js';
-import { emptyStats, type ExecOptions, type ExecResult, type Transport, type TransportStats } from './types.js';
+import { emptyStats, type ExecOptions, type ExecResult, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';
 
 export interface SshTarget {
   host: string;
@@ -199,27 +200,36 @@ export class SshTransport implements Transport {
     }
   }
 
-  async get(remotePath: string): Promise<Buffer> {
-    const sftp = await this.sftp();
-    const data = await new Promise<Buffer>((resolve, reject) =>
-      sftp.readFile(remotePath, (err, buf) => (err ? reject(sftpError('read', remotePath, err)) : resolve(buf))));
-    this.stats.bytesDown += data.length;
-    return data;
+  readStream(remotePath: string, options: ReadStreamOptions): Promise<number | null> {
+    return this.guard(() => this.readStreamUnguarded(remotePath, options));
   }
 
-  async readFrom(remotePath: string, start: number): Promise<Buffer | null> {
+  private async readStreamUnguarded(remotePath: string, options: ReadStreamOptions): Promise<number | null> {
     const sftp = await this.sftp();
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      const stream = sftp.createReadStream(remotePath, { start });
-      stream.on('data', (d: Buffer) => { chunks.push(d); this.stats.bytesDown += d.length; });
-      stream.on('error', (err: Error & { code?: number }) => {
-        // SFTP status 2 = no such file
-        if (err.code === 2) resolve(null);
-        else reject(sftpError('read', remotePath, err));
+    const call = <T>(what: string, fn: (cb: (err: Error | undefined, value: T) => void) => void) =>
+      new Promise<T>((resolve, reject) => fn((err, value) => (err ? reject(sftpError(what, remotePath, err)) : resolve(value))));
+    // lstat BEFORE open: opening a FIFO blocks the (single-threaded) sftp-server until a writer comes
+    const before = await new Promise<Stats | null>((resolve, reject) => sftp.lstat(remotePath, (err, s) => {
+      if (!err) resolve(s);
+      else if ((err as Error & { code?: number }).code === SFTP_NO_SUCH_FILE) resolve(null);
+      else reject(sftpError('lstat', remotePath, err));
+    }));
+    if (!before) return null;
+    assertRegularFile(remotePath, before, ' on the cluster');
+    const handle = await call<Buffer>('open', (cb) => sftp.open(remotePath, 'r', cb));
+    try {
+      // and fstat the handle: the name may have been swapped between lstat and open
+      const opened = await call<Stats>('fstat', (cb) => sftp.fstat(handle, cb));
+      assertRegularFile(remotePath, opened, ' on the cluster');
+      const read = (position: number, length: number) => call<Buffer>('read', (cb) =>
+        sftp.read(handle, Buffer.allocUnsafe(length), 0, length, position, (err, n, data) => cb(err, err ? Buffer.alloc(0) : data.subarray(0, n))));
+      return await chunkedRead(read, options.start, opened.size ?? 0, (chunk) => {
+        this.stats.bytesDown += chunk.length;
+        return options.onChunk(chunk);
       });
-      stream.on('end', () => resolve(Buffer.concat(chunks)));
-    });
+    } finally {
+      await call<void>('close', (cb) => sftp.close(handle, (err) => cb(err ?? undefined, undefined))).catch(() => {});
+    }
   }
 
   async close(): Promise<void> {
@@ -231,6 +241,8 @@ export class SshTransport implements Transport {
     this.client.destroy();
   }
 }
+
+const SFTP_NO_SUCH_FILE = 2;
 
 function sftpError(what: string, path: string, err: Error): PilotError {
   return new PilotError('REMOTE', `SFTP ${what} of ${path} failed: ${err.message}`, { cause: err });

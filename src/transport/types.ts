@@ -3,6 +3,10 @@
  * Every implementation counts what it does, so tests and benchmarks can check that the number of remote
  * round trips does not grow with the number of tasks.
  */
+import type { ReadStreamOptions } from './chunked-read.js';
+
+export type { ReadStreamOptions } from './chunked-read.js';
+
 export interface ExecResult {
   code: number;
   stdout: string;
@@ -32,7 +36,7 @@ export interface TransportStats {
   uploads: number;
   /** Bytes sent: put contents + exec stdin. */
   bytesUp: number;
-  /** Bytes received: exec stdout/stderr + get contents. */
+  /** Bytes received: exec stdout/stderr + readStream contents. */
   bytesDown: number;
 }
 
@@ -41,10 +45,12 @@ export interface Transport {
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** Writes a file, creating nothing but the file itself (the folder must exist). */
   put(localPathOrData: string | Buffer, remotePath: string): Promise<void>;
-  /** Reads a whole file. */
-  get(remotePath: string): Promise<Buffer>;
-  /** Reads a file from byte `start` to its end; null when the file does not exist. */
-  readFrom(remotePath: string, start: number): Promise<Buffer | null>;
+  /**
+   * Streams a regular file from byte `start` to its size when opened (bytes appended later are left for the
+   * next call) into `onChunk`, in bounded memory. Returns the bytes delivered; null when the file does not
+   * exist. Throws a PilotError (NOT_A_FILE) for a FIFO, device, socket or symbolic link, before opening it.
+   */
+  readStream(remotePath: string, options: ReadStreamOptions): Promise<number | null>;
   readonly stats: TransportStats;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { renderList, renderProgress, renderStatus, tailLines } from '../../src/cli/render.js';
+import { renderList, renderProgress, renderStatus } from '../../src/cli/render.js';
 import type { JobStatus } from '../../src/core/tracking.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pilot.js');
@@ -32,7 +32,6 @@ describe('renderers', () => {
   it('draws progress and lists jobs', () => {
     expect(renderProgress({ ...status, done: false }, 9)).toBe('fine-tune-mlp [#########] 3/3  COMPLETED 2  FAILED 1');
     expect(renderList([status])).toMatch(/^fine-tune-mlp\s+local\s+3\s+1\s+COMPLETED 2  FAILED 1$/m);
-    expect(tailLines('a\nb\nc\n', 2)).toBe('b\nc\n');
   });
 });
 

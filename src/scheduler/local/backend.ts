@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, open, readdir, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../store/record.js';
 import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type DownloadOptions, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from '../backend.js';
 import { latestArrayFor, logPath } from '../../store/attempts.js';
+import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
 import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
 import { observeLocal, supervisorAlive } from './observe.js';
@@ -108,23 +109,9 @@ export class LocalBackend implements Backend {
     return { states: observeLocal(records) };
   }
 
-  async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number): Promise<Buffer | null> {
+  async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number, onChunk: ChunkSink): Promise<number | null> {
     const rel = logPath(record, task, attempt, stream);
-    if (!rel) return null;
-    let fh;
-    try {
-      fh = await open(join(record.remote.jobDir, rel), 'r');
-    } catch {
-      return null;
-    }
-    try {
-      const size = (await fh.stat()).size;
-      const buf = Buffer.alloc(Math.max(0, size - offset));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-      return buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
+    return rel ? readLocalFile(join(record.remote.jobDir, rel), offset, onChunk) : null;
   }
 
   /**
