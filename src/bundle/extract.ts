@@ -9,7 +9,7 @@ import { mkdir, realpath } from 'node:fs/promises';
 import { posix, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { x, type ReadEntry } from 'tar';
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 import { createLinks, type DeferredLink } from './links.js';
 import { OddNames } from './odd-names.js';
 

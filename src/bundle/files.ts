@@ -6,7 +6,7 @@
 import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, posix, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 
 export type BundleFile = {
   /** posix path relative to the root, no leading `./`, no trailing `/` */

@@ -11,7 +11,7 @@ import { basename, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip } from 'node:zlib';
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 import { sweepTemps } from '../util/files.js';
 import { listBundleFiles } from './files.js';
 import { tarChunks, type TarEntry } from './tar-writer.js';

@@ -10,7 +10,7 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Header, Pax, type HeaderData } from 'tar';
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 
 export type TarEntry = {
   /** path inside the archive (posix, relative, no trailing slash) */

@@ -1,8 +1,8 @@
 /** Small helpers shared by CLI commands. */
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 
-export async function withWrapper<T>(fn: (pilot: import('../core/wrapper.js').SlurmWrapper) => Promise<T>): Promise<T> {
-  const { SlurmWrapper } = await import('../core/wrapper.js');
+export async function withWrapper<T>(fn: (pilot: import('../engine/wrapper.js').SlurmWrapper) => Promise<T>): Promise<T> {
+  const { SlurmWrapper } = await import('../engine/wrapper.js');
   const pilot = new SlurmWrapper();
   try {
     return await fn(pilot);

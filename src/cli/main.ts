@@ -3,8 +3,8 @@
  * needs (ssh2, nunjucks, zod, yaml) when it runs, so `pilot --help` starts about as fast as bare node.
  */
 import { cac } from 'cac';
-import { isPilotError } from '../errors.js';
-import { packageVersion } from '../version.js';
+import { isPilotError } from '../model/errors.js';
+import { packageVersion } from '../util/version.js';
 
 type Handler = (args: unknown[], options: Record<string, unknown>) => Promise<number | void>;
 

@@ -1,6 +1,6 @@
 /** Pure text renderers for the CLI (tested with recorded statuses; nothing here does I/O). */
-import type { JobStatus } from '../core/tracking.js';
-import type { TaskStatus } from '../store/record.js';
+import type { JobStatus } from '../model/tracking.js';
+import type { TaskStatus } from '../model/record.js';
 
 const ORDER = ['RUNNING', 'PENDING', 'COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'CANCELLED', 'UNKNOWN'];
 

@@ -5,10 +5,10 @@
  * adopt what Slurm accepted, or drop it when provably nothing was submitted. While the owner process lives,
  * nobody else decides.
  */
-import { PilotError, type LaunchStep } from '../errors.js';
+import { PilotError, type LaunchStep } from '../model/errors.js';
 import type { Backend } from '../scheduler/backend.js';
-import { adoptSubmission } from '../store/attempts.js';
-import type { JobRecord } from '../store/record.js';
+import { adoptSubmission } from '../model/attempts.js';
+import type { JobRecord } from '../model/record.js';
 import type { JobStore } from '../store/store.js';
 import { ownerState } from '../util/process.js';
 

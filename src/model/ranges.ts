@@ -3,7 +3,7 @@
  * records (`attempt.indices`), Slurm's `--array` lists (with a `:step` and, around them, the `%K` throttle and
  * brackets that the Slurm dialect strips), and resubmission groups.
  */
-import { PilotError } from '../errors.js';
+import { PilotError } from './errors.js';
 
 /** Sorted, de-duplicated, consecutive runs joined: `compressRanges([3,1,2,7])` → `1-3,7`. */
 export function compressRanges(indices: Iterable<number>): string {

@@ -2,7 +2,7 @@
  * Slurm's time syntax, the one home of it: `--time` values are checked with it before anything is sent, and
  * the local backend enforces the same limit, so a job file means the same everywhere.
  */
-import { PilotError } from '../errors.js';
+import { PilotError } from './errors.js';
 
 const FORMS: [RegExp, (n: number[]) => number][] = [
   [/^(\d+)$/, ([m]) => m! * 60],                                   // M

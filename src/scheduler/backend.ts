@@ -2,8 +2,8 @@
  * What the core asks of a scheduler backend (Slurm over a transport, or the local supervisor). Backends
  * get everything pre-rendered: they move files, submit, observe and cancel; they never print.
  */
-import type { NormalizedJobInfo } from '../core/job-info.js';
-import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../store/record.js';
+import type { NormalizedJobInfo } from '../model/job.js';
+import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { TransportStats } from '../transport/types.js';
 

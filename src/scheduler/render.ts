@@ -4,11 +4,11 @@
  * shell is the user's own `setup` lines, which are their code by design.
  */
 import { readFileSync } from 'node:fs';
-import { assertSbatchValue } from './sbatch-options.js';
+import { assertSbatchValue } from './slurm/options.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { NormalizedJobInfo } from '../core/job-info.js';
-import { quote } from './quote.js';
+import type { NormalizedJobInfo } from '../model/job.js';
+import { quote } from '../util/quote.js';
 
 const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 export const DEFAULT_TEMPLATE = join(TEMPLATES_DIR, 'slurm-array.sh.njk');

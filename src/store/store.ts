@@ -6,10 +6,10 @@
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 import { LockBusyError, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
 import { ownerMark, ownerState } from '../util/process.js';
-import type { JobRecord } from './record.js';
+import type { JobRecord } from '../model/record.js';
 
 const RECORD = 'job.json';
 const LOCK = 'job.lock';

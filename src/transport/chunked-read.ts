@@ -3,7 +3,7 @@
  * backend: only regular files, in bounded memory, in order, with a few reads in flight so a remote read is
  * not one round trip per chunk.
  */
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 
 /** Receives the bytes of a file in order; the next chunk waits until the promise settles (backpressure). */
 export type ChunkSink = (chunk: Buffer) => void | Promise<void>;

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Client, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 import { assertRegularFile, chunkedRead } from './chunked-read.js';
 import { checkHostKey, knownHostName, knownKeyTypes, parseKnownHosts } from './known-hosts.js';
 import { emptyStats, type ExecOptions, type ExecResult, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../src/index.js';
 import { connect, makeHome } from '../support/cluster.js';
-import type { JobRecord } from '../../src/store/record.js';
+import type { JobRecord } from '../../src/model/record.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'echo-argv');

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../src/index.js';
-import { quote } from '../../src/scheduler/quote.js';
+import { quote } from '../../src/util/quote.js';
 import { pilot } from '../support/cli.js';
 import { connect, makeHome } from '../support/cluster.js';
 

@@ -5,14 +5,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeArgsLine } from '../../src/core/args.js';
-import { normalizeJobInfo, type JobInfo } from '../../src/core/job-info.js';
-import { prepareJob } from '../../src/core/prepare.js';
+import { decodeArgsLine } from '../../src/model/args.js';
+import { normalizeJobInfo } from '../../src/engine/job-spec.js';
+import { type JobInfo } from '../../src/model/job.js';
+import { prepareJob } from '../../src/engine/prepare.js';
 import type { PreparedJob, Submitted } from '../../src/scheduler/backend.js';
 import { LocalBackend } from '../../src/scheduler/local/backend.js';
 import { arrayFile, type ArrayFile, type TaskFile } from '../../src/scheduler/local/files.js';
-import { isFinal } from '../../src/scheduler/states.js';
-import type { JobRecord, TaskStatus } from '../../src/store/record.js';
+import { isFinal } from '../../src/model/states.js';
+import type { JobRecord, TaskStatus } from '../../src/model/record.js';
 import { HOSTILE_ARGS } from '../support/hostile.js';
 
 const REPO = join(import.meta.dirname, '..', '..');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPilotError, SlurmWrapper } from '../../src/index.js';
-import { quote } from '../../src/scheduler/quote.js';
+import { quote } from '../../src/util/quote.js';
 import { connect, makeHome } from '../support/cluster.js';
 import { pilotMeasured } from '../support/measured.js';
 

@@ -3,7 +3,7 @@ import { writeFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PilotError } from '../../src/errors.js';
+import { PilotError } from '../../src/model/errors.js';
 import type { SshTransport } from '../../src/transport/ssh.js';
 import { cluster, connect, sleep } from '../support/cluster.js';
 

@@ -1,9 +1,9 @@
 // Settling a submission whose reply was lost: the marker file and Slurm's view decide, pure.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { judgePending, pendingQuery } from '../../src/scheduler/slurm-adopt.js';
-import { adoptSubmission } from '../../src/store/attempts.js';
-import type { JobRecord } from '../../src/store/record.js';
+import { judgePending, pendingQuery } from '../../src/scheduler/slurm/adopt.js';
+import { adoptSubmission } from '../../src/model/attempts.js';
+import type { JobRecord } from '../../src/model/record.js';
 
 const J = '/home/pilot/pilot/jobs/sweep-1a2b3c4d';
 const planned = [{ offset: 0, spec: '1-1000%4' }, { offset: 1000, spec: '1-500%4' }];

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { decodeArgsLine, encodeArgsFile, objectToArgv, splitShellWords, toArgv } from '../../src/core/args.js';
-import { PilotError } from '../../src/errors.js';
+import { decodeArgsLine, encodeArgsFile, objectToArgv, splitShellWords, toArgv } from '../../src/model/args.js';
+import { PilotError } from '../../src/model/errors.js';
 import { HOSTILE_ARGS } from '../support/hostile.js';
-import { quoteArgv } from '../../src/scheduler/quote.js';
+import { quoteArgv } from '../../src/util/quote.js';
 
 describe('splitShellWords', () => {
   it('splits like a shell without expanding anything', () => {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Header, Pax, t as listTar, type ReadEntry } from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PilotError } from '../../src/errors.js';
+import { PilotError } from '../../src/model/errors.js';
 import { extractBundle, safeExtractStream } from '../../src/bundle/extract.js';
 import { listBundleFiles } from '../../src/bundle/files.js';
 import { packBundle } from '../../src/bundle/pack.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderList, renderProgress, renderStatus } from '../../src/cli/render.js';
-import type { JobStatus } from '../../src/core/tracking.js';
+import type { JobStatus } from '../../src/model/tracking.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pilot.js');
 const run = (args: string[], home = mkdtempSync(join(tmpdir(), 'pilot-cli-'))) =>

@@ -10,7 +10,7 @@ import { Header, Pax } from 'tar';
 import { afterAll, describe, expect, it } from 'vitest';
 import { extractBundle, safeExtractStream, unsafeEntryReason } from '../../src/bundle/extract.js';
 import { LocalBackend } from '../../src/scheduler/local/backend.js';
-import type { JobRecord } from '../../src/store/record.js';
+import type { JobRecord } from '../../src/model/record.js';
 
 const temps: string[] = [];
 async function tempDir(): Promise<string> {

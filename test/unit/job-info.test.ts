@@ -2,8 +2,8 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalizeJobInfo } from '../../src/core/job-info.js';
-import { PilotError } from '../../src/errors.js';
+import { normalizeJobInfo } from '../../src/engine/job-spec.js';
+import { PilotError } from '../../src/model/errors.js';
 
 const base = mkdtempSync(join(tmpdir(), 'pilot-ji-'));
 mkdirSync(join(base, 'src'));

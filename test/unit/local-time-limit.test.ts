@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseTimeLimit } from '../../src/scheduler/local/time-limit.js';
-import { PilotError } from '../../src/errors.js';
+import { parseTimeLimit } from '../../src/model/time.js';
+import { PilotError } from '../../src/model/errors.js';
 
 describe('parseTimeLimit (Slurm --time syntax)', () => {
   it.each([

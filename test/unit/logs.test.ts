@@ -7,10 +7,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { streamTaskLog, syncLog, tailStart, type LogTarget } from '../../src/core/logs.js';
-import { isPilotError } from '../../src/errors.js';
+import { streamTaskLog, syncLog, tailStart, type LogTarget } from '../../src/engine/logs.js';
+import { isPilotError } from '../../src/model/errors.js';
 import type { Backend } from '../../src/scheduler/backend.js';
-import type { JobRecord } from '../../src/store/record.js';
+import type { JobRecord } from '../../src/model/record.js';
 import { chunkedRead, readLocalFile, type ChunkSink } from '../../src/transport/chunked-read.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pilot-logs-unit-'));

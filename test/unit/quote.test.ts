@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { quote, quoteArgv } from '../../src/scheduler/quote.js';
+import { quote, quoteArgv } from '../../src/util/quote.js';
 import { HOSTILE_ARGS } from '../support/hostile.js';
 
 describe('quote', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { normalizeJobInfo } from '../../src/core/job-info.js';
+import { normalizeJobInfo } from '../../src/engine/job-spec.js';
 import { commandWords, renderScript, sbatchLines } from '../../src/scheduler/render.js';
 
 const src = mkdtempSync(join(tmpdir(), 'pilot-render-'));

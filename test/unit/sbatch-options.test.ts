@@ -3,11 +3,11 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfigFile } from '../../src/core/config.js';
-import { normalizeJobInfo } from '../../src/core/job-info.js';
-import { PilotError } from '../../src/errors.js';
+import { loadConfigFile } from '../../src/engine/config.js';
+import { normalizeJobInfo } from '../../src/engine/job-spec.js';
+import { PilotError } from '../../src/model/errors.js';
 import { sbatchLines } from '../../src/scheduler/render.js';
-import { checkSbatchArgs, findReservedOption } from '../../src/scheduler/sbatch-options.js';
+import { checkSbatchArgs, findReservedOption } from '../../src/scheduler/slurm/options.js';
 
 const base = mkdtempSync(join(tmpdir(), 'pilot-sbopt-'));
 mkdirSync(join(base, 'src'));

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PilotError } from '../../src/errors.js';
+import { PilotError } from '../../src/model/errors.js';
 import {
   buildStatusCommand,
   expandArrayTaskSpec,
@@ -12,8 +12,8 @@ import {
   parseSqueue,
   parseStatusOutput,
   type ExpectedTask,
-} from '../../src/scheduler/slurm-status.js';
-import type { ArrayTaskObservation } from '../../src/scheduler/states.js';
+} from '../../src/scheduler/slurm/status.js';
+import type { ArrayTaskObservation } from '../../src/model/states.js';
 
 // Fixtures were recorded on the real test cluster (see test/fixtures/slurm/README.md): a `#` header block,
 // then the command's exact stdout.

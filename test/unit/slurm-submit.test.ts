@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { PilotError } from '../../src/errors.js';
-import { parseProbe, parseSubmitOutput, planArrays, probeCommand, remotePathExpr, submitCommand } from '../../src/scheduler/slurm-submit.js';
+import { PilotError } from '../../src/model/errors.js';
+import { parseProbe, parseSubmitOutput, planArrays, probeCommand, remotePathExpr, submitCommand } from '../../src/scheduler/slurm/submit.js';
 
 // the commands are `sh -c '<script>'`: check the inner script's syntax with the remote's sh (-n: parse only)
 const bashSyntaxOk = (cmd: string) => {

@@ -2,11 +2,12 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PilotError } from '../../src/errors.js';
+import { PilotError } from '../../src/model/errors.js';
 import { JobStore } from '../../src/store/store.js';
-import type { JobRecord } from '../../src/store/record.js';
-import { applyObservations, jobStatus } from '../../src/core/tracking.js';
-import { arrayFor, latestArrayFor, logPath, rangesInclude } from '../../src/store/attempts.js';
+import type { JobRecord } from '../../src/model/record.js';
+import { applyObservations, jobStatus } from '../../src/model/tracking.js';
+import { arrayFor, latestArrayFor, logPath } from '../../src/model/attempts.js';
+import { rangesInclude } from '../../src/model/ranges.js';
 
 function record(name: string, extra: Partial<JobRecord> = {}): JobRecord {
   return {

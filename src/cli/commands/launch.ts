@@ -1,7 +1,7 @@
 /** `pilot launch JOB.yaml`: the SDK's scheduleJobs with the same fields in YAML, paths relative to the file. */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { PilotError } from '../../errors.js';
+import { PilotError } from '../../model/errors.js';
 import { formatBytes, intOption, printJson, withWrapper } from '../common.js';
 
 export async function readJobYaml(file: string): Promise<Record<string, unknown>> {

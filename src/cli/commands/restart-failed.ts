@@ -1,6 +1,6 @@
 /** `pilot restart-failed NAME`: resubmits only the failed tasks on the same bundle, script and args. */
-import { PilotError } from '../../errors.js';
-import { TASK_STATES, type TaskState } from '../../scheduler/states.js';
+import { PilotError } from '../../model/errors.js';
+import { TASK_STATES, type TaskState } from '../../model/states.js';
 import { printJson, withWrapper } from '../common.js';
 
 export async function run([name]: unknown[], opts: Record<string, unknown>): Promise<number> {

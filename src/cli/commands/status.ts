@@ -1,7 +1,7 @@
 /** `pilot status [NAME…]`: per-task states, one remote command per cluster. */
 import { printJson, withWrapper } from '../common.js';
 import { renderStatus } from '../render.js';
-import type { JobStatus } from '../../core/tracking.js';
+import type { JobStatus } from '../../model/tracking.js';
 
 /** The fixed JSON shape of DESIGN.md, plus a few extra fields. */
 export function statusJson(s: JobStatus) {

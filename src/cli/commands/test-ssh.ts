@@ -1,6 +1,6 @@
 /** `pilot test-ssh CLUSTER`: connect (strict host key), run sinfo, report what works. */
-import { resolveCluster } from '../../core/config.js';
-import { defaultHome } from '../../core/paths.js';
+import { resolveCluster } from '../../engine/config.js';
+import { defaultHome } from '../../util/paths.js';
 import { printJson } from '../common.js';
 
 export async function run([name]: unknown[], opts: Record<string, unknown>): Promise<number> {

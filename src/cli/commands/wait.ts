@@ -1,5 +1,5 @@
 /** `pilot wait NAME`: live progress on a TTY (bar + counts), plain lines otherwise. */
-import type { SlurmWrapper } from '../../core/wrapper.js';
+import type { SlurmWrapper } from '../../engine/wrapper.js';
 import { intOption, printJson, withWrapper } from '../common.js';
 import { renderProgress, renderStatus } from '../render.js';
 import { statusJson } from './status.js';

@@ -13,18 +13,18 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractBundle } from '../../bundle/extract.js';
 import { createLinks, type DeferredLink } from '../../bundle/links.js';
-import type { NormalizedJobInfo } from '../../core/job-info.js';
-import { compressRanges, expandRanges } from '../../core/ranges.js';
-import { atStep, PilotError } from '../../errors.js';
+import type { NormalizedJobInfo } from '../../model/job.js';
+import { compressRanges, expandRanges } from '../../model/ranges.js';
+import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
-import type { ArraySubmission, JobRecord, PendingSubmission } from '../../store/record.js';
+import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
 import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type DownloadOptions, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from '../backend.js';
-import { latestArrayFor, logPath } from '../../store/attempts.js';
+import { latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
 import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
 import { observeLocal, supervisorAlive } from './observe.js';
-import { parseTimeLimit } from './time-limit.js';
+import { parseTimeLimit } from '../../model/time.js';
 
 function localPending(attempt: number, tasks: number[]): PendingSubmission {
   return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices: compressRanges(tasks), planned: [{ offset: 0, spec: compressRanges(tasks) }] };

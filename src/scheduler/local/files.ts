@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeJsonAtomicSync } from '../../util/files.js';
 import { bootMark, processAlive, sameBoot } from '../../util/process.js';
-import type { TaskState } from '../states.js';
+import type { TaskState } from '../../model/states.js';
 
 export interface ArrayFile {
   arrayId: string;

@@ -4,9 +4,9 @@
  * it is seen dead, what the files say is all there will ever be, and a task they leave unfinished is lost
  * (NODE_FAIL, restartable), never silently pending forever.
  */
-import { isFinal } from '../states.js';
-import type { JobRecord, TaskStatus } from '../../store/record.js';
-import { latestArrayFor } from '../../store/attempts.js';
+import { isFinal } from '../../model/states.js';
+import type { JobRecord, TaskStatus } from '../../model/record.js';
+import { latestArrayFor } from '../../model/attempts.js';
 import { arrayFile, cancelMarkers, isCancelled, processAlive, readJson, sameBoot, taskFile, type ArrayFile, type TaskFile } from './files.js';
 
 export interface TaskFacts {

@@ -7,9 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { expandRanges } from '../../core/ranges.js';
+import { expandRanges } from '../../model/ranges.js';
 import { SCRIPT_NAME } from '../backend.js';
-import type { TaskState } from '../states.js';
+import type { TaskState } from '../../model/states.js';
 import { cancelMarkers, isCancelled, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type TaskFile } from './files.js';
 
 /** How often cancel markers are looked for while tasks run. */

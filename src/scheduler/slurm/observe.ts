@@ -3,16 +3,16 @@
  * lag-safe merge of sacct, squeue and scontrol (see slurm-status.ts). Tasks are mapped back from
  * (array job id, array index) to (job name, task number) through each task's latest attempt.
  */
-import { PilotError } from '../errors.js';
-import { latestArrayFor, openTasks } from '../store/attempts.js';
-import type { JobRecord, TaskStatus } from '../store/record.js';
-import type { Transport } from '../transport/types.js';
-import type { Observation } from './backend.js';
+import { PilotError } from '../../model/errors.js';
+import { latestArrayFor, openTasks } from '../../model/attempts.js';
+import type { JobRecord, TaskStatus } from '../../model/record.js';
+import type { Transport } from '../../transport/types.js';
+import type { Observation } from '../backend.js';
 
 /** Each Slurm query is bounded remotely at 20 s; this is the backstop for a connection that stalls. */
 const STATUS_TIMEOUT_MS = 60_000;
-import { isFinal } from './states.js';
-import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './slurm-status.js';
+import { isFinal } from '../../model/states.js';
+import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
 
 export interface ObserveState {
   /** Learned on the first poll: does this cluster have sacct? */

@@ -5,7 +5,7 @@
  * or an object (`{ lr: 0.01, fast: true }` → `--lr 0.01 --fast`). Everything is normalised to string[] here,
  * once, so the rest of the system only ever handles exact argv.
  */
-import { PilotError } from '../errors.js';
+import { PilotError } from './errors.js';
 
 export type TaskArgs = string | readonly string[] | Readonly<Record<string, unknown>>;
 

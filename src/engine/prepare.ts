@@ -3,12 +3,12 @@
  * args files. Pure apart from packing (local disk only): nothing here touches the network.
  */
 import { join } from 'node:path';
-import { quoteArgv } from '../scheduler/quote.js';
+import { quoteArgv } from '../util/quote.js';
 import { commandWords, DEFAULT_TEMPLATE, renderScript, sbatchLines } from '../scheduler/render.js';
 import type { PreparedJob } from '../scheduler/backend.js';
-import { encodeArgsFile } from './args.js';
-import { packageVersion } from '../version.js';
-import type { NormalizedJobInfo } from './job-info.js';
+import { encodeArgsFile } from '../model/args.js';
+import { packageVersion } from '../util/version.js';
+import type { NormalizedJobInfo } from '../model/job.js';
 
 export async function prepareJob(
   name: string,

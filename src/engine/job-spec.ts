@@ -6,68 +6,15 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { PilotError } from '../errors.js';
-import { toArgv, type TaskArgs } from './args.js';
-import { expandPath } from './paths.js';
-import { formatZodError } from './validate.js';
-import { checkSbatchArgs, SLURM_WORD_RE } from '../scheduler/sbatch-options.js';
-
-/** What users give. */
-export interface JobInfo {
-  jobName: string;
-  cluster?: string;
-  srcDir?: string;
-  entrypoint: string;
-  interpreter?: string;
-  libraries?: string[];
-  exclude?: string[];
-  /** One entry per task. Omitted: a single task with no arguments. */
-  args?: TaskArgs[];
-  maxConcurrent?: number;
-  partition?: string;
-  account?: string;
-  cpus?: number;
-  gpus?: number | string;
-  mem?: string;
-  time?: string;
-  nodes?: number;
-  sbatchArgs?: string[];
-  env?: Record<string, string | number | boolean>;
-  setup?: string | string[];
-  /** A nunjucks template of your own instead of templates/slurm-array.sh.njk. */
-  template?: string;
-  /** When jobName is taken, append -2, -3, … instead of failing. */
-  uniqueName?: boolean;
-}
-
-/** What the rest of the system uses: paths absolute, args as exact argv, defaults applied. */
-export interface NormalizedJobInfo {
-  jobName: string;
-  cluster?: string;
-  srcDir: string;
-  entrypoint: string;
-  interpreter: string[];
-  libraries: string[];
-  exclude: string[];
-  argv: string[][];
-  maxConcurrent?: number;
-  partition?: string;
-  account?: string;
-  cpus?: number;
-  gpus?: string;
-  mem?: string;
-  time?: string;
-  nodes?: number;
-  sbatchArgs: string[];
-  env: Record<string, string>;
-  setup: string[];
-  template?: string;
-  uniqueName: boolean;
-}
+import { PilotError } from '../model/errors.js';
+import { defaultInterpreter, type NormalizedJobInfo } from '../model/job.js';
+import { toArgv, type TaskArgs } from '../model/args.js';
+import { isSlurmTime } from '../model/time.js';
+import { expandPath } from '../util/paths.js';
+import { formatZodError } from './zod-error.js';
+import { checkSbatchArgs, SLURM_WORD_RE } from '../scheduler/slurm/options.js';
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-// sbatch's --time formats: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, plus "infinite"/"UNLIMITED"
-const TIME_RE = /^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d+|\d+-\d+:\d{1,2}|\d+-\d+:\d{1,2}:\d{1,2}|infinite|UNLIMITED)$/;
 const MEM_RE = /^\d+[KMGT]?B?$/i;
 
 const scalarArg = z.union([z.string(), z.number(), z.boolean(), z.bigint()]);
@@ -90,7 +37,7 @@ const schema = z.object({
   cpus: z.number().int().positive().optional(),
   gpus: z.union([z.number().int().nonnegative(), z.string().regex(/^[A-Za-z0-9_:.-]+$/, 'like 2 or a100:2')]).optional(),
   mem: z.string().regex(MEM_RE, 'like 4G, 500M or 16000').optional(),
-  time: z.string().regex(TIME_RE, 'like 30 (minutes), 2:00:00 or 1-12:00:00').optional(),
+  time: z.string().refine(isSlurmTime, 'like 30 (minutes), 2:00:00 or 1-12:00:00').optional(),
   nodes: z.number().int().positive().optional(),
   sbatchArgs: z.array(z.string().regex(/^-/, 'each must be an option starting with -, e.g. --qos=high')).default([]),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a shell variable name'), z.union([z.string(), z.number(), z.boolean()])).default({}),
@@ -98,15 +45,6 @@ const schema = z.object({
   template: z.string().optional(),
   uniqueName: z.boolean().default(false),
 }).strict();
-
-/** Interpreter guessed from the entrypoint's extension when none is given. */
-export function defaultInterpreter(entrypoint: string): string[] {
-  if (entrypoint.endsWith('.py')) return ['python3'];
-  if (/\.(m?js|cjs)$/.test(entrypoint)) return ['node'];
-  if (entrypoint.endsWith('.sh')) return ['bash'];
-  if (entrypoint.endsWith('.R')) return ['Rscript'];
-  return [];
-}
 
 /**
  * Validates and normalises job info. Relative paths resolve against `base` (the YAML file's folder for

@@ -1,5 +1,5 @@
-import type { NormalizedJobInfo } from '../core/job-info.js';
-import type { TaskState } from '../scheduler/states.js';
+import type { NormalizedJobInfo } from './job.js';
+import type { TaskState } from './states.js';
 
 /** One `sbatch` of an attempt: Slurm array job id, the offset added to its array indices, and its --array. */
 export interface ArraySubmission {

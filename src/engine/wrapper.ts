@@ -5,23 +5,23 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join, resolve as resolvePath } from 'node:path';
-import { atStep, PilotError } from '../errors.js';
-import { launchFailed, pendingNote, settle, type EngineContext } from '../engine/submission.js';
+import { atStep, PilotError } from '../model/errors.js';
+import { launchFailed, pendingNote, settle, type EngineContext } from './submission.js';
 import { ownerMark } from '../util/process.js';
 import type { Backend } from '../scheduler/backend.js';
-import { DEFAULT_RESTART_STATES, isFinal, type TaskState } from '../scheduler/states.js';
-import { adoptSubmission, arrayFor } from '../store/attempts.js';
-import type { JobRecord, TaskStatus } from '../store/record.js';
+import { DEFAULT_RESTART_STATES, isFinal, type TaskState } from '../model/states.js';
+import { adoptSubmission, arrayFor } from '../model/attempts.js';
+import type { JobRecord, TaskStatus } from '../model/record.js';
 import { JobStore } from '../store/store.js';
 import type { Transport, TransportStats } from '../transport/types.js';
 import { resolveCluster, type ClusterConfig } from './config.js';
-import type { JobInfo } from './job-info.js';
+import type { JobInfo } from '../model/job.js';
 import { logText, streamTaskLog, type LogTarget, type StreamLogOptions, type StreamLogResult } from './logs.js';
-import { defaultHome } from './paths.js';
+import { defaultHome } from '../util/paths.js';
 import { bundleCacheDir, prepareJob } from './prepare.js';
-import { applyObservations, jobStatus, latestAttemptOf, openTasks, type JobStatus } from './tracking.js';
+import { applyObservations, jobStatus, latestAttemptOf, openTasks, type JobStatus } from '../model/tracking.js';
 
-export type { JobStatus } from './tracking.js';
+export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
 
 export interface TaskLogs {
@@ -110,7 +110,7 @@ export class SlurmWrapper {
    * await pilot.close();
    */
   async scheduleJobs(info: JobInfo, options: { base?: string } = {}): Promise<ScheduleResult> {
-    const { normalizeJobInfo } = await import('./job-info.js');
+    const { normalizeJobInfo } = await import('./job-spec.js');
     const normalized = normalizeJobInfo(info, options.base);
     const cluster = await this.clusterFor(normalized.cluster);
     if (!normalized.uniqueName) {
@@ -184,7 +184,7 @@ export class SlurmWrapper {
    * console.log(d.script);
    */
   async dryRun(info: JobInfo, options: { base?: string } = {}): Promise<DryRun> {
-    const { normalizeJobInfo } = await import('./job-info.js');
+    const { normalizeJobInfo } = await import('./job-spec.js');
     const normalized = normalizeJobInfo(info, options.base);
     const cluster = await this.clusterFor(normalized.cluster);
     const job = await prepareJob(normalized.jobName, normalized, clusterDefaults(cluster), bundleCacheDir(this.home));
@@ -503,7 +503,7 @@ async function openBackend(cluster: ClusterConfig, home: string, wrap?: (t: Tran
     const { LocalBackend } = await import('../scheduler/local/backend.js');
     return new LocalBackend(join(home, "local"));
   }
-  const [{ connectSsh }, { SlurmBackend }] = await Promise.all([import('../transport/ssh.js'), import('../scheduler/slurm.js')]);
+  const [{ connectSsh }, { SlurmBackend }] = await Promise.all([import('../transport/ssh.js'), import('../scheduler/slurm/backend.js')]);
   const transport = await connectSsh({ host: cluster.host, port: cluster.port, user: cluster.user, identityFile: cluster.identityFile, knownHosts: cluster.knownHosts });
   return new SlurmBackend(cluster, wrap ? wrap(transport) : transport, join(home, 'cache', 'clusters'));
 }

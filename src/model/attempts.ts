@@ -3,19 +3,8 @@
  * An attempt may hold several arrays (split at MaxArraySize): task t sits in the chunk with offset
  * floor((t-1)/chunkSize)*chunkSize, as array index t - offset.
  */
-import { compressRanges, expandRanges } from '../core/ranges.js';
+import { compressRanges, expandRanges, rangesInclude } from './ranges.js';
 import type { ArraySubmission, JobRecord, TaskStatus } from './record.js';
-
-/** Does a compressed index list (`1-50`, `4,7,10-12`) contain n? */
-export function rangesInclude(spec: string, n: number): boolean {
-  for (const part of spec.split(',')) {
-    const dash = part.indexOf('-');
-    const lo = Number(dash < 0 ? part : part.slice(0, dash));
-    const hi = dash < 0 ? lo : Number(part.slice(dash + 1));
-    if (n >= lo && n <= hi) return true;
-  }
-  return false;
-}
 
 /** The array submission of `attempt` that ran task `task`, if that attempt included it. */
 export function arrayFor(record: JobRecord, task: number, attempt: number): ArraySubmission | undefined {

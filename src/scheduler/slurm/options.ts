@@ -8,7 +8,7 @@
  *   options with attached values (`-o/tmp/x`, `-Jevil`) and short options grouped behind flags (`-Ho/x`).
  * Pure; the facts about sbatch's options were read from `sbatch --help` of Slurm 22.05.
  */
-import { PilotError } from '../errors.js';
+import { PilotError } from '../../model/errors.js';
 
 /** A partition, account or QOS name as Slurm accepts it. */
 export const SLURM_WORD_RE = /^[A-Za-z0-9][A-Za-z0-9._,:-]*$/;

@@ -3,10 +3,10 @@
  * the record already knows, counts per state. Final states are kept in the record so a finished task is
  * never asked for again; the last known states survive a failed status call.
  */
-import { TASK_STATES, isFinal, type TaskState } from '../scheduler/states.js';
-import type { JobRecord, TaskStatus } from '../store/record.js';
-import { latestArrayFor } from '../store/attempts.js';
-export { openTasks } from '../store/attempts.js';
+import { TASK_STATES, isFinal, type TaskState } from './states.js';
+import type { JobRecord, TaskStatus } from './record.js';
+import { latestArrayFor } from './attempts.js';
+export { openTasks } from './attempts.js';
 
 export interface JobStatus {
   name: string;

@@ -4,10 +4,10 @@
  * MaxArraySize when not cached) and the submit (unpack the bundle if it was just uploaded, write the job's
  * files from stdin, sbatch every array).
  */
-import { compressRanges } from '../core/ranges.js';
-import { PilotError } from '../errors.js';
-import { arraySpec } from './render.js';
-import { quote, shScript } from './quote.js';
+import { compressRanges } from '../../model/ranges.js';
+import { PilotError } from '../../model/errors.js';
+import { arraySpec } from '../render.js';
+import { quote, shScript } from '../../util/quote.js';
 
 /** A remote path as a shell expression: `~/x` → "$HOME"/x (quoted), anything else quoted as is. */
 export function remotePathExpr(path: string): string {

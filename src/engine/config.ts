@@ -10,10 +10,10 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { PilotError } from '../errors.js';
-import { expandPath } from './paths.js';
-import { formatZodError } from './validate.js';
-import { assertSbatchValue, SLURM_WORD_RE } from '../scheduler/sbatch-options.js';
+import { PilotError } from '../model/errors.js';
+import { expandPath } from '../util/paths.js';
+import { formatZodError } from './zod-error.js';
+import { assertSbatchValue, SLURM_WORD_RE } from '../scheduler/slurm/options.js';
 import type { z as Z } from 'zod';
 
 export interface SlurmClusterConfig {

@@ -5,20 +5,20 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryTar } from '../bundle/mem-tar.js';
-import type { SlurmClusterConfig } from '../core/config.js';
-import { PilotError } from '../errors.js';
-import { latestArrayFor, logPath } from '../store/attempts.js';
-import { compressRanges } from '../core/ranges.js';
-import { atStep, type LaunchStep } from '../errors.js';
-import type { ArraySubmission, JobRecord, PendingSubmission } from '../store/record.js';
-import type { ChunkSink } from '../transport/chunked-read.js';
-import type { Transport } from '../transport/types.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from './backend.js';
-import { judgePending, pendingQuery } from './slurm-adopt.js';
-import { quote, shScript } from './quote.js';
-import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './slurm-submit.js';
-import { observeSlurm, type ObserveState } from './slurm-observe.js';
+import { memoryTar } from '../../bundle/mem-tar.js';
+import type { SlurmClusterConfig } from '../../engine/config.js';
+import { PilotError } from '../../model/errors.js';
+import { latestArrayFor, logPath } from '../../model/attempts.js';
+import { compressRanges } from '../../model/ranges.js';
+import { atStep, type LaunchStep } from '../../model/errors.js';
+import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
+import type { ChunkSink } from '../../transport/chunked-read.js';
+import type { Transport } from '../../transport/types.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from '../backend.js';
+import { judgePending, pendingQuery } from './adopt.js';
+import { quote, shScript } from '../../util/quote.js';
+import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './submit.js';
+import { observeSlurm, type ObserveState } from './observe.js';
 
 /** sbatch may unpack a large bundle first; a dead controller is caught earlier by the probe's `scontrol ping`. */
 const SUBMIT_TIMEOUT_MS = 300_000;
@@ -139,7 +139,7 @@ export class SlurmBackend implements Backend {
 
   async download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {
     const { PassThrough } = await import('node:stream');
-    const { safeExtractStream } = await import('../bundle/extract.js');
+    const { safeExtractStream } = await import('../../bundle/extract.js');
     const pipe = new PassThrough();
     // the job wrote outputs/: whatever links it left there are checked before they are made here
     const extracting = safeExtractStream(pipe, dest, { onSkip: options.onSkip });

@@ -12,9 +12,10 @@
  * - `squeue -j ONE_ID` of a purged job exits 1 ("Invalid job id specified"); `squeue -j ID1,ID2` of purged
  *   jobs exits 0 with no output. Both mean "the controller no longer knows these".
  */
-import { PilotError } from '../errors.js';
-import { quote, shScript } from './quote.js';
-import { isFinal, type ArrayTaskObservation, type TaskState } from './states.js';
+import { PilotError } from '../../model/errors.js';
+import { expandRanges } from '../../model/ranges.js';
+import { quote, shScript } from '../../util/quote.js';
+import { isFinal, type ArrayTaskObservation, type TaskState } from '../../model/states.js';
 
 // ───────────────────────────────────────────────────────────────────────────── states
 
@@ -69,12 +70,6 @@ export function normalizeState(raw: string): TaskState {
 /* Slurm's MaxArraySize cannot exceed 4000001; a spec expanding beyond that is garbage, not an array. */
 const MAX_EXPANDED = 4_000_001;
 
-function badSpec(spec: string): PilotError {
-  return new PilotError('REMOTE', `Unrecognised Slurm array task list "${spec}"`, {
-    hint: 'Slurm printed an array index list pilot cannot read; please report it with `pilot status --verbose`.',
-  });
-}
-
 /**
  * Expands a Slurm array index list into indices: `4-20%3` → 4..20, `3,7,9`, `1-9:4` → 1,5,9,
  * `1,3,5-7%2` → 1,3,5,6,7. Surrounding brackets (`[4-20%3]`) are accepted. The `%K` throttle only says how
@@ -83,19 +78,15 @@ function badSpec(spec: string): PilotError {
 export function expandArrayTaskSpec(spec: string): number[] {
   let body = spec.trim();
   if (body.startsWith('[') && body.endsWith(']')) body = body.slice(1, -1);
-  body = body.replace(/%\d+$/, '');
-  const indices: number[] = [];
-  for (const part of body.split(',')) {
-    const m = /^(\d+)(?:-(\d+)(?::(\d+))?)?$/.exec(part);
-    if (!m) throw badSpec(spec);
-    const first = Number(m[1]);
-    const last = m[2] === undefined ? first : Number(m[2]);
-    const step = m[3] === undefined ? 1 : Number(m[3]);
-    if (last < first || step < 1) throw badSpec(spec);
-    if (indices.length + Math.floor((last - first) / step) + 1 > MAX_EXPANDED) throw badSpec(spec);
-    for (let i = first; i <= last; i += step) indices.push(i);
+  try {
+    const indices = expandRanges(body.replace(/%\d+$/, ''), MAX_EXPANDED);
+    if (indices.length) return indices;
+  } catch {
+    // not a range list at all: reported below like an empty one
   }
-  return indices;
+  throw new PilotError('REMOTE', `Unrecognised Slurm array task list "${spec}"`, {
+    hint: 'Slurm printed an array index list pilot cannot read; please report it with `pilot status --verbose`.',
+  });
 }
 
 /** What a job id column (sacct JobID, squeue %i) denotes. Steps (`J_7.batch`) and het jobs (`J+0`) → undefined. */

@@ -8,10 +8,10 @@ import { constants as bufferConstants } from 'node:buffer';
 import { constants } from 'node:fs';
 import { mkdir, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { PilotError } from '../errors.js';
+import { PilotError } from '../model/errors.js';
 import type { Backend } from '../scheduler/backend.js';
-import { latestArrayFor } from '../store/attempts.js';
-import type { JobRecord } from '../store/record.js';
+import { latestArrayFor } from '../model/attempts.js';
+import type { JobRecord } from '../model/record.js';
 import { chunkedRead, type ChunkSink } from '../transport/chunked-read.js';
 
 export interface LogTarget {

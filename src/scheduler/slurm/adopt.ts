@@ -8,10 +8,10 @@
  * `end` whose shell is gone means the shell was killed mid-way: then Slurm's own view (squeue, sacct by job
  * name, matched on the working folder, which is unique per launch) completes the marker's list.
  */
-import type { ArraySubmission } from '../store/record.js';
-import type { PendingVerdict } from './backend.js';
-import { quote, shScript } from './quote.js';
-import { markerPath } from './slurm-submit.js';
+import type { ArraySubmission } from '../../model/record.js';
+import type { PendingVerdict } from '../backend.js';
+import { quote, shScript } from '../../util/quote.js';
+import { markerPath } from './submit.js';
 
 export interface PendingQueryInput {
   jobDir: string;
