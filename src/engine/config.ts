@@ -13,34 +13,13 @@ import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { expandPath } from '../util/paths.js';
 import { formatZodError } from './zod-error.js';
-import { assertSbatchValue, SLURM_WORD_RE } from '../scheduler/slurm/options.js';
+import type { ClusterConfig, RemoteClusterConfig } from '../model/cluster.js';
+import { dialectFor } from '../scheduler/index.js';
 import type { z as Z } from 'zod';
 
-export interface SlurmClusterConfig {
-  kind: 'slurm';
-  name: string;
-  host: string;
-  port: number;
-  user: string;
-  identityFile?: string;
-  knownHosts: string;
-  /** Remote working folder; `~/` is the remote home. */
-  remoteDir: string;
-  partition?: string;
-  account?: string;
-  proxyJump?: string;
-  /** Overrides the MaxArraySize read from `scontrol show config` (sites that hide it, tests). */
-  maxArraySize?: number;
-}
+export type { ClusterConfig, LocalClusterConfig, RemoteClusterConfig } from '../model/cluster.js';
 
-export interface LocalClusterConfig {
-  kind: 'local';
-  name: 'local';
-}
-
-export type ClusterConfig = SlurmClusterConfig | LocalClusterConfig;
-
-export async function loadConfigFile(home: string): Promise<Record<string, SlurmClusterConfig>> {
+export async function loadConfigFile(home: string): Promise<Record<string, RemoteClusterConfig>> {
   const file = join(home, 'config.yaml');
   let text: string;
   try {
@@ -77,18 +56,11 @@ export async function loadConfigFile(home: string): Promise<Record<string, Slurm
       hint: 'each cluster needs at least `host`; allowed keys: host, port, user, identityFile, knownHosts, remoteDir, partition, account, proxyJump, maxArraySize',
     });
   }
-  const out: Record<string, SlurmClusterConfig> = {};
+  const out: Record<string, RemoteClusterConfig> = {};
   for (const [name, c] of Object.entries(parsed.data.clusters)) {
     if (name === 'local') throw new PilotError('CONFIG', `${file}: the cluster name 'local' is reserved for the built-in local backend`, { hint: 'rename that cluster' });
-    // partition and account become #SBATCH lines: a line break there would run the rest on the cluster
-    for (const field of ['partition', 'account'] as const) {
-      const value = c[field];
-      if (value === undefined) continue;
-      assertSbatchValue(value, field, `${file}: clusters.${name}`);
-      if (!SLURM_WORD_RE.test(value)) {
-        throw new PilotError('CONFIG', `${file}: clusters.${name}.${field} ${JSON.stringify(value)} is not a Slurm ${field} name`, { hint: 'use letters, digits and . _ , : - only' });
-      }
-    }
+    // partition and account become script directives: the dialect refuses what could end their line
+    dialectFor('slurm').checkDefaults({ partition: c.partition, account: c.account }, `${file}: clusters.${name}`);
     out[name] = {
       kind: 'slurm',
       name,

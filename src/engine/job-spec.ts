@@ -12,8 +12,10 @@ import { toArgv, type TaskArgs } from '../model/args.js';
 import { isSlurmTime } from '../model/time.js';
 import { expandPath } from '../util/paths.js';
 import { formatZodError } from './zod-error.js';
-import { checkSbatchArgs, SLURM_WORD_RE } from '../scheduler/slurm/options.js';
 
+
+/** A partition or account name: what schedulers accept, nothing a directive line could be split on. */
+const SCHEDULER_WORD_RE = /^[A-Za-z0-9][A-Za-z0-9._,:-]*$/;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const MEM_RE = /^\d+[KMGT]?B?$/i;
 
@@ -32,8 +34,8 @@ const schema = z.object({
     z.record(z.string(), z.union([scalarArg, z.null(), z.array(scalarArg)])),
   ])).min(1, 'give at least one task (or leave args out for a single task without arguments)').optional(),
   maxConcurrent: z.number().int().positive('must be a positive whole number').optional(),
-  partition: z.string().regex(SLURM_WORD_RE, 'must be a Slurm partition name').optional(),
-  account: z.string().regex(SLURM_WORD_RE, 'must be a Slurm account name').optional(),
+  partition: z.string().regex(SCHEDULER_WORD_RE, 'must be a Slurm partition name').optional(),
+  account: z.string().regex(SCHEDULER_WORD_RE, 'must be a Slurm account name').optional(),
   cpus: z.number().int().positive().optional(),
   gpus: z.union([z.number().int().nonnegative(), z.string().regex(/^[A-Za-z0-9_:.-]+$/, 'like 2 or a100:2')]).optional(),
   mem: z.string().regex(MEM_RE, 'like 4G, 500M or 16000').optional(),
@@ -47,7 +49,7 @@ const schema = z.object({
 }).strict();
 
 /**
- * Validates and normalises job info. Relative paths resolve against `base` (the YAML file's folder for
+ * Validates and normalises job info (the scheduler's own checks follow: Dialect.checkJob). Relative paths resolve against `base` (the YAML file's folder for
  * `pilot launch`, the working directory for the SDK).
  */
 export function normalizeJobInfo(input: unknown, base = process.cwd(), where = 'job'): NormalizedJobInfo {
@@ -62,7 +64,6 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     });
   }
   const info = parsed.data;
-  checkSbatchArgs(info.sbatchArgs, where);
   refuseNul({ entrypoint: info.entrypoint, interpreter: info.interpreter, setup: info.setup, env: info.env }, where);
   const srcDir = expandPath(info.srcDir, base);
   mustBeDir(srcDir, `${where}: srcDir`);

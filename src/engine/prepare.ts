@@ -4,7 +4,8 @@
  */
 import { join } from 'node:path';
 import { quoteArgv } from '../util/quote.js';
-import { commandWords, DEFAULT_TEMPLATE, renderScript, sbatchLines } from '../scheduler/render.js';
+import { commandWords, renderScript } from '../scheduler/render.js';
+import type { Dialect, DirectiveDefaults } from '../scheduler/dialect.js';
 import type { PreparedJob } from '../scheduler/backend.js';
 import { encodeArgsFile } from '../model/args.js';
 import { packageVersion } from '../util/version.js';
@@ -13,8 +14,9 @@ import type { NormalizedJobInfo } from '../model/job.js';
 export async function prepareJob(
   name: string,
   info: NormalizedJobInfo,
-  defaults: { partition?: string; account?: string },
+  defaults: DirectiveDefaults,
   outDir: string,
+  dialect: Dialect,
 ): Promise<PreparedJob> {
   const { packBundle } = await import('../bundle/pack.js');
   const bundle = await packBundle({ srcDir: info.srcDir, libraries: info.libraries, exclude: info.exclude, outDir });
@@ -23,11 +25,11 @@ export async function prepareJob(
     version: packageVersion(),
     jobName: name,
     bundleSha: bundle.sha256,
-    sbatchLines: sbatchLines({ ...info, jobName: name }, tasks, defaults),
+    sbatchLines: dialect.directives({ ...info, jobName: name }, tasks, defaults),
     env: info.env,
     setup: info.setup,
     command: commandWords(info),
-  }, info.template ?? DEFAULT_TEMPLATE);
+  }, info.template ?? dialect.template);
   return {
     name,
     info,

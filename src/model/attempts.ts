@@ -27,7 +27,7 @@ export function latestArrayFor(record: JobRecord, task: number): { attempt: numb
 /** Log file of a task relative to the job folder: logs/<array job id>_<array index>.out|.err */
 export function logPath(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err'): string | undefined {
   const array = arrayFor(record, task, attempt);
-  return array ? `logs/${array.slurmJobId}_${task - array.offset}.${stream}` : undefined;
+  return array ? `logs/${array.jobId}_${task - array.offset}.${stream}` : undefined;
 }
 
 /** Task numbers whose state is not final yet (the only ones worth asking the scheduler about). */
@@ -59,7 +59,9 @@ export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): J
   for (const t of tasks) {
     delete finalStates[t];
     delete lastKnown[t];
-    if (covered.has(t)) lastKnown[t] = { index: t, state: 'PENDING', exitCode: null, attempt: pending.attempt };
+    // a restarted task is PENDING again until seen; a first launch stays unknown until the scheduler is asked
+    // (a task purged before anyone looked must show as UNKNOWN, never as waiting for ever)
+    if (covered.has(t) && pending.attempt > 1) lastKnown[t] = { index: t, state: 'PENDING', exitCode: null, attempt: pending.attempt };
   }
   for (const t of tasks.filter((x) => !covered.has(x))) {
     finalStates[t] = { index: t, state: 'CANCELLED', exitCode: null, attempt: Math.max(1, pending.attempt - 1), reason: 'not submitted: the submission was cut off' };

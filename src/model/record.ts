@@ -1,9 +1,13 @@
 import type { NormalizedJobInfo } from './job.js';
 import type { TaskState } from './states.js';
 
-/** One `sbatch` of an attempt: Slurm array job id, the offset added to its array indices, and its --array. */
+/**
+ * One submission of an attempt, STORED as the scheduler acknowledged it (never derived): the scheduler's job id
+ * of the array (Slurm's array job id, or the local backend's own id), the offset added to its array indices,
+ * and the array spec it was given.
+ */
 export interface ArraySubmission {
-  slurmJobId: string;
+  jobId: string;
   /** task number = array index + offset (arrays larger than MaxArraySize are split). */
   offset: number;
   /** The --array value given, e.g. `1-1000%3` or `4,7%3`. */
@@ -52,7 +56,8 @@ export interface TaskStatus {
 }
 
 export interface JobRecord {
-  version: 1;
+  /** 2: submissions carry `jobId` (version 1 called it `slurmJobId`); read() upgrades older records */
+  version: 2;
   name: string;
   cluster: string;
   backend: 'slurm' | 'local';
@@ -76,4 +81,20 @@ export interface JobRecord {
   /** Last known states of unfinished tasks (kept when a status call fails). */
   lastKnown?: Record<string, TaskStatus>;
   updatedAt?: string;
+}
+
+/**
+ * Brings a record read from disk to the current version. Version 1 named a submission's id `slurmJobId`,
+ * also for the local backend, whose ids are not Slurm's.
+ */
+export function upgradeRecord(raw: unknown): JobRecord {
+  const r = raw as Omit<JobRecord, 'version'> & { version: number };
+  if (r.version === 1) {
+    const rename = (a: ArraySubmission & { slurmJobId?: string }) => {
+      const { slurmJobId, ...rest } = a;
+      return { ...rest, jobId: a.jobId ?? slurmJobId! };
+    };
+    return { ...r, version: 2, attempts: r.attempts.map((at) => ({ ...at, arrays: at.arrays.map(rename) })) };
+  }
+  return r as JobRecord;
 }

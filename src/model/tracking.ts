@@ -72,7 +72,7 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     counts: countStates(tasks),
     done: tasks.every((t) => isFinal(t.state) && !t.provisional),
     ...(stale ? { stale } : {}),
-    slurmJobIds: last?.arrays.map((a) => a.slurmJobId) ?? [],
+    slurmJobIds: last?.arrays.map((a) => a.jobId) ?? [],
     attempts: record.attempts.length,
   };
 }

@@ -75,6 +75,8 @@ export interface Backend {
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
   /** Copies the job folder's logs/ and outputs/ into `dest` in one stream; returns the bytes moved. */
   download?(record: JobRecord, dest: string, options?: DownloadOptions): Promise<number>;
+  /** Runs the scheduler's health command (`pilot test-ssh`); absent for the local backend. */
+  health?(): Promise<{ ok: boolean; output: string }>;
   /** Counters of the underlying transport, for tests and benchmarks. */
   readonly stats?: TransportStats;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { LockBusyError, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
 import { ownerMark, ownerState } from '../util/process.js';
-import type { JobRecord } from '../model/record.js';
+import { upgradeRecord, type JobRecord } from '../model/record.js';
 
 const RECORD = 'job.json';
 const LOCK = 'job.lock';
@@ -107,7 +107,7 @@ export class JobStore {
       throw err;
     }
     try {
-      return JSON.parse(text) as JobRecord;
+      return upgradeRecord(JSON.parse(text));
     } catch (err) {
       throw new PilotError('STORE', `${file} is not valid JSON`, { hint: 'it was edited by hand or the disk is full; restore it from a backup', cause: err });
     }

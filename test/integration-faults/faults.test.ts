@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SlurmWrapper } from '../../src/index.js';
+import { PilotError, SlurmWrapper } from '../../src/index.js';
 import type { Transport } from '../../src/transport/types.js';
 import { pilot } from '../support/cli.js';
 import { connect, makeHome, sleep } from '../support/cluster.js';
@@ -80,12 +80,16 @@ describe('faults on the real cluster', () => {
   it('the connection cut while the submit reply is on its way: the next command adopts the job, exactly one array', async () => {
     const home = makeHome();
     // cut the connection the moment the submit command starts answering: sbatch has run, its reply is lost
+    // the submit command runs on the cluster; the moment its answer starts coming back the connection is cut, and
+    // the answer is thrown away, as a dropped VPN would do
     const cutOnReply = (t: Transport): Transport => new Proxy(t, {
       get(target, prop) {
         if (prop === 'exec') {
-          return (cmd: string, opts: Parameters<Transport['exec']>[1] = {}) => target.exec(cmd, cmd.includes('sbatch --parsable')
-            ? { ...opts, onStdout: () => (target as unknown as { destroy(): void }).destroy() }
-            : opts);
+          return async (cmd: string, opts: Parameters<Transport['exec']>[1] = {}) => {
+            if (!cmd.includes('sbatch --parsable')) return target.exec(cmd, opts);
+            await target.exec(cmd, { ...opts, onStdout: () => (target as unknown as { destroy(): void }).destroy() }).catch(() => undefined);
+            throw new PilotError('SSH', 'the connection was lost (cut by the test) before the reply arrived');
+          };
         }
         const v = Reflect.get(target, prop, target) as unknown;
         return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;

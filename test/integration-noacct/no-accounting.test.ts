@@ -57,7 +57,7 @@ describe('status without accounting', () => {
     const job = await w.scheduleJobs({ jobName: 'purged', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh', sbatchArgs: ['--hold'] });
     // point the record at an array id Slurm has never heard of: exactly what a purged job looks like
     const record = await w.store.read(job.name);
-    const fake: JobRecord = { ...record, attempts: [{ ...record.attempts[0]!, arrays: [{ slurmJobId: '999999', offset: 0, arraySpec: '1' }] }] };
+    const fake: JobRecord = { ...record, attempts: [{ ...record.attempts[0]!, arrays: [{ jobId: '999999', offset: 0, arraySpec: '1' }] }] };
     await w.store.write(fake);
     const s = await w.status(job.name);
     await w.close();

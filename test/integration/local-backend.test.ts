@@ -11,6 +11,7 @@ import { type JobInfo } from '../../src/model/job.js';
 import { prepareJob } from '../../src/engine/prepare.js';
 import type { PreparedJob, Submitted } from '../../src/scheduler/backend.js';
 import { LocalBackend } from '../../src/scheduler/local/backend.js';
+import { slurmDialect } from '../../src/scheduler/slurm/index.js';
 import { arrayFile, type ArrayFile, type TaskFile } from '../../src/scheduler/local/files.js';
 import { isFinal } from '../../src/model/states.js';
 import type { JobRecord, TaskStatus } from '../../src/model/record.js';
@@ -25,13 +26,13 @@ const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
 async function prepare(info: Partial<JobInfo> & { jobName: string }, srcDir = FIXTURE): Promise<PreparedJob> {
   const normalized = normalizeJobInfo({ cluster: 'local', srcDir, entrypoint: 'echo.sh', ...info });
-  return prepareJob(info.jobName, normalized, {}, tmp('pilot-bundles-'));
+  return prepareJob(info.jobName, normalized, {}, tmp('pilot-bundles-'), slurmDialect);
 }
 
 function recordFor(job: PreparedJob, s: Submitted, b?: LocalBackend): JobRecord {
   const now = new Date().toISOString();
   const record: JobRecord = {
-    version: 1, name: job.name, cluster: 'local', backend: 'local', createdAt: now, tasks: job.tasks,
+    version: 2, name: job.name, cluster: 'local', backend: 'local', createdAt: now, tasks: job.tasks,
     maxConcurrent: job.info.maxConcurrent, chunkSize: s.chunkSize, info: job.info,
     bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files }, remote: s.remote,
     attempts: [{ attempt: 1, submittedAt: now, indices: `1-${job.tasks}`, arrays: s.arrays }], finalStates: {},
@@ -75,7 +76,7 @@ async function waitState(b: LocalBackend, record: JobRecord, task: number, state
 }
 
 function taskFiles(record: JobRecord, arrayIndex = 0): Map<number, TaskFile> {
-  const id = record.attempts.at(-1)!.arrays[arrayIndex]!.slurmJobId;
+  const id = record.attempts.at(-1)!.arrays[arrayIndex]!.jobId;
   const out = new Map<number, TaskFile>();
   for (let t = 1; t <= record.tasks; t++) {
     const f = join(record.remote.jobDir, 'state', `${id}_${t}.json`);
@@ -123,7 +124,7 @@ describe('LocalBackend', () => {
     failTasks(root, [2, 5]);
     const submitted = await b.submit(job, noop);
     expect(submitted.uploadedBytes).toBe(job.bundle.bytes);
-    expect(submitted.arrays).toEqual([{ slurmJobId: expect.stringMatching(/^\d+$/), offset: 0, arraySpec: '1-6%2' }]);
+    expect(submitted.arrays).toEqual([{ jobId: expect.stringMatching(/^\d+$/), offset: 0, arraySpec: '1-6%2' }]);
     const record = recordFor(job, submitted, b);
     const states = await waitFinal(b, record);
 
@@ -148,7 +149,7 @@ describe('LocalBackend', () => {
     // same bundle again: already unpacked, nothing copied; a fresh, larger id
     const again = await b.submit(job, noop);
     expect(again.uploadedBytes).toBe(0);
-    expect(Number(again.arrays[0]!.slurmJobId)).toBeGreaterThan(Number(submitted.arrays[0]!.slurmJobId) + 6);
+    expect(Number(again.arrays[0]!.jobId)).toBeGreaterThan(Number(submitted.arrays[0]!.jobId) + 6);
     await waitFinal(b, recordFor(job, again, b));
   });
 
@@ -163,8 +164,8 @@ describe('LocalBackend', () => {
 
     for (const t of [2, 5]) rmSync(join(root, 'jobs', `fail-${t}`));
     const arrays = await b.resubmit(record, [2, 5], noop);
-    expect(arrays).toEqual([{ slurmJobId: expect.stringMatching(/^\d+$/), offset: 0, arraySpec: '2,5%3' }]);
-    expect(arrays[0]!.slurmJobId).not.toBe(record.attempts[0]!.arrays[0]!.slurmJobId);
+    expect(arrays).toEqual([{ jobId: expect.stringMatching(/^\d+$/), offset: 0, arraySpec: '2,5%3' }]);
+    expect(arrays[0]!.jobId).not.toBe(record.attempts[0]!.arrays[0]!.jobId);
     record.attempts.push({ attempt: 2, submittedAt: new Date().toISOString(), indices: '2,5', arrays });
     for (const t of [2, 5]) delete record.finalStates[String(t)];
     const second = await waitFinal(b, record);
@@ -172,7 +173,7 @@ describe('LocalBackend', () => {
     for (const t of [1, 3, 4, 6]) expect(second.get(t)).toMatchObject({ state: 'COMPLETED', attempt: 1 });
     // only 2 and 5 ran again; both attempts' logs stay readable
     expect([...taskFiles(record).keys()]).toEqual([2, 5]);
-    expect(existsSync(join(record.remote.jobDir, 'logs', `${arrays[0]!.slurmJobId}_3.out`))).toBe(false);
+    expect(existsSync(join(record.remote.jobDir, 'logs', `${arrays[0]!.jobId}_3.out`))).toBe(false);
     expect((await readAll(b, record, 2, 1, 'err', 0))!.toString()).toContain('failing on purpose');
     expect((await readAll(b, record, 2, 2, 'out', 0))!.toString()).toBe('task=2\nargv=' + Buffer.from('2\0').toString('base64') + '\n');
   });
@@ -218,7 +219,7 @@ describe('LocalBackend', () => {
     expect(await waitGone(bg1)).toBe(true);
     const files = taskFiles(record);
     expect(files.get(3)).toMatchObject({ state: 'CANCELLED', pid: null, start: null });
-    expect(existsSync(join(record.remote.jobDir, 'logs', `${record.attempts[0]!.arrays[0]!.slurmJobId}_3.out`))).toBe(false);
+    expect(existsSync(join(record.remote.jobDir, 'logs', `${record.attempts[0]!.arrays[0]!.jobId}_3.out`))).toBe(false);
     expect((await b.observe([record])).states.get(record.name)!.get(2)!.state).toBe('RUNNING');
     expect(alive(bg2)).toBe(true);
 
@@ -249,7 +250,7 @@ describe('LocalBackend', () => {
     expect(await exited).toBe('SIGKILL');
     const submitted = JSON.parse(readFileSync(resultFile, 'utf8')) as Submitted;
     const record = recordFor(job, submitted, new LocalBackend(root));
-    const spec = JSON.parse(readFileSync(arrayFile(record.remote.jobDir, submitted.arrays[0]!.slurmJobId), 'utf8')) as ArrayFile;
+    const spec = JSON.parse(readFileSync(arrayFile(record.remote.jobDir, submitted.arrays[0]!.jobId), 'utf8')) as ArrayFile;
     expect(alive(spec.supervisor!.pid)).toBe(true);
     const states = await waitFinal(new LocalBackend(root), record);
     expect([...states.values()].map((s) => s.state)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED']);
@@ -261,7 +262,7 @@ describe('LocalBackend', () => {
     const job = await prepare({ jobName: 'lost', args: ['1', '2', '3'], maxConcurrent: 1, env: { SLEEP: '30' } });
     const record = recordFor(job, await b.submit(job, noop), b);
     await waitState(b, record, 1, 'RUNNING');
-    const id = record.attempts[0]!.arrays[0]!.slurmJobId;
+    const id = record.attempts[0]!.arrays[0]!.jobId;
     const spec = JSON.parse(readFileSync(arrayFile(record.remote.jobDir, id), 'utf8')) as ArrayFile;
     process.kill(spec.supervisor!.pid, 'SIGKILL');   // no chance to record anything, as in a crash
     expect(await waitGone(spec.supervisor!.pid)).toBe(true);
@@ -280,7 +281,7 @@ describe('LocalBackend', () => {
     const job = await prepare({ jobName: 'stopped', args: ['1', '2'], maxConcurrent: 1, env: { SLEEP: '30' } });
     const record = recordFor(job, await b.submit(job, noop), b);
     await waitState(b, record, 1, 'RUNNING');
-    const spec = JSON.parse(readFileSync(arrayFile(record.remote.jobDir, record.attempts[0]!.arrays[0]!.slurmJobId), 'utf8')) as ArrayFile;
+    const spec = JSON.parse(readFileSync(arrayFile(record.remote.jobDir, record.attempts[0]!.arrays[0]!.jobId), 'utf8')) as ArrayFile;
     const taskPid = taskFiles(record).get(1)!.pid!;
     process.kill(spec.supervisor!.pid, 'SIGTERM');
     const states = await waitFinal(b, record);
@@ -306,7 +307,7 @@ describe('LocalBackend', () => {
       child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
       child.on('exit', (c) => (c === 0 ? resolve(JSON.parse(out) as Submitted) : reject(new Error(`exit ${c}`))));
     })));
-    const ids = runs.map((r) => Number(r.arrays[0]!.slurmJobId));
+    const ids = runs.map((r) => Number(r.arrays[0]!.jobId));
     expect(new Set(ids).size).toBe(20);
     // each launch claims its id and the next one (its single task's SLURM_JOB_ID): blocks never overlap
     const sorted = [...ids].sort((x, y) => x - y);

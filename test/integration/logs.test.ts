@@ -38,7 +38,7 @@ describe.each(['lab', 'local'])('pilot logs on %s', (cluster) => {
     await w.wait(jobName, { minIntervalMs: 300, maxIntervalMs: 1000, timeoutMs: 120_000 });
     const record = await w.store.read(jobName);
     await w.close();
-    const id = record.attempts[0]!.arrays[0]!.slurmJobId;
+    const id = record.attempts[0]!.arrays[0]!.jobId;
     return (task, ext = 'out') => `${record.remote.jobDir}/logs/${id}_${task}.${ext}`;
   }
 
@@ -120,7 +120,7 @@ describe.each(['lab', 'local'])('pilot logs on %s', (cluster) => {
     await w.scheduleJobs({ jobName: name, cluster, srcDir: src, entrypoint: 'fast.sh' });
     const record = await w.store.read(name);
     await w.close();
-    const log = `${record.remote.jobDir}/logs/${record.attempts[0]!.arrays[0]!.slurmJobId}_1.out`;
+    const log = `${record.remote.jobDir}/logs/${record.attempts[0]!.arrays[0]!.jobId}_1.out`;
     try {
       const r = await pilotMeasured(['logs', `${name}/1`, '--follow'], home, { killAfterMs: 170_000 });
       console.log(`[follow ${cluster}] ${r.bytes} bytes in ${r.ms} ms, peak RSS ${(r.peakRssKb / 1024).toFixed(1)} MiB`);

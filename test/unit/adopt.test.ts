@@ -21,7 +21,7 @@ describe('judgePending', () => {
   it('a complete marker lists every array, whatever Slurm says', () => {
     const v = judgePending(out(['begin 4242', 'submitted 77 0 1-1000%4', 'submitted 78 1000 1-500%4', 'end'], 'fail', 'fail'), J, new Set(), planned);
     expect(v).toEqual({ kind: 'submitted', complete: true, arrays: [
-      { slurmJobId: '77', offset: 0, arraySpec: '1-1000%4' }, { slurmJobId: '78', offset: 1000, arraySpec: '1-500%4' }] });
+      { jobId: '77', offset: 0, arraySpec: '1-1000%4' }, { jobId: '78', offset: 1000, arraySpec: '1-500%4' }] });
   });
 
   it('a marker ended after sbatch refused (cancelled): not submitted', () => {
@@ -37,7 +37,7 @@ describe('judgePending', () => {
     const sacct = [`77_3|${J}`, `77_[4-1000%4]|${J}`, `12_1|${J}`];
     const v = judgePending(out(['begin 4242'], squeue, sacct), J, new Set(['12']), planned);
     expect(v).toEqual({ kind: 'submitted', complete: true, arrays: [
-      { slurmJobId: '77', offset: 0, arraySpec: '1-1000%4' }, { slurmJobId: '78', offset: 1000, arraySpec: '1-500%4' }] });
+      { jobId: '77', offset: 0, arraySpec: '1-1000%4' }, { jobId: '78', offset: 1000, arraySpec: '1-500%4' }] });
   });
 
   it('the shell died and Slurm cannot be asked: undecided, never "not submitted"', () => {
@@ -45,7 +45,7 @@ describe('judgePending', () => {
   });
 
   it('builds a valid shell command that quotes the job name', () => {
-    const cmd = pendingQuery({ jobDir: J, token: 'ab12', slurmName: "it's", sinceSeconds: 5 });
+    const cmd = pendingQuery({ jobDir: J, token: 'ab12', jobName: "it's", sinceSeconds: 5 });
     execFileSync('bash', ['-c', cmd.replace(/^sh -c /, 'sh -n -c ')]);
     expect(cmd).toContain('-S now-60seconds');
   });
@@ -53,21 +53,23 @@ describe('judgePending', () => {
 
 describe('adoptSubmission', () => {
   const base: JobRecord = {
-    version: 1, name: 'sweep', cluster: 'lab', backend: 'slurm', createdAt: '2026-01-01T00:00:00Z', tasks: 1500, chunkSize: 1000,
+    version: 2, name: 'sweep', cluster: 'lab', backend: 'slurm', createdAt: '2026-01-01T00:00:00Z', tasks: 1500, chunkSize: 1000,
     info: {} as JobRecord['info'], bundle: { sha256: 'x', bytes: 1, files: 1 }, remote: { jobDir: J, bundleDir: 'b' },
     attempts: [], finalStates: {},
     pending: { attempt: 1, token: 't', startedAt: '2026-01-01T00:00:01Z', indices: '1-1500', planned },
   };
 
   it('records the arrays as the attempt and drops the pending mark', () => {
-    const r = adoptSubmission(base, [{ slurmJobId: '77', offset: 0, arraySpec: '1-1000%4' }, { slurmJobId: '78', offset: 1000, arraySpec: '1-500%4' }]);
+    const r = adoptSubmission(base, [{ jobId: '77', offset: 0, arraySpec: '1-1000%4' }, { jobId: '78', offset: 1000, arraySpec: '1-500%4' }]);
     expect(r.pending).toBeUndefined();
     expect(r.attempts).toEqual([{ attempt: 1, submittedAt: '2026-01-01T00:00:01Z', indices: '1-1500', arrays: expect.any(Array) }]);
-    expect(r.lastKnown?.[1500]).toMatchObject({ state: 'PENDING', attempt: 1 });
+    expect(r.lastKnown?.[1500]).toBeUndefined();   // unknown until the scheduler is asked
+    const restart = adoptSubmission({ ...r, pending: { ...base.pending!, attempt: 2, indices: '7' } }, [{ jobId: '90', offset: 0, arraySpec: '7%4' }]);
+    expect(restart.lastKnown?.[7]).toMatchObject({ state: 'PENDING', attempt: 2 });
   });
 
   it('tasks of an array that was never sent end CANCELLED with the reason, so nothing waits for ever', () => {
-    const r = adoptSubmission(base, [{ slurmJobId: '77', offset: 0, arraySpec: '1-1000%4' }]);
+    const r = adoptSubmission(base, [{ jobId: '77', offset: 0, arraySpec: '1-1000%4' }]);
     expect(r.attempts[0]!.indices).toBe('1-1000');
     expect(r.finalStates[1001]).toMatchObject({ state: 'CANCELLED', reason: expect.stringMatching(/not submitted/) });
     expect(r.finalStates[1000]).toBeUndefined();

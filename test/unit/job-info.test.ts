@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { normalizeJobInfo } from '../../src/engine/job-spec.js';
+import { slurmDialect } from '../../src/scheduler/slurm/index.js';
 import { PilotError } from '../../src/model/errors.js';
 
 const base = mkdtempSync(join(tmpdir(), 'pilot-ji-'));
@@ -11,7 +12,7 @@ mkdirSync(join(base, 'lib1'));
 
 function err(input: unknown): PilotError {
   try {
-    normalizeJobInfo(input, base);
+    slurmDialect.checkJob(normalizeJobInfo(input, base), 'job');
   } catch (e) {
     return e as PilotError;
   }

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { loadConfigFile } from '../../src/engine/config.js';
 import { normalizeJobInfo } from '../../src/engine/job-spec.js';
 import { PilotError } from '../../src/model/errors.js';
-import { sbatchLines } from '../../src/scheduler/render.js';
+import { sbatchLines } from '../../src/scheduler/slurm/directives.js';
+import { slurmDialect } from '../../src/scheduler/slurm/index.js';
 import { checkSbatchArgs, findReservedOption } from '../../src/scheduler/slurm/options.js';
 
 const base = mkdtempSync(join(tmpdir(), 'pilot-sbopt-'));
@@ -22,7 +23,11 @@ function failure(fn: () => unknown): PilotError {
   throw new Error('expected a PilotError');
 }
 
-const job = (extra: Record<string, unknown>) => () => normalizeJobInfo({ jobName: 'j', srcDir: 'src', entrypoint: 'x.sh', ...extra }, base);
+const job = (extra: Record<string, unknown>) => () => {
+  const info = normalizeJobInfo({ jobName: 'j', srcDir: 'src', entrypoint: 'x.sh', ...extra }, base);
+  slurmDialect.checkJob(info, 'job');   // what a launch runs next, once the cluster is known
+  return info;
+};
 
 describe('reserved sbatch options', () => {
   it.each([

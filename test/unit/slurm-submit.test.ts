@@ -48,8 +48,8 @@ describe('parsers', () => {
     expect(() => parseProbe('garbage')).toThrowError(PilotError);
   });
   it('parses submitted arrays and sbatch refusals', () => {
-    expect(parseSubmitOutput(0, '@@submitted 41 0 1-7%2\n@@submitted 42 7 1-3%2\n', '').arrays).toEqual([
-      { slurmJobId: '41', offset: 0, arraySpec: '1-7%2' }, { slurmJobId: '42', offset: 7, arraySpec: '1-3%2' }]);
+    expect(parseSubmitOutput(0, '@@submitted 41 0 1-7%2\n@@submitted 42 7 1-3%2\n', '')).toEqual([
+      { jobId: '41', offset: 0, arraySpec: '1-7%2' }, { jobId: '42', offset: 7, arraySpec: '1-3%2' }]);
     // recorded from the test cluster with --partition=nosuchpartition
     const e = (() => { try { parseSubmitOutput(7, '@@error sbatch\nsbatch: error: invalid partition specified: nosuchpartition\nsbatch: error: Batch job submission failed: Invalid partition name specified\n', ''); } catch (x) { return x as PilotError; } })();
     expect(e?.code).toBe('SUBMIT');

@@ -11,11 +11,11 @@ import { rangesInclude } from '../../src/model/ranges.js';
 
 function record(name: string, extra: Partial<JobRecord> = {}): JobRecord {
   return {
-    version: 1, name, cluster: 'lab', backend: 'slurm', createdAt: new Date().toISOString(), tasks: 20, chunkSize: 7,
+    version: 2, name, cluster: 'lab', backend: 'slurm', createdAt: new Date().toISOString(), tasks: 20, chunkSize: 7,
     info: {} as JobRecord['info'], bundle: { sha256: 'x', bytes: 1, files: 1 }, remote: { jobDir: '/r/jobs/j', bundleDir: '/r/bundles/x' },
     attempts: [
-      { attempt: 1, submittedAt: '', indices: '1-20', arrays: [{ slurmJobId: '10', offset: 0, arraySpec: '1-7' }, { slurmJobId: '11', offset: 7, arraySpec: '1-7' }, { slurmJobId: '12', offset: 14, arraySpec: '1-6' }] },
-      { attempt: 2, submittedAt: '', indices: '4,9', arrays: [{ slurmJobId: '20', offset: 0, arraySpec: '4' }, { slurmJobId: '21', offset: 7, arraySpec: '2' }] },
+      { attempt: 1, submittedAt: '', indices: '1-20', arrays: [{ jobId: '10', offset: 0, arraySpec: '1-7' }, { jobId: '11', offset: 7, arraySpec: '1-7' }, { jobId: '12', offset: 14, arraySpec: '1-6' }] },
+      { attempt: 2, submittedAt: '', indices: '4,9', arrays: [{ jobId: '20', offset: 0, arraySpec: '4' }, { jobId: '21', offset: 7, arraySpec: '2' }] },
     ],
     finalStates: {},
     ...extra,
@@ -59,7 +59,7 @@ describe('attempt lookups', () => {
   it('finds the array and log of a task in split arrays, per attempt', () => {
     expect(rangesInclude('1-3,7,9-10', 9)).toBe(true);
     expect(rangesInclude('1-3,7,9-10', 8)).toBe(false);
-    expect(arrayFor(r, 16, 1)?.slurmJobId).toBe('12');
+    expect(arrayFor(r, 16, 1)?.jobId).toBe('12');
     expect(logPath(r, 16, 1, 'out')).toBe('logs/12_2.out');
     expect(logPath(r, 9, 2, 'err')).toBe('logs/21_2.err');
     expect(latestArrayFor(r, 9)?.attempt).toBe(2);
@@ -70,7 +70,7 @@ describe('attempt lookups', () => {
 
 describe('applyObservations', () => {
   it('stores final states, keeps the last real state over UNKNOWN', () => {
-    const r0 = record('j', { tasks: 3, attempts: [{ attempt: 1, submittedAt: '', indices: '1-3', arrays: [{ slurmJobId: '1', offset: 0, arraySpec: '1-3' }] }] });
+    const r0 = record('j', { tasks: 3, attempts: [{ attempt: 1, submittedAt: '', indices: '1-3', arrays: [{ jobId: '1', offset: 0, arraySpec: '1-3' }] }] });
     const r1 = applyObservations(r0, new Map([
       [1, { index: 1, state: 'COMPLETED', exitCode: 0, attempt: 1 }],
       [2, { index: 2, state: 'RUNNING', exitCode: null, attempt: 1 }],
@@ -87,7 +87,7 @@ describe('applyObservations', () => {
   });
 
   it('keeps asking about a final state that still lacks its exit code (sacct lagging)', () => {
-    const r0 = record('j', { tasks: 1, attempts: [{ attempt: 1, submittedAt: '', indices: '1', arrays: [{ slurmJobId: '1', offset: 0, arraySpec: '1' }] }] });
+    const r0 = record('j', { tasks: 1, attempts: [{ attempt: 1, submittedAt: '', indices: '1', arrays: [{ jobId: '1', offset: 0, arraySpec: '1' }] }] });
     const r1 = applyObservations(r0, new Map([[1, { index: 1, state: 'FAILED', exitCode: null, attempt: 1, provisional: true }]]));
     expect(r1.finalStates[1]).toBeUndefined();
     expect(jobStatus(r1).tasks[0]!.state).toBe('FAILED');

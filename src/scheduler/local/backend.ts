@@ -92,14 +92,14 @@ export class LocalBackend implements Backend {
 
   /** A local submission exists once its array file does (written before its supervisor starts). */
   async settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict> {
-    const known = new Set(record.attempts.flatMap((a) => a.arrays.map((x) => x.slurmJobId)));
+    const known = new Set(record.attempts.flatMap((a) => a.arrays.map((x) => x.jobId)));
     const stateDir = join(record.remote.jobDir, 'state');
     const names = await readdir(stateDir).catch(() => [] as string[]);
     const arrays: ArraySubmission[] = [];
     for (const n of names.filter((x) => /^array-\d+\.json$/.test(x)).sort()) {
       const spec = readJson<ArrayFile>(join(stateDir, n));
       if (spec && spec.attempt === record.pending.attempt && !known.has(spec.arrayId)) {
-        arrays.push({ slurmJobId: spec.arrayId, offset: 0, arraySpec: `${spec.indices}%${spec.maxConcurrent}` });
+        arrays.push({ jobId: spec.arrayId, offset: 0, arraySpec: `${spec.indices}%${spec.maxConcurrent}` });
       }
     }
     return arrays.length ? { kind: 'submitted', arrays, complete: true } : { kind: 'not-submitted' };
@@ -123,13 +123,13 @@ export class LocalBackend implements Backend {
     const jobDir = record.remote.jobDir;
     const targets = new Map<string, number[] | 'all'>();
     if (!taskNumbers) {
-      for (const a of record.attempts) for (const x of a.arrays) targets.set(x.slurmJobId, 'all');
+      for (const a of record.attempts) for (const x of a.arrays) targets.set(x.jobId, 'all');
     } else {
       for (const t of taskNumbers) {
         const latest = latestArrayFor(record, t);
         if (!latest) continue;
-        const list = targets.get(latest.array.slurmJobId);
-        if (list !== 'all') targets.set(latest.array.slurmJobId, [...(list ?? []), t - latest.array.offset]);
+        const list = targets.get(latest.array.jobId);
+        if (list !== 'all') targets.set(latest.array.jobId, [...(list ?? []), t - latest.array.offset]);
       }
     }
     if (!targets.size) return;
@@ -211,7 +211,7 @@ export class LocalBackend implements Backend {
     child.unref();
     if (child.pid === undefined) throw new PilotError('INTERNAL', `could not start the local supervisor for ${jobName}`, { hint: `is ${process.execPath} runnable?` });
     writeJsonAtomic(arrayFile(jobDir, id), { ...spec, supervisor: { pid: child.pid, boot: bootMark() } });
-    return { slurmJobId: id, offset: 0, arraySpec: `${indices}%${k}` };
+    return { jobId: id, offset: 0, arraySpec: `${indices}%${k}` };
   }
 }
 

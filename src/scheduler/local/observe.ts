@@ -45,7 +45,7 @@ export function observeLocal(records: JobRecord[]): Map<string, Map<number, Task
     for (let t = 1; t <= record.tasks; t++) {
       const latest = latestArrayFor(record, t);
       if (!latest || record.finalStates[String(t)]?.attempt === latest.attempt) continue;
-      const id = latest.array.slurmJobId;
+      const id = latest.array.jobId;
       const group = byArray.get(id) ?? { attempt: latest.attempt, offset: latest.array.offset, tasks: [] };
       group.tasks.push(t);
       byArray.set(id, group);

@@ -10,22 +10,15 @@
  */
 import type { ArraySubmission } from '../../model/record.js';
 import type { PendingVerdict } from '../backend.js';
+import type { PendingQueryInput } from '../dialect.js';
 import { quote, shScript } from '../../util/quote.js';
 import { markerPath } from './submit.js';
 
-export interface PendingQueryInput {
-  jobDir: string;
-  token: string;
-  /** the Slurm job name (#SBATCH --job-name) */
-  slurmName: string;
-  /** how far back sacct must look */
-  sinceSeconds: number;
-}
 
 const MARK = '@@pilot-adopt:';
 
 export function pendingQuery(input: PendingQueryInput): string {
-  const name = quote(input.slurmName);
+  const name = quote(input.jobName);
   // bounded: a controller that is down must give a clear "cannot tell yet", not a hang
   const t = 'T=; command -v timeout >/dev/null 2>&1 && T="timeout 20"';
   return shScript([
@@ -63,7 +56,7 @@ function parse(stdout: string, jobDir: string): Parsed {
   const markerLines = sections.get('marker') ?? ['none'];
   const arrays = markerLines.flatMap((l) => {
     const m = /^submitted (\d+) (\d+) (\S+)$/.exec(l);
-    return m ? [{ slurmJobId: m[1]!, offset: Number(m[2]), arraySpec: m[3]! }] : [];
+    return m ? [{ jobId: m[1]!, offset: Number(m[2]), arraySpec: m[3]! }] : [];
   });
   const marker = markerLines[0] === 'none' ? 'none'
     : markerLines.includes('end') ? 'ended' : markerLines.includes('alive') ? 'running' : 'died';
@@ -95,13 +88,13 @@ export function judgePending(stdout: string, jobDir: string, known: ReadonlySet<
   }
   // the shell died mid-way: sbatch may have accepted an array whose id never reached the marker
   if (!p.slurmIds) return { kind: 'unknown', why: 'Slurm did not answer (is slurmctld up?)' };
-  const listed = new Set(p.arrays.map((a) => a.slurmJobId));
+  const listed = new Set(p.arrays.map((a) => a.jobId));
   const extra = [...p.slurmIds].filter((id) => !known.has(id) && !listed.has(id)).sort((a, b) => Number(a) - Number(b));
   const arrays = [...p.arrays];
   for (const id of extra) {
     const plan = planned[arrays.length];
     if (!plan) break;
-    arrays.push({ slurmJobId: id, offset: plan.offset, arraySpec: plan.spec });
+    arrays.push({ jobId: id, offset: plan.offset, arraySpec: plan.spec });
   }
   return arrays.length ? { kind: 'submitted', arrays, complete: arrays.length === planned.length } : { kind: 'not-submitted' };
 }

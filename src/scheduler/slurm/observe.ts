@@ -8,16 +8,13 @@ import { latestArrayFor, openTasks } from '../../model/attempts.js';
 import type { JobRecord, TaskStatus } from '../../model/record.js';
 import type { Transport } from '../../transport/types.js';
 import type { Observation } from '../backend.js';
+import type { ObserveState } from '../dialect.js';
 
 /** Each Slurm query is bounded remotely at 20 s; this is the backstop for a connection that stalls. */
 const STATUS_TIMEOUT_MS = 60_000;
 import { isFinal } from '../../model/states.js';
 import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
 
-export interface ObserveState {
-  /** Learned on the first poll: does this cluster have sacct? */
-  accounting: boolean | 'unknown';
-}
 
 interface Wanted extends ExpectedTask {
   name: string;
@@ -30,7 +27,7 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   for (const record of records) {
     for (const task of openTasks(record)) {
       const latest = latestArrayFor(record, task);
-      if (latest) wanted.push({ jobId: latest.array.slurmJobId, arrayIndex: task - latest.array.offset, name: record.name, task, attempt: latest.attempt });
+      if (latest) wanted.push({ jobId: latest.array.jobId, arrayIndex: task - latest.array.offset, name: record.name, task, attempt: latest.attempt });
     }
   }
   const result = new Map<string, Map<number, TaskStatus>>(records.map((r) => [r.name, new Map()]));

@@ -102,3 +102,19 @@ export function checkSbatchArgs(entries: readonly string[], where: string): void
     });
   }
 }
+
+/**
+ * The value of the user's own `--dependency` in `sbatchArgs` (any spelling: `--dependency=x`, `--dep x`, `-dx`,
+ * `-d x`), or undefined. Split arrays chain on it: sbatch reads only the LAST --dependency, so pilot combines.
+ */
+export function userDependency(entries: readonly string[]): string | undefined {
+  const words = entries.flatMap((e) => e.split(/\s+/).filter(Boolean));
+  let found: string | undefined;
+  words.forEach((word, i) => {
+    const long = /^--(d[a-z-]*)(?:=(.*))?$/.exec(word);
+    if (long && 'dependency'.startsWith(long[1]!) && long[1]!.length >= 2) found = long[2] ?? words[i + 1];
+    else if (/^-d./.test(word)) found = word.slice(2);
+    else if (word === '-d') found = words[i + 1];
+  });
+  return found;
+}

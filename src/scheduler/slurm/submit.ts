@@ -6,7 +6,9 @@
  */
 import { compressRanges } from '../../model/ranges.js';
 import { PilotError } from '../../model/errors.js';
-import { arraySpec } from '../render.js';
+import { arraySpec } from './directives.js';
+import type { PlannedArray, ProbeResult, SubmitCommandInput } from '../dialect.js';
+import type { ArraySubmission } from '../../model/record.js';
 import { quote, shScript } from '../../util/quote.js';
 
 /** A remote path as a shell expression: `~/x` → "$HOME"/x (quoted), anything else quoted as is. */
@@ -29,15 +31,6 @@ export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySi
   ].join('; '));
 }
 
-export interface ProbeResult {
-  home: string;
-  root: string;
-  bundlePresent: boolean;
-  maxArraySize?: number;
-  /** `scontrol ping` saw the controller UP (false also when scontrol is missing). */
-  controllerUp: boolean;
-}
-
 export function parseProbe(stdout: string): ProbeResult {
   const kv = Object.fromEntries(stdout.split('\n').filter((l) => l.includes('=')).map((l) => {
     const i = l.indexOf('=');
@@ -46,12 +39,6 @@ export function parseProbe(stdout: string): ProbeResult {
   if (!kv.home || !kv.root) throw new PilotError('REMOTE', `unexpected answer from the cluster: ${JSON.stringify(stdout.slice(0, 300))}`, { hint: 'a login banner or shell rc file that prints to stdout confuses pilot; make it quiet for non-interactive shells' });
   const max = Number(kv.maxArraySize);
   return { home: kv.home, root: kv.root, bundlePresent: kv.bundle === 'present', maxArraySize: Number.isFinite(max) && max > 0 ? max : undefined, controllerUp: Number(kv.controller) > 0 };
-}
-
-export interface PlannedArray {
-  offset: number;
-  /** `--array` value, throttle included. */
-  spec: string;
 }
 
 /**
@@ -65,25 +52,6 @@ export function planArrays(taskNumbers: readonly number[], chunkSize: number, ma
     (byChunk.get(k) ?? byChunk.set(k, []).get(k)!).push(t - k * chunkSize);
   }
   return [...byChunk.entries()].map(([k, local]) => ({ offset: k * chunkSize, spec: arraySpec(compressRanges(local), maxConcurrent) }));
-}
-
-export interface SubmitCommandInput {
-  /** Absolute remote root (from the probe). */
-  root: string;
-  /** Absolute job folder. */
-  jobDir: string;
-  bundleSha: string;
-  /** Remote path of a just-uploaded tarball to unpack into bundles/<sha>. */
-  uploadedTarball?: string;
-  /** true when stdin carries a tar of the job's files (first submission); false for restarts. */
-  withJobFiles: boolean;
-  arrays: PlannedArray[];
-  /** Script file name inside jobDir. */
-  script: string;
-  /** Attempt number, passed to the script (PILOT_ATTEMPT). */
-  attempt: number;
-  /** Names this submission's marker file (see pendingQuery): how a lost reply is found again. */
-  token: string;
 }
 
 /** The marker file of a submission, inside the job folder. */
@@ -119,9 +87,12 @@ export function submitCommand(input: SubmitCommandInput): string {
   if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
   lines.push(`cd "$J" || exit 6`, 'ids=""');
   input.arrays.forEach((a, i) => {
-    const dep = i > 0 ? ` --dependency=afterany:"$prev"` : '';
+    // chunks after the first wait for the previous one (K holds overall); a user's own dependency is kept with it
+    // (`,` = all must hold), as a --dependency on the command line replaces the script's #SBATCH one
+    const user = input.extraOptions?.length ? `${input.extraOptions.map(q).join(' ')} ` : '';
+    const dep = i > 0 ? ` --dependency=${input.userDependency ? `${q(input.userDependency)},` : ''}afterany:"$prev"` : '';
     lines.push(
-      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
+      `if out=$(sbatch --parsable ${user}--array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
       `echo "submitted $prev ${a.offset} ${q(a.spec)}" >> "$M"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
       ` else echo "@@error sbatch"; cat "$J/.sbatch.err"; [ -n "$ids" ] && scancel $ids; echo "cancelled$ids" >> "$M"; ${abandon}; exit 7; fi`,
     );
@@ -130,11 +101,7 @@ export function submitCommand(input: SubmitCommandInput): string {
   return shScript(lines.join('\n'));
 }
 
-export interface SubmitResult {
-  arrays: { slurmJobId: string; offset: number; arraySpec: string }[];
-}
-
-export function parseSubmitOutput(code: number, stdout: string, stderr: string): SubmitResult {
+export function parseSubmitOutput(code: number, stdout: string, stderr: string): ArraySubmission[] {
   const errAt = stdout.indexOf('@@error');
   if (errAt >= 0) {
     // the remote script stopped on its own and undid what it had started: nothing stays submitted
@@ -147,10 +114,10 @@ export function parseSubmitOutput(code: number, stdout: string, stderr: string):
     e.step = what.startsWith('unpack') ? 'unpack' : 'submit';
     throw e;
   }
-  const arrays = [...stdout.matchAll(/^@@submitted (\d+) (\d+) (\S+)$/gm)].map((m) => ({ slurmJobId: m[1]!, offset: Number(m[2]), arraySpec: m[3]! }));
+  const arrays = [...stdout.matchAll(/^@@submitted (\d+) (\d+) (\S+)$/gm)].map((m) => ({ jobId: m[1]!, offset: Number(m[2]), arraySpec: m[3]! }));
   if (code !== 0 || !arrays.length) {
     // killed half-way (or a login script got in the way): what was submitted is not known from here
     throw new PilotError('REMOTE', `the submit command ended without a complete answer (exit ${code}): ${(stderr || stdout).trim().slice(0, 500)}`);
   }
-  return { arrays };
+  return arrays;
 }

@@ -1,26 +1,24 @@
 /**
- * The Slurm backend: a thin driver over one transport (one SSH connection). The command texts and the
- * parsing of their output are pure functions in slurm-submit.ts and slurm-status.ts.
+ * The ONE driver of remote schedulers: runs a Dialect (the command texts and the parsing of their output, all
+ * pure) over one Transport (one SSH connection). A launch costs two remote commands whatever N is, plus an
+ * SFTP upload when the cluster lacks the bundle.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { memoryTar } from '../../bundle/mem-tar.js';
-import type { SlurmClusterConfig } from '../../engine/config.js';
-import { PilotError } from '../../model/errors.js';
-import { latestArrayFor, logPath } from '../../model/attempts.js';
-import { compressRanges } from '../../model/ranges.js';
-import { atStep, type LaunchStep } from '../../model/errors.js';
-import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
-import type { ChunkSink } from '../../transport/chunked-read.js';
-import type { Transport } from '../../transport/types.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from '../backend.js';
-import { judgePending, pendingQuery } from './adopt.js';
-import { quote, shScript } from '../../util/quote.js';
-import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './submit.js';
-import { observeSlurm, type ObserveState } from './observe.js';
+import { memoryTar } from '../bundle/mem-tar.js';
+import type { RemoteClusterConfig } from '../model/cluster.js';
+import { atStep, PilotError, type LaunchStep } from '../model/errors.js';
+import { latestArrayFor, logPath } from '../model/attempts.js';
+import { compressRanges } from '../model/ranges.js';
+import type { ArraySubmission, JobRecord, PendingSubmission } from '../model/record.js';
+import type { ChunkSink } from '../transport/chunked-read.js';
+import type { Transport } from '../transport/types.js';
+import { quote, shScript } from '../util/quote.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from './backend.js';
+import type { Dialect, ObserveState } from './dialect.js';
 
-/** sbatch may unpack a large bundle first; a dead controller is caught earlier by the probe's `scontrol ping`. */
+/** The submit command may unpack a large bundle first; a dead controller is caught earlier by the probe. */
 const SUBMIT_TIMEOUT_MS = 300_000;
 
 function newPending(attempt: number, indices: string, planned: { offset: number; spec: string }[]): PendingSubmission {
@@ -32,10 +30,11 @@ interface ClusterCache {
   maxArraySize?: number;
 }
 
-export class SlurmBackend implements Backend {
+export class RemoteBackend implements Backend {
   constructor(
-    private readonly cluster: SlurmClusterConfig,
+    private readonly cluster: RemoteClusterConfig,
     private readonly transport: Transport,
+    private readonly dialect: Dialect,
     private readonly cacheDir: string,
   ) {}
 
@@ -58,11 +57,11 @@ export class SlurmBackend implements Backend {
   async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
     const cache = await this.readCache();
     const knownMax = this.cluster.maxArraySize ?? cache.maxArraySize;
-    const probe = await this.run(probeCommand(this.cluster.remoteDir, job.bundle.sha256, knownMax === undefined), 'probe', 'connect');
-    const facts = parseProbe(probe.stdout);
+    const probe = await this.run(this.dialect.probeCommand(this.cluster.remoteDir, job.bundle.sha256, knownMax === undefined), 'probe', 'connect');
+    const facts = this.dialect.parseProbe(probe.stdout);
     if (!facts.controllerUp) {
-      throw new PilotError('REMOTE', `the Slurm controller of ${this.cluster.name} is not answering (scontrol ping): nothing was submitted`, {
-        hint: 'slurmctld is down or unreachable from the login node; try again later (`pilot test-ssh ' + this.cluster.name + '` shows sinfo)',
+      throw new PilotError('REMOTE', `the ${this.dialect.name} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
+        hint: `it is down or unreachable from the login node; try again later (\`pilot test-ssh ${this.cluster.name}\` shows what works)`,
       });
     }
     const maxArraySize = knownMax ?? facts.maxArraySize ?? 1001;   // Slurm's default when the config is hidden
@@ -81,7 +80,7 @@ export class SlurmBackend implements Backend {
     }
     // indices must stay below MaxArraySize: arrays hold at most MaxArraySize-1 tasks (1..MaxArraySize-1)
     const chunkSize = Math.max(1, maxArraySize - 1);
-    const arrays = planArrays(Array.from({ length: job.tasks }, (_, i) => i + 1), chunkSize, job.info.maxConcurrent);
+    const arrays = this.dialect.planArrays(Array.from({ length: job.tasks }, (_, i) => i + 1), chunkSize, job.info.maxConcurrent);
     const pending = newPending(1, `1-${job.tasks}`, arrays);
     await onSubmitting({ remote, chunkSize, pending });
     const stdin = memoryTar([
@@ -89,36 +88,35 @@ export class SlurmBackend implements Backend {
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
     ]);
-    const cmd = submitCommand({ root: facts.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token });
-    const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'sbatch', timeoutMs: SUBMIT_TIMEOUT_MS }));
-    const submitted = parseSubmitOutput(r.code, r.stdout, r.stderr);
-    return { remote, chunkSize, arrays: submitted.arrays, uploadedBytes };
+    const cmd = this.dialect.submitCommand({ root: facts.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length) });
+    const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
+    return { remote, chunkSize, arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes };
   }
 
   async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting): Promise<ArraySubmission[]> {
     const root = record.remote.bundleDir.replace(/\/bundles\/[^/]+$/, '');
-    const arrays = planArrays(taskNumbers, record.chunkSize, record.maxConcurrent);
+    const arrays = this.dialect.planArrays(taskNumbers, record.chunkSize, record.maxConcurrent);
     const attempt = record.attempts.length + 1;
     const pending = newPending(attempt, compressRanges(taskNumbers), arrays);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });
-    const cmd = submitCommand({ root, jobDir: record.remote.jobDir, bundleSha: record.bundle.sha256, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token });
-    const r = await atStep('submit', () => this.transport.exec(cmd, { what: 'sbatch', timeoutMs: SUBMIT_TIMEOUT_MS }));
-    return parseSubmitOutput(r.code, r.stdout, r.stderr).arrays;
+    const cmd = this.dialect.submitCommand({ root, jobDir: record.remote.jobDir, bundleSha: record.bundle.sha256, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, arrays.length) });
+    const r = await atStep('submit', () => this.transport.exec(cmd, { what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
+    return this.dialect.parseSubmit(r.code, r.stdout, r.stderr);
   }
 
   async settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict> {
     const { pending } = record;
     const since = (Date.now() - Date.parse(pending.startedAt)) / 1000 + 3600;   // an hour of slack for clock skew
-    const cmd = pendingQuery({ jobDir: record.remote.jobDir, token: pending.token, slurmName: record.name, sinceSeconds: since });
+    const cmd = this.dialect.pendingQuery({ jobDir: record.remote.jobDir, token: pending.token, jobName: record.name, sinceSeconds: since });
     const r = await this.transport.exec(cmd, { what: 'the search for a lost submission', timeoutMs: 60_000 });
-    const known = new Set(record.attempts.flatMap((a) => a.arrays.map((x) => x.slurmJobId)));
-    return judgePending(r.stdout, record.remote.jobDir, known, pending.planned);
+    const known = new Set(record.attempts.flatMap((a) => a.arrays.map((x) => x.jobId)));
+    return this.dialect.judgePending(r.stdout, record.remote.jobDir, known, pending.planned);
   }
 
   private readonly observeState: ObserveState = { accounting: 'unknown' };
 
   observe(records: JobRecord[]) {
-    return observeSlurm(this.transport, records, this.observeState);
+    return this.dialect.observe(this.transport, records, this.observeState);
   }
 
   async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number, onChunk: ChunkSink): Promise<number | null> {
@@ -130,16 +128,22 @@ export class SlurmBackend implements Backend {
     const targets = taskNumbers
       ? taskNumbers.flatMap((t) => {
         const a = latestArrayFor(record, t);
-        return a ? [`${a.array.slurmJobId}_${t - a.array.offset}`] : [];
+        return a ? [{ jobId: a.array.jobId, index: t - a.array.offset }] : [];
       })
-      : record.attempts.flatMap((a) => a.arrays.map((x) => x.slurmJobId));
+      : record.attempts.flatMap((a) => a.arrays.map((x) => ({ jobId: x.jobId })));
     if (!targets.length) return;
-    await this.run(`scancel ${targets.map(quote).join(' ')}`, 'scancel');   // plain words: any login shell
+    await this.run(this.dialect.cancelCommand(targets), 'cancel');
+  }
+
+  /** Runs the dialect's health command: what `pilot test-ssh` shows. */
+  async health(): Promise<{ ok: boolean; output: string }> {
+    const r = await this.transport.exec(`${this.dialect.healthCommand()} 2>&1`, { what: 'the health check', timeoutMs: 30_000 });
+    return { ok: r.code === 0, output: r.stdout.trim() };
   }
 
   async download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {
     const { PassThrough } = await import('node:stream');
-    const { safeExtractStream } = await import('../../bundle/extract.js');
+    const { safeExtractStream } = await import('../bundle/extract.js');
     const pipe = new PassThrough();
     // the job wrote outputs/: whatever links it left there are checked before they are made here
     const extracting = safeExtractStream(pipe, dest, { onSkip: options.onSkip });

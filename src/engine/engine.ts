@@ -1,0 +1,75 @@
+/**
+ * The engine's shared state, one per SlurmWrapper: the home (config, records), one backend (one connection)
+ * per cluster opened on first use and kept until close(), and the event emitter. The orchestration modules
+ * (launch, track, restart, control, task-logs) are functions over it.
+ */
+import type { ClusterConfig } from '../model/cluster.js';
+import { PilotError } from '../model/errors.js';
+import type { JobRecord } from '../model/record.js';
+import type { Backend } from '../scheduler/backend.js';
+import { connectOverSsh, openBackend, type Connect } from '../scheduler/index.js';
+import { JobStore } from '../store/store.js';
+import type { Transport } from '../transport/types.js';
+import { resolveCluster } from './config.js';
+import { EngineEmitter } from './events.js';
+import { settle, type EngineContext } from './submission.js';
+
+export interface EngineOptions {
+  home: string;
+  /** Makes the transport of a remote cluster instead of SSH (tests replay recorded outputs with it). */
+  connect?: Connect;
+  /** Wraps every connection opened (fault injection, recording). */
+  wrapTransport?: (transport: Transport) => Transport;
+}
+
+export class Engine implements EngineContext {
+  readonly home: string;
+  readonly store: JobStore;
+  readonly events = new EngineEmitter();
+  private readonly backends = new Map<string, Promise<Backend>>();
+
+  constructor(private readonly options: EngineOptions) {
+    this.home = options.home;
+    this.store = new JobStore(this.home);
+  }
+
+  async cluster(name: string | undefined): Promise<ClusterConfig> {
+    if (!name) {
+      throw new PilotError('BAD_INPUT', 'no cluster given', { hint: 'set `cluster:` in the job (or pass --cluster NAME); `local` runs on this machine' });
+    }
+    return resolveCluster(this.home, name);
+  }
+
+  /** The backend of a cluster, connecting on first use; a failed connection is not kept. */
+  backend(cluster: ClusterConfig): Promise<Backend> {
+    let b = this.backends.get(cluster.name);
+    if (!b) {
+      const wrap = this.options.wrapTransport;
+      const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c) => wrap(await connectOverSsh(c)) : undefined);
+      b = openBackend(cluster, this.home, connect);
+      this.backends.set(cluster.name, b);
+      b.catch(() => this.backends.delete(cluster.name));
+    }
+    return b;
+  }
+
+  async backendFor(clusterName: string): Promise<Backend> {
+    return this.backend(await resolveCluster(this.home, clusterName));
+  }
+
+  /** The record of a job, its pending submission settled first (a lost reply is adopted or dropped). */
+  async load(name: string): Promise<JobRecord> {
+    return settle(this, await this.store.read(name));
+  }
+
+  /** An open connection's backend, if any (counters for tests and benchmarks). */
+  opened(clusterName: string): Promise<Backend> | undefined {
+    return this.backends.get(clusterName);
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.backends.values()];
+    this.backends.clear();
+    await Promise.all(all.map(async (b) => (await b.catch(() => null))?.close()));
+  }
+}

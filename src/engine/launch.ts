@@ -1,0 +1,114 @@
+/**
+ * Launching a job: validate, pack once, record BEFORE submitting, submit one array (or a chain of them past
+ * MaxArraySize), adopt the reply. A failure names its step; a lost reply is settled by the next command.
+ */
+import { join } from 'node:path';
+import { adoptSubmission } from '../model/attempts.js';
+import type { ClusterConfig } from '../model/cluster.js';
+import { atStep, PilotError } from '../model/errors.js';
+import type { JobInfo, NormalizedJobInfo } from '../model/job.js';
+import type { JobRecord } from '../model/record.js';
+import { dialectFor } from '../scheduler/index.js';
+import { ownerMark } from '../util/process.js';
+import type { Engine } from './engine.js';
+import { bundleCacheDir, prepareJob } from './prepare.js';
+import { launchFailed, pendingNote, settle } from './submission.js';
+import type { DryRun, ScheduleResult } from './types.js';
+
+async function validate(engine: Engine, info: JobInfo, base?: string): Promise<{ normalized: NormalizedJobInfo; cluster: ClusterConfig }> {
+  const { normalizeJobInfo } = await import('./job-spec.js');
+  const normalized = normalizeJobInfo(info, base);
+  const cluster = await engine.cluster(normalized.cluster);
+  dialectFor(cluster.kind).checkJob(normalized, 'job');
+  return { normalized, cluster };
+}
+
+function prepare(engine: Engine, name: string, normalized: NormalizedJobInfo, cluster: ClusterConfig) {
+  const defaults = cluster.kind === 'local' ? {} : { partition: cluster.partition, account: cluster.account };
+  return prepareJob(name, normalized, defaults, bundleCacheDir(engine.home), dialectFor(cluster.kind));
+}
+
+export async function launch(engine: Engine, info: JobInfo, base?: string): Promise<ScheduleResult> {
+  const { normalized, cluster } = await validate(engine, info, base);
+  if (!normalized.uniqueName) {
+    // a launch retried after a lost reply finds the first one instead of submitting the work twice
+    const earlier = await earlierLaunch(engine, normalized.jobName);
+    if (earlier) return earlier;
+  }
+  const { store } = engine;
+  const name = await store.reserve(normalized.jobName, normalized.uniqueName);
+  let recorded = false;
+  try {
+    const job = await atStep('pack', () => prepare(engine, name, normalized, cluster));
+    const backend = await atStep('connect', () => engine.backend(cluster));
+    const submitted = await backend.submit(job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
+      await store.write({
+        version: 2,
+        name,
+        cluster: cluster.name,
+        backend: cluster.kind,
+        createdAt: new Date().toISOString(),
+        tasks: job.tasks,
+        maxConcurrent: normalized.maxConcurrent,
+        chunkSize,
+        info: { ...normalized, jobName: name },
+        bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
+        remote,
+        attempts: [],
+        pending: { ...pending, owner: ownerMark().trim() },
+        finalStates: {},
+      });
+      recorded = true;
+    }));
+    const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
+    engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
+    return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, uploadedBytes: submitted.uploadedBytes } };
+  } catch (err) {
+    throw await launchFailed(engine, name, recorded, err);
+  }
+}
+
+/** A recorded job of this name whose submission was pending: settled now, and returned if it was submitted. */
+async function earlierLaunch(engine: Engine, name: string): Promise<ScheduleResult | undefined> {
+  const record = await engine.store.read(name).catch(() => undefined);
+  if (!record?.pending) return undefined;
+  let settled: JobRecord;
+  try {
+    settled = await settle(engine, record);
+  } catch (err) {
+    if (err instanceof PilotError && err.code === 'NOT_FOUND') return undefined; // never submitted: launch anew
+    throw err;
+  }
+  if (settled.pending) {
+    throw new PilotError('EXISTS', `an earlier launch of '${name}' may have reached the cluster and cannot be checked yet: ${pendingNote(settled)}`, {
+      hint: `run \`pilot status ${name}\` in a moment; pilot never submits the same job twice`,
+    });
+  }
+  return { ...scheduleResult(settled), adopted: true, bundle: { ...settled.bundle, uploadedBytes: 0 } };
+}
+
+export async function dryRun(engine: Engine, info: JobInfo, base?: string): Promise<DryRun> {
+  const { normalized, cluster } = await validate(engine, info, base);
+  const job = await prepare(engine, normalized.jobName, normalized, cluster);
+  const remoteDir = cluster.kind === 'local' ? join(engine.home, 'local') : cluster.remoteDir;
+  return {
+    name: normalized.jobName,
+    cluster: cluster.name,
+    tasks: job.tasks,
+    script: job.script,
+    argsFile: job.argsFile,
+    argsText: job.argsText,
+    sbatchCommand: dialectFor(cluster.kind).describeSubmit(`${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX`, job.tasks, normalized.maxConcurrent),
+    bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
+  };
+}
+
+function scheduleResult(record: JobRecord): Omit<ScheduleResult, 'bundle'> {
+  return {
+    name: record.name,
+    tasks: record.tasks,
+    slurmJobIds: record.attempts[0]?.arrays.map((a) => a.jobId) ?? [],
+    cluster: record.cluster,
+    remoteDir: record.remote.jobDir,
+  };
+}

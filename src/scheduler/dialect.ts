@@ -1,0 +1,104 @@
+/**
+ * A scheduler dialect: everything that differs between Slurm, PBS or Grid Engine, as pure functions — the
+ * script's directive lines, the remote commands (probe, submit, status, cancel, find a lost submission, health)
+ * and the parsing of their output. ONE generic driver (driver.ts) runs any dialect over a Transport; nothing
+ * above the scheduler folder knows a scheduler's command names. Slurm is the first dialect (slurm/index.ts).
+ */
+import type { NormalizedJobInfo } from '../model/job.js';
+import type { ArraySubmission, JobRecord } from '../model/record.js';
+import type { Transport } from '../transport/types.js';
+import type { Observation, PendingVerdict } from './backend.js';
+
+/** Cluster-wide defaults a config may give for directives. */
+export interface DirectiveDefaults {
+  partition?: string;
+  account?: string;
+}
+
+/** What the probe learns before a submission (one round trip). */
+export interface ProbeResult {
+  home: string;
+  /** the remote root, absolute and physical */
+  root: string;
+  bundlePresent: boolean;
+  /** the scheduler's largest array index + 1, when it says */
+  maxArraySize?: number;
+  /** the scheduler's controller answers */
+  controllerUp: boolean;
+}
+
+/** One array to submit: its offset (task = index + offset) and its array spec, throttle included. */
+export interface PlannedArray {
+  offset: number;
+  spec: string;
+}
+
+export interface SubmitCommandInput {
+  /** Absolute remote root (from the probe). */
+  root: string;
+  /** Absolute job folder. */
+  jobDir: string;
+  bundleSha: string;
+  /** Remote path of a just-uploaded tarball to unpack into bundles/<sha>. */
+  uploadedTarball?: string;
+  withJobFiles: boolean;
+  arrays: PlannedArray[];
+  /** Script file name inside jobDir. */
+  script: string;
+  /** Attempt number, passed to the script (PILOT_ATTEMPT). */
+  attempt: number;
+  /** Names this submission's marker file: how a lost reply is found again. */
+  token: string;
+  /** More options for every sbatch call (the submission marker's comment, …). */
+  extraOptions?: string[];
+  /** The user's own dependency (from sbatchArgs), combined with the chaining of split arrays. */
+  userDependency?: string;
+}
+
+export interface PendingQueryInput {
+  jobDir: string;
+  token: string;
+  /** the scheduler's job name */
+  jobName: string;
+  /** how far back accounting must look */
+  sinceSeconds: number;
+}
+
+/** Remembered per connection: what the cluster turned out to support. */
+export interface ObserveState {
+  accounting: boolean | 'unknown';
+}
+
+export interface Dialect {
+  /** e.g. `slurm`; also the name used in messages */
+  readonly name: string;
+  /** The default script template (nunjucks). */
+  readonly template: string;
+  /** Refuses scheduler-bound job values that could break or hijack the script, before anything is packed. */
+  checkJob(info: NormalizedJobInfo, where: string): void;
+  /** Refuses cluster defaults from config.yaml the same way. */
+  checkDefaults(defaults: DirectiveDefaults, where: string): void;
+  /** The script's directive values (`--partition=debug` …), validated. */
+  directives(info: NormalizedJobInfo, tasks: number, defaults: DirectiveDefaults): string[];
+  probeCommand(remoteDir: string, bundleSha: string, askLimits: boolean): string;
+  parseProbe(stdout: string): ProbeResult;
+  /** Arrays for task numbers, each within the cluster's index limit (`chunkSize`). */
+  planArrays(tasks: readonly number[], chunkSize: number, maxConcurrent?: number): PlannedArray[];
+  /**
+   * The user's own dependency to keep when split arrays are chained (undefined: none); refuses one that
+   * cannot be combined.
+   */
+  userDependency(info: NormalizedJobInfo, arrays: number): string | undefined;
+  submitCommand(input: SubmitCommandInput): string;
+  parseSubmit(code: number, stdout: string, stderr: string): ArraySubmission[];
+  /** What a dry run shows as "the submit command". */
+  describeSubmit(jobDir: string, tasks: number, maxConcurrent?: number): string;
+  /** Task states of many jobs with ONE remote command. */
+  observe(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Observation>;
+  /** Cancels whole arrays (`index` undefined) or single array elements. */
+  cancelCommand(targets: { jobId: string; index?: number }[]): string;
+  pendingQuery(input: PendingQueryInput): string;
+  judgePending(stdout: string, jobDir: string, known: ReadonlySet<string>, planned: readonly PlannedArray[]): PendingVerdict;
+  /** A command whose success says the scheduler works, and whose output is worth showing (`sinfo`). */
+  healthCommand(): string;
+}
