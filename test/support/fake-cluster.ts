@@ -1,0 +1,86 @@
+// A fake Transport for the engine's unit tier: it answers the driver's remote commands with outputs recorded on
+// the real test cluster (test/fixtures/slurm/), as submitit mocks its subprocess. It runs no shell: each command
+// is recognised by what it does, and every command is kept so tests can count round trips. The real cluster
+// (integration tier) stays the judge of what the commands really do.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExecOptions, ExecResult, ReadStreamOptions, Transport, TransportStats } from '../../src/transport/types.js';
+import { emptyStats } from '../../src/transport/types.js';
+import { PilotError } from '../../src/model/errors.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'slurm');
+
+/** The recorded stdout of a fixture (its `#` header stripped). */
+export function fixture(name: string): string {
+  const lines = readFileSync(join(FIXTURES, `${name}.txt`), 'utf8').split('\n');
+  let i = 0;
+  while (i < lines.length && lines[i]!.startsWith('#')) i++;
+  return lines.slice(i).join('\n');
+}
+
+/** Frames recorded outputs as the status command's sections. */
+export function framed(sections: Record<string, string>): string {
+  return Object.entries(sections).map(([name, stdout]) =>
+    [`@@pilot:begin ${name}`, stdout.replace(/\n$/, ''), `@@pilot:end ${name} rc=0`].filter(Boolean).join('\n')).join('\n') + '\n';
+}
+
+export interface FakeClusterOptions {
+  /** MaxArraySize the probe reports */
+  maxArraySize?: number;
+  /** array job ids handed out by sbatch, in order */
+  jobIds?: string[];
+  /** stdout of each status query, in order (the last one repeats) */
+  status?: string[];
+  controllerUp?: boolean;
+  /** the submit command runs, but its reply is lost (the connection drops) */
+  loseSubmitReply?: boolean;
+  /** what the search for a lost submission prints */
+  adopt?: string;
+}
+
+export class FakeCluster implements Transport {
+  readonly stats: TransportStats = emptyStats();
+  readonly commands: string[] = [];
+  readonly uploads: string[] = [];
+  private readonly ids: string[];
+  private statusCalls = 0;
+
+  constructor(private readonly options: FakeClusterOptions = {}) {
+    this.ids = [...(options.jobIds ?? ['14'])];
+  }
+
+  async exec(command: string, _options: ExecOptions = {}): Promise<ExecResult> {
+    this.stats.commands++;
+    this.commands.push(command);
+    const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '' });
+    if (command.includes('bundle=present')) {
+      return ok(`home=/home/pilot\nroot=/home/pilot/pilot\nbundle=${this.uploads.length ? 'present' : 'missing'}\n` +
+        `maxArraySize=${this.options.maxArraySize ?? 100001}\ncontroller=${this.options.controllerUp === false ? 0 : 1}\n`);
+    }
+    if (command.includes('sbatch --parsable')) {
+      // one `@@submitted <id> <offset> <spec>` per sbatch in the command, as the real script prints them
+      const sbatches = [...command.matchAll(/sbatch --parsable (?:\S+ )*?--array=(\S+?)(?: --dependency=\S+)? job\.sh (\d+) \d+/g)];
+      const reply = sbatches.map((m) => `@@submitted ${this.ids.shift() ?? '999'} ${m[2]} ${m[1]!.replace(/'/g, '')}`).join('\n') + '\n';
+      if (this.options.loseSubmitReply) throw new PilotError('SSH', 'the connection to the fake cluster was lost');
+      return ok(reply);
+    }
+    if (command.includes('@@pilot-adopt:marker')) return ok(this.options.adopt ?? '@@pilot-adopt:marker\nnone\n');
+    if (command.includes('@@pilot:begin')) {
+      const answers = this.options.status ?? [''];
+      return ok(answers[Math.min(this.statusCalls++, answers.length - 1)]!);
+    }
+    if (command.startsWith('scancel ')) return ok('');
+    throw new Error(`the fake cluster does not know this command: ${command.slice(0, 200)}`);
+  }
+
+  async put(localPathOrData: string | Buffer, remotePath: string): Promise<void> {
+    this.stats.uploads++;
+    this.uploads.push(remotePath);
+  }
+
+  async readStream(_path: string, _options: ReadStreamOptions): Promise<number | null> {
+    return null;
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,133 @@
+// The engine and the Slurm driver over a fake transport that answers with outputs recorded on the real cluster:
+// launch, chunking past MaxArraySize, status lag, restart-failed, cancel, lost replies. Runs in milliseconds;
+// the integration tier runs the same flows against real Slurm.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SlurmWrapper } from '../../../src/index.js';
+import { FakeCluster, fixture, framed, type FakeClusterOptions } from '../../support/fake-cluster.js';
+
+const SRC = join(import.meta.dirname, '..', '..', 'fixtures', 'echo-argv');
+
+function setup(options: FakeClusterOptions = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'pilot-engine-'));
+  writeFileSync(join(home, 'config.yaml'), 'clusters:\n  lab: { host: fake.invalid, partition: debug }\n');
+  const cluster = new FakeCluster(options);
+  const pilot = new SlurmWrapper({ home, connect: async () => cluster });
+  const job = (jobName: string, tasks: number, extra: Record<string, unknown> = {}) =>
+    pilot.scheduleJobs({ jobName, cluster: 'lab', srcDir: SRC, entrypoint: 'echo.sh', args: Array.from({ length: tasks }, (_, i) => String(i + 1)), ...extra });
+  return { home, cluster, pilot, job };
+}
+
+describe('launch', () => {
+  it('costs a probe and one submit whatever N is, uploads the bundle once, records the array', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['14', '15'] });
+    const events: string[] = [];
+    pilot.on('submitted', (e) => events.push(`${e.name}:${e.jobIds.join(',')}`));
+    const a = await job('one', 1000, { maxConcurrent: 3 });
+    expect(a.slurmJobIds).toEqual(['14']);
+    expect(cluster.commands).toHaveLength(2);
+    expect(cluster.uploads).toHaveLength(1);
+    expect(cluster.commands[1]).toContain("--array=1-1000%3");
+    const b = await job('two', 10);
+    expect(b.bundle.uploadedBytes).toBe(0);
+    expect(cluster.uploads).toHaveLength(1);
+    expect(cluster.commands).toHaveLength(4);
+    expect(events).toEqual(['one:14', 'two:15']);
+    const record = await pilot.store.read('one');
+    expect(record.attempts[0]!.arrays).toEqual([{ jobId: '14', offset: 0, arraySpec: '1-1000%3' }]);
+    expect(record.pending).toBeUndefined();
+  });
+
+  it('splits past MaxArraySize into chained arrays with offsets, keeping a user dependency', async () => {
+    const { cluster, pilot, job } = setup({ maxArraySize: 4, jobIds: ['30', '31', '32'] });
+    const r = await job('split', 7, { maxConcurrent: 2, sbatchArgs: ['--dependency=afterok:99'] });
+    expect(r.slurmJobIds).toEqual(['30', '31', '32']);
+    const submit = cluster.commands[1]!;
+    expect(submit).toContain('--array=1-3%2 job.sh 0 1');
+    expect(submit).toContain('--array=1%2 --dependency=afterok:99,afterany:"$prev" job.sh 6 1');
+    expect((await pilot.store.read('split')).attempts[0]!.arrays.map((a) => a.offset)).toEqual([0, 3, 6]);
+    await expect(job('split-or', 7, { sbatchArgs: ['--dependency=afterok:1?afterok:2'] })).rejects.toThrow(/cannot be combined/);
+  });
+
+  it('stops at the probe when the controller is down: nothing submitted, the name is free', async () => {
+    const { cluster, job, home } = setup({ controllerUp: false });
+    await expect(job('down', 2)).rejects.toThrow(/controller of lab is not answering/);
+    expect(cluster.commands.some((c) => c.includes('sbatch --parsable'))).toBe(false);
+    const again = new SlurmWrapper({ home, connect: async () => new FakeCluster() });
+    expect((await again.scheduleJobs({ jobName: 'down', cluster: 'lab', srcDir: SRC, entrypoint: 'echo.sh' })).name).toBe('down');
+  });
+
+  it('a lost submit reply leaves a pending record that the next status adopts from the marker', async () => {
+    const { pilot, job, home } = setup({ loseSubmitReply: true });
+    const err = await job('lost', 6).then(() => undefined, (e: Error & { step?: string }) => e);
+    expect(err?.step).toBe('submit');
+    expect((await pilot.store.read('lost')).pending).toBeDefined();
+    const marker = '@@pilot-adopt:marker\nbegin 4242\nsubmitted 14 0 1-6\nend\n@@pilot-adopt:squeue\n@@pilot-adopt:rc=0\n@@pilot-adopt:sacct\n@@pilot-adopt:rc=0\n';
+    const later = new SlurmWrapper({ home, connect: async () => new FakeCluster({ adopt: marker, status: [fixture('status-accounting-3ids')] }) });
+    const s = await later.status('lost');
+    expect(s.slurmJobIds).toEqual(['14']);
+    expect(s.counts).toEqual({ COMPLETED: 4, FAILED: 2 });
+    expect((await later.store.read('lost')).pending).toBeUndefined();
+  });
+});
+
+describe('status', () => {
+  it('is lag-safe: an empty answer never turns a known state into UNKNOWN, and changes are announced', async () => {
+    const { pilot, job } = setup({
+      jobIds: ['20'],
+      status: [
+        framed({ sacct: fixture('sacct-just-submitted'), squeue: fixture('squeue-just-submitted') }),
+        framed({ sacct: '', squeue: '' }),
+        framed({ sacct: fixture('sacct-throttled'), squeue: fixture('squeue-throttled') }),
+      ],
+    });
+    await job('lag', 20, { maxConcurrent: 3 });
+    const changes: string[] = [];
+    pilot.on('taskChanged', (e) => { if (e.index <= 4) changes.push(`${e.index}:${e.from}->${e.to}`); });
+    // recorded right after sbatch: sacct has no row yet, squeue already shows 3 running
+    expect((await pilot.status('lag')).counts).toEqual({ RUNNING: 3, PENDING: 17 });
+    // an answer without the tasks (sacct lagging, squeue purged) keeps what was known, and the job is not done
+    const second = await pilot.status('lag');
+    expect(second.counts).toEqual({ RUNNING: 3, PENDING: 17 });
+    expect(second.done).toBe(false);
+    expect((await pilot.status('lag')).counts).toEqual({ RUNNING: 3, PENDING: 17 });
+    expect(changes).toEqual(['1:UNKNOWN->RUNNING', '2:UNKNOWN->RUNNING', '3:UNKNOWN->RUNNING', '4:UNKNOWN->PENDING']);
+  });
+
+  it('asks once per cluster for many jobs, and never again for final ones', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['14', '142'], status: [fixture('status-accounting-3ids')] });
+    await job('a', 6);
+    await job('b', 6);
+    const before = cluster.commands.length;
+    const [a, b] = await pilot.status(['a', 'b']);
+    expect(cluster.commands.length - before).toBe(1);
+    expect(a!.done && b!.done).toBe(true);
+    expect(a!.tasks[2]).toMatchObject({ state: 'FAILED', exitCode: 3 });
+    await pilot.status(['a', 'b']);
+    expect(cluster.commands.length - before).toBe(1);
+  });
+});
+
+describe('restart-failed and cancel', () => {
+  it('resubmits exactly the failed tasks once, even when asked twice at the same moment', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['14', '90', '91'], status: [fixture('status-accounting-3ids')] });
+    await job('mix', 6);
+    const [r1, r2] = await Promise.all([pilot.restartFailed('mix'), pilot.restartFailed('mix')]);
+    const done = [r1, r2].filter((r) => r.slurmJobIds.length);
+    expect(done).toHaveLength(1);
+    expect(done[0]).toMatchObject({ attempt: 2, indices: [3, 5], slurmJobIds: ['90'] });
+    expect(cluster.commands.filter((c) => c.includes('sbatch --parsable')).at(-1)).toContain("--array=3,5 job.sh 0 2");
+    expect((await pilot.store.read('mix')).attempts.map((a) => a.indices)).toEqual(['1-6', '3,5']);
+  });
+
+  it('cancels a task by its array element and a job by all its arrays', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['14'] });
+    await job('stop', 6);
+    await pilot.cancel('stop/3');
+    await pilot.cancel('stop');
+    expect(cluster.commands.slice(-2)).toEqual(['scancel 14_3', 'scancel 14']);
+    await expect(pilot.cancel('stop/9')).rejects.toThrow(/has no task 9/);
+  });
+});
