@@ -3,6 +3,7 @@
  * submit command so that writing them costs no extra round trip. Plain names only (no folders, < 100 bytes).
  */
 import { Header } from 'tar';
+import { PilotError } from '../model/errors.js';
 
 export interface MemFile {
   name: string;
@@ -13,7 +14,7 @@ export interface MemFile {
 export function memoryTar(files: readonly MemFile[]): Buffer {
   const blocks: Buffer[] = [];
   for (const f of files) {
-    if (!/^[A-Za-z0-9._-]{1,99}$/.test(f.name)) throw new Error(`memoryTar: unsupported name ${f.name}`);
+    if (!/^[A-Za-z0-9._-]{1,99}$/.test(f.name)) throw new PilotError('INTERNAL', `memoryTar: unsupported name ${f.name}`);
     const data = typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data;
     const header = new Header({ path: f.name, mode: f.mode ?? 0o644, size: data.length, type: 'File', mtime: new Date(0), uid: 0, gid: 0 });
     const block = Buffer.alloc(512);

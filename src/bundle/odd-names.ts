@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, rename, rmdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PilotError } from '../model/errors.js';
 
 /** On Windows `\` does separate components: there node-tar's reading is the right one. */
 const BACKSLASH_IS_A_CHARACTER = process.platform !== 'win32';
@@ -17,7 +18,7 @@ interface Placeholder { parent: string; placeholder: string; name: string; depth
 async function moveInto(src: string, dst: string): Promise<void> {
   const [s, d] = await Promise.all([lstat(src), lstat(dst).catch(() => undefined)]);
   if (d?.isDirectory()) {
-    if (!s.isDirectory()) throw new Error('a folder of the same name is already there');
+    if (!s.isDirectory()) throw new PilotError('BUNDLE', `cannot place ${dst}: a folder of the same name is already there`, { hint: 'download into an empty folder' });
     // lstat said folder, not link: merging never walks through a link
     for (const child of await readdir(src)) await moveInto(join(src, child), join(dst, child));
     await rmdir(src);

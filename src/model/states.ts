@@ -1,4 +1,4 @@
-/** The normalised task states every backend reports (fixed names, see DESIGN.md). */
+/** The normalised task states every backend reports (fixed names: users and scripts rely on them). */
 export const TASK_STATES = [
   'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'UNKNOWN',
 ] as const;

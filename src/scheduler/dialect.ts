@@ -49,8 +49,6 @@ export interface SubmitCommandInput {
   attempt: number;
   /** Names this submission's marker file: how a lost reply is found again. */
   token: string;
-  /** More options for every sbatch call (the submission marker's comment, …). */
-  extraOptions?: string[];
   /** The user's own dependency (from sbatchArgs), combined with the chaining of split arrays. */
   userDependency?: string;
 }

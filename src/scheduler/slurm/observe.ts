@@ -1,6 +1,6 @@
 /**
  * Observing Slurm: ONE remote command per cluster for every open task of every job asked about, then the
- * lag-safe merge of sacct, squeue and scontrol (see slurm-status.ts). Tasks are mapped back from
+ * lag-safe merge of sacct, squeue and scontrol (see status.ts). Tasks are mapped back from
  * (array job id, array index) to (job name, task number) through each task's latest attempt.
  */
 import { PilotError } from '../../model/errors.js';

@@ -89,10 +89,9 @@ export function submitCommand(input: SubmitCommandInput): string {
   input.arrays.forEach((a, i) => {
     // chunks after the first wait for the previous one (K holds overall); a user's own dependency is kept with it
     // (`,` = all must hold), as a --dependency on the command line replaces the script's #SBATCH one
-    const user = input.extraOptions?.length ? `${input.extraOptions.map(q).join(' ')} ` : '';
     const dep = i > 0 ? ` --dependency=${input.userDependency ? `${q(input.userDependency)},` : ''}afterany:"$prev"` : '';
     lines.push(
-      `if out=$(sbatch --parsable ${user}--array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
+      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
       `echo "submitted $prev ${a.offset} ${q(a.spec)}" >> "$M"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
       ` else echo "@@error sbatch"; cat "$J/.sbatch.err"; [ -n "$ids" ] && scancel $ids; echo "cancelled$ids" >> "$M"; ${abandon}; exit 7; fi`,
     );
