@@ -78,7 +78,9 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
   if (info.entrypoint.startsWith('/') || info.entrypoint.split('/').includes('..')) {
     throw new PilotError('BAD_INPUT', `${where}: entrypoint must be a path inside srcDir, got ${info.entrypoint}`, { hint: 'e.g. entrypoint: train.py' });
   }
-  const argv = (info.args ?? [[]]).map((a, i) => toArgv(a as TaskArgs, `${where}: args[${i}]`));
+  const args = info.args ?? [[]];
+  const argv = args.map((a, i) => toArgv(a as TaskArgs, `${where}: args[${i}]`));
+  const params = args.map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? { ...(a as Record<string, unknown>) } : undefined));
   const setup = info.setup === undefined ? [] : Array.isArray(info.setup) ? info.setup : [info.setup];
   return {
     jobName: info.jobName,
@@ -89,6 +91,7 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     libraries,
     exclude: info.exclude,
     argv,
+    params,
     maxConcurrent: info.maxConcurrent,
     partition: info.partition,
     account: info.account,

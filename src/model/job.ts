@@ -43,6 +43,11 @@ export interface NormalizedJobInfo {
   libraries: string[];
   exclude: string[];
   argv: string[][];
+  /**
+   * Task i's parameters when its args were given as an object (`{ lr: 0.01 }`), next to the argv they produced
+   * (undefined for string or list args), so failures and results can be read by parameter later.
+   */
+  params: (TaskParams | undefined)[];
   maxConcurrent?: number;
   partition?: string;
   account?: string;
@@ -67,3 +72,18 @@ export function defaultInterpreter(entrypoint: string): string[] {
   return [];
 }
 
+
+/** A task's named parameters, as given (scalars, lists of them, null). */
+export type TaskParams = Readonly<Record<string, unknown>>;
+
+/** One task of a job: its number, its exact argv, and the parameters that produced it. */
+export interface Task {
+  index: number;
+  argv: readonly string[];
+  params?: TaskParams;
+}
+
+/** The tasks of a job, numbered from 1. */
+export function tasksOf(info: Pick<NormalizedJobInfo, 'argv' | 'params'>): Task[] {
+  return info.argv.map((argv, i) => ({ index: i + 1, argv, ...(info.params?.[i] ? { params: info.params[i] } : {}) }));
+}

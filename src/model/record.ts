@@ -46,6 +46,8 @@ export interface TaskStatus {
   index: number;
   state: TaskState;
   exitCode: number | null;
+  /** The signal that ended the task (Slurm's `0:9` → 9), when the scheduler says. */
+  signal?: number;
   attempt: number;
   reason?: string;
   /**
@@ -94,7 +96,12 @@ export function upgradeRecord(raw: unknown): JobRecord {
       const { slurmJobId, ...rest } = a;
       return { ...rest, jobId: a.jobId ?? slurmJobId! };
     };
-    return { ...r, version: 2, attempts: r.attempts.map((at) => ({ ...at, arrays: at.arrays.map(rename) })) };
+    return {
+      ...r,
+      version: 2,
+      info: { ...r.info, params: r.info.params ?? [] },
+      attempts: r.attempts.map((at) => ({ ...at, arrays: at.arrays.map(rename) })),
+    } as JobRecord;
   }
   return r as JobRecord;
 }

@@ -59,6 +59,7 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
       index: w.task,
       state: taskState,
       exitCode,
+      ...(obs?.signal ? { signal: obs.signal } : {}),
       attempt: w.attempt,
       ...(obs?.reason && obs.reason !== 'None' ? { reason: obs.reason } : {}),
       ...(provisional ? { provisional } : {}),
