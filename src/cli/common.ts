@@ -1,5 +1,4 @@
 /** Small helpers shared by CLI commands. */
-import { PilotError } from '../model/errors.js';
 
 export async function withWrapper<T>(fn: (pilot: import('../engine/wrapper.js').SlurmWrapper) => Promise<T>): Promise<T> {
   const { SlurmWrapper } = await import('../engine/wrapper.js');
@@ -13,14 +12,6 @@ export async function withWrapper<T>(fn: (pilot: import('../engine/wrapper.js').
 
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
-
-/** Parses a positive whole number option, or fails with exit 2. */
-export function intOption(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new PilotError('BAD_INPUT', `--${name} must be a whole number, got ${String(value)}`);
-  return n;
 }
 
 export function formatBytes(n: number): string {

@@ -35,39 +35,110 @@ describe('renderers', () => {
   });
 });
 
+const COMMANDS = ['launch', 'status', 'wait', 'logs', 'restart-failed', 'cancel', 'list', 'download', 'test-ssh'];
+
 describe('pilot CLI', () => {
-  it('lists every command in --help and prints its version', () => {
+  it('lists every command in --help, teaches each with examples, and prints its version', () => {
     const help = run(['--help']);
     expect(help.status).toBe(0);
-    for (const cmd of ['launch', 'status', 'logs', 'restart-failed', 'wait', 'cancel', 'list', 'download', 'test-ssh']) expect(help.stdout).toContain(cmd);
+    for (const cmd of COMMANDS) expect(help.stdout).toMatch(new RegExp(`^  ${cmd} `, 'm'));
+    expect(help.stdout).toMatch(/--home <dir>/);
+    expect(help.stdout).toMatch(/--verbose/);
+    for (const cmd of COMMANDS) {
+      const sub = run([cmd, '--help']);
+      expect(sub.status, cmd).toBe(0);
+      expect(sub.stdout, cmd).toMatch(new RegExp(`^Usage: pilot ${cmd} `));
+      expect(sub.stdout, cmd).toMatch(new RegExp(`^Examples:\n  \\$ pilot (--home \\S+ )?${cmd}\\b`, 'm'));
+      expect(sub.stdout, cmd).toMatch(/^Global Options:\n {2}--home <dir>/m);
+    }
+    expect(run(['help', 'logs']).stdout).toMatch(/^Usage: pilot logs .*<name\/index>/);
+    expect(run([]).stdout).toBe(help.stdout);   // bare `pilot`: the help, exit 0
+    expect(run([]).status).toBe(0);
     expect(run(['--version']).stdout).toMatch(/^pilot\/\d+\.\d+\.\d+/);
+    expect(run(['-v']).status).toBe(0);
   });
 
-  it('does not load ssh2, nunjucks, zod or yaml to print help (but does when a command needs them)', () => {
-    // a module hook that refuses the heavy dependencies: importing one makes the process fail
+  it('does not load the engine, ssh2, nunjucks, zod or yaml to print help or a usage error (but does when a command needs them)', () => {
+    // a module hook that refuses the heavy modules: importing one makes the process fail
     const dir = mkdtempSync(join(tmpdir(), 'pilot-hooks-'));
     writeFileSync(join(dir, 'hooks.mjs'), `export async function resolve(s, c, next) {
       const r = await next(s, c);
-      if (/node_modules\\/(ssh2|nunjucks|zod|yaml)\\//.test(r.url)) throw new Error('HEAVY ' + r.url);
+      if (/node_modules\\/(ssh2|nunjucks|zod|yaml|tar|ignore)\\/|\\/dist\\/(engine|scheduler|transport|store|bundle|cli\\/commands)\\//.test(r.url)) throw new Error('HEAVY ' + r.url);
       return r;
     }`);
     writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);`);
     const withHooks = (args: string[]) => spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { encoding: 'utf8', env: { ...process.env, PILOT_HOME: dir } });
-    const help = withHooks(['--help']);
-    expect(help.stderr).not.toContain('HEAVY');
-    expect(help.status).toBe(0);
+    const cases: [string[], number][] = [
+      [['--help'], 0], [[], 0], [['--version'], 0], [['launch', '--help'], 0], [['logs', '--help'], 0],
+      [['lauch'], 2], [['logs', 'x/1', '--tail', 'abc'], 2], [['launch'], 2],
+    ];
+    for (const [args, code] of cases) {
+      const r = withHooks(args);
+      expect(r.stderr, args.join(' ')).not.toContain('HEAVY');
+      expect(r.status, args.join(' ')).toBe(code);
+    }
     // control: a command that parses YAML trips the hook, so the check above can fail
     writeFileSync(join(dir, 'job.yaml'), 'jobName: x\n');
     expect(withHooks(['launch', join(dir, 'job.yaml')]).stderr).toContain('HEAVY');
+  });
+
+  it('suggests the command meant by a typo and exits 2 with one line', () => {
+    const r = run(['lauch', 'x.yaml']);
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^error: unknown command 'lauch' \(Did you mean launch\?\)\. Run `pilot --help`\.\n$/);
+    const opt = run(['status', '--jsn']);
+    expect(opt.status).toBe(2);
+    expect(opt.stderr).toMatch(/^error: unknown option '--jsn' \(Did you mean --json\?\)\. Run `pilot status --help`\.\n$/);
+  });
+
+  it('exits 2 naming the option when a number is not a whole number ≥ 0', () => {
+    for (const [args, flag] of [
+      [['logs', 'x/1', '--tail', 'abc'], '--tail'], [['logs', 'x/1', '--tail=-1'], '--tail'], [['logs', 'x/1', '--attempt', '1.5'], '--attempt'],
+      [['wait', 'x', '--timeout', ''], '--timeout'], [['launch', 'job.yaml', '--wait', '--timeout', '1e3'], '--timeout'],
+    ] as const) {
+      const r = run([...args]);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^error: option '${flag} <\\w+>' argument '.*' is invalid\\. Expected a whole number`));
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+    }
+  });
+
+  it('checks --states before connecting anywhere', () => {
+    const r = run(['restart-failed', 'ghost', '--states', 'FAILED,FIALED']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/'--states <list>' argument 'FAILED,FIALED' is invalid\. Unknown state FIALED; the states are PENDING/);
+    // a valid list in any case gets past the parser (and then meets the unknown job)
+    expect(run(['restart-failed', 'ghost', '--states', 'failed,timeout']).stderr).toMatch(/no job named 'ghost'/);
+  });
+
+  it('prints [] for status --json and list --json with no jobs, and takes --home before or after the command', () => {
+    const home = mkdtempSync(join(tmpdir(), 'pilot-cli-'));
+    const status = run(['status', '--json'], home);
+    expect(status.status).toBe(0);
+    expect(JSON.parse(status.stdout)).toEqual([]);
+    expect(JSON.parse(run(['list', '--json'], home).stdout)).toEqual([]);
+    // PILOT_HOME points at a home with a job record; --home overrides it, wherever it is written
+    const other = mkdtempSync(join(tmpdir(), 'pilot-cli-'));
+    expect(run(['status', 'ghost', '--home', other], home).stderr).toContain(other);
+    expect(run(['--home', other, 'status', 'ghost'], home).stderr).toContain(other);
   });
 
   it('exits 2 with one clear message for bad input, and submits nothing', () => {
     const home = mkdtempSync(join(tmpdir(), 'pilot-cli-'));
     const unknown = run(['frobnicate'], home);
     expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'.*pilot --help/);
+    const noFile = run(['launch'], home);
+    expect(noFile.status).toBe(2);
+    expect(noFile.stderr).toMatch(/^error: missing required argument 'job\.yaml'\. Run `pilot launch --help`\.\n$/);
+    expect(run(['launch', 'a.yaml', 'b.yaml'], home).status).toBe(2);
     const missing = run(['launch', join(home, 'nope.yaml')], home);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read .*nope\.yaml: no such file/);
+    expect(missing.stderr).toMatch(/^hint: /m);
+    expect(missing.stderr).not.toMatch(/^\s+at /m);                                   // no stack without --verbose
+    expect(run(['launch', join(home, 'nope.yaml'), '--verbose'], home).stderr).toMatch(/^\s+at /m);
     const yaml = join(home, 'job.yaml');
     writeFileSync(yaml, 'jobName: x\nentrypoint: run.sh\ncluster: local\nmaxConcurrent: zero\n');
     const bad = run(['launch', yaml], home);

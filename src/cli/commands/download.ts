@@ -1,10 +1,12 @@
 /** `pilot download NAME [--to DIR] [--json]`: logs and outputs in one stream. */
 import { formatBytes, printJson, withWrapper } from '../common.js';
 
-export async function run([name]: unknown[], opts: Record<string, unknown>): Promise<number> {
+export interface DownloadOptions { to?: string; json?: boolean }
+
+export async function run(name: string, opts: DownloadOptions): Promise<number> {
   return withWrapper(async (pilot) => {
-    const r = await pilot.download(String(name), {
-      to: opts.to === undefined ? undefined : String(opts.to),
+    const r = await pilot.download(name, {
+      to: opts.to,
       // a left-out link or file is data the user expected: say so as it happens, even with --json
       onSkip: (path, reason) => { process.stderr.write(`warning: skipped ${path}: ${reason}\n`); },
     });

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PilotError } from '../../model/errors.js';
-import { formatBytes, intOption, printJson, withWrapper } from '../common.js';
+import { formatBytes, printJson, withWrapper } from '../common.js';
 
 export async function readJobYaml(file: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -26,14 +26,17 @@ export async function readJobYaml(file: string): Promise<Record<string, unknown>
   return doc as Record<string, unknown>;
 }
 
-export async function run([file]: unknown[], opts: Record<string, unknown>): Promise<number> {
-  const path = resolve(String(file));
+export interface LaunchOptions {
+  cluster?: string; name?: string; unique?: boolean; dryRun?: boolean; wait?: boolean; timeout?: number; json?: boolean;
+}
+
+export async function run(file: string, opts: LaunchOptions): Promise<number> {
+  const path = resolve(file);
   const doc = await readJobYaml(path);
-  if (opts.cluster) doc.cluster = String(opts.cluster);
-  if (opts.name) doc.jobName = String(opts.name);
+  if (opts.cluster) doc.cluster = opts.cluster;
+  if (opts.name) doc.jobName = opts.name;
   if (opts.unique) doc.uniqueName = true;
   const base = dirname(path);
-  const timeout = intOption(opts.timeout, 'timeout');
 
   return withWrapper(async (pilot) => {
     if (opts.dryRun) {
@@ -59,7 +62,7 @@ export async function run([file]: unknown[], opts: Record<string, unknown>): Pro
     }
     if (opts.wait) {
       const { waitAndReport } = await import('./wait.js');
-      return waitAndReport(pilot, job.name, { timeout, json: Boolean(opts.json) });
+      return waitAndReport(pilot, job.name, { timeout: opts.timeout, json: Boolean(opts.json) });
     }
     return 0;
   });

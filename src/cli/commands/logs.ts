@@ -1,18 +1,19 @@
 /** `pilot logs NAME/I`: a task's stdout as is (stderr with --stderr), streamed as it is fetched, and cached. */
-import { intOption, printJson, withWrapper } from '../common.js';
+import { printJson, withWrapper } from '../common.js';
 import { gcPacer } from '../gc-pacer.js';
 
-export async function run([ref]: unknown[], opts: Record<string, unknown>): Promise<number> {
-  const attempt = intOption(opts.attempt, 'attempt');
-  const tail = intOption(opts.tail, 'tail');
+export interface LogsOptions { stderr?: boolean; attempt?: number; tail?: number; follow?: boolean; json?: boolean }
+
+export async function run(ref: string, opts: LogsOptions): Promise<number> {
+  const { attempt, tail } = opts;
   return withWrapper(async (pilot) => {
     if (opts.json) {
-      printJson(await pilot.logs(String(ref), { attempt }));
+      printJson(await pilot.logs(ref, { attempt }));
       return 0;
     }
     const pace = gcPacer();
     try {
-      await pilot.streamLog(String(ref), {
+      await pilot.streamLog(ref, {
         to: process.stdout, stream: opts.stderr ? 'stderr' : 'stdout', attempt, tail, follow: Boolean(opts.follow),
         onProgress: ({ fetched, written }) => pace(fetched + written),
       });

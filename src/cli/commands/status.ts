@@ -17,9 +17,8 @@ export function statusJson(s: JobStatus) {
   };
 }
 
-export async function run([names]: unknown[], opts: Record<string, unknown>): Promise<number> {
+export async function run(wanted: string[], opts: { json?: boolean; tasks?: boolean }): Promise<number> {
   return withWrapper(async (pilot) => {
-    const wanted = (names as string[] | undefined) ?? [];
     const statuses = wanted.length ? await pilot.status(wanted) : await pilot.list();
     if (opts.json) {
       printJson(wanted.length === 1 ? statusJson(statuses[0]!) : statuses.map(statusJson));

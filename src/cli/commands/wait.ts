@@ -1,6 +1,6 @@
 /** `pilot wait NAME`: live progress on a TTY (bar + counts), plain lines otherwise. */
 import type { SlurmWrapper } from '../../engine/wrapper.js';
-import { intOption, printJson, withWrapper } from '../common.js';
+import { printJson, withWrapper } from '../common.js';
 import { renderProgress, renderStatus } from '../render.js';
 import { statusJson } from './status.js';
 
@@ -22,7 +22,6 @@ export async function waitAndReport(pilot: SlurmWrapper, name: string, opts: { t
   return 0;
 }
 
-export async function run([name]: unknown[], opts: Record<string, unknown>): Promise<number> {
-  const timeout = intOption(opts.timeout, 'timeout');
-  return withWrapper((pilot) => waitAndReport(pilot, String(name), { timeout, json: Boolean(opts.json) }));
+export async function run(name: string, opts: { timeout?: number; json?: boolean }): Promise<number> {
+  return withWrapper((pilot) => waitAndReport(pilot, name, { timeout: opts.timeout, json: Boolean(opts.json) }));
 }

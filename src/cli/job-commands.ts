@@ -1,0 +1,114 @@
+/**
+ * The job commands of `pilot`. Defining them costs only commander: each action imports its module
+ * (./commands/<name>.js, which pulls in the engine, ssh2, yaml, …) when that command runs. The option types
+ * commander infers here are checked against the options interface each module's `run` declares.
+ */
+import { Option, type CommandUnknownOpts } from '@commander-js/extra-typings';
+import { DEFAULT_RESTART_STATES } from '../model/states.js';
+import { examples, stateList, wholeNumber, type Finish } from './define.js';
+
+export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void {
+  parent.command('launch')
+    .description('Pack the sources once, upload them if the cluster lacks them, submit ONE job array')
+    .argument('<job.yaml>', 'job file: jobName, cluster, srcDir, entrypoint, args, … (paths relative to the file)')
+    .option('--cluster <name>', 'Cluster from config.yaml, or `local` (overrides the YAML)')
+    .option('--name <jobName>', 'Job name (overrides the YAML)')
+    .option('--unique', 'If the name is taken, add a suffix instead of failing')
+    .option('--dry-run', 'Print the script, the args file and the sbatch command; connect to nothing')
+    .option('--wait', 'Wait until every task has finished, then print the status')
+    .option('--timeout <seconds>', 'With --wait: give up after this many seconds', wholeNumber)
+    .option('--json', 'Print { name, tasks, slurmJobIds } as JSON (with --wait: the final status)')
+    .addHelpText('after', examples(
+      'pilot launch examples/fine-tune-mlp/job.yaml --cluster local --wait   # try it, no cluster needed',
+      'pilot launch job.yaml --dry-run                                       # see what would be submitted',
+      'pilot launch job.yaml --name sweep --unique --json                    # sweep, sweep-2, … for scripts',
+    ))
+    .action(async (file, opts) => finish(await (await import('./commands/launch.js')).run(file, opts)));
+
+  parent.command('status')
+    .description('Per-task states of jobs (all recorded jobs when no name is given)')
+    .argument('[names...]', 'job names (default: every recorded job)')
+    .option('--json', 'Print { name, cluster, tasks: [{ index, state, exitCode, attempt }], counts } as JSON')
+    .option('--tasks', 'List every task, not only the summary')
+    .addHelpText('after', examples(
+      'pilot status                              # every recorded job',
+      'pilot status fine-tune-mlp --tasks        # one line per task',
+      "pilot status fine-tune-mlp --json | jq .counts",
+    ))
+    .action(async (names, opts) => finish(await (await import('./commands/status.js')).run(names, opts)));
+
+  parent.command('wait')
+    .description('Wait until every task of a job has finished, showing progress')
+    .argument('<name>', 'job name')
+    .option('--timeout <seconds>', 'Give up after this many seconds (exit 1)', wholeNumber)
+    .option('--json', 'Print the final status as JSON')
+    .addHelpText('after', examples(
+      'pilot wait fine-tune-mlp',
+      'pilot wait fine-tune-mlp --timeout 3600 --json > final.json',
+    ))
+    .action(async (name, opts) => finish(await (await import('./commands/wait.js')).run(name, opts)));
+
+  parent.command('logs')
+    .description("Print a task's stdout (or stderr), fetching only new bytes")
+    .argument('<name/index>', 'job name and task index, e.g. fine-tune-mlp/3')
+    .option('--stderr', 'Print stderr instead of stdout')
+    .option('--attempt <n>', 'An older attempt (default: the latest one that ran this task)', wholeNumber)
+    .option('--tail <lines>', 'Only the last N lines', wholeNumber)
+    .option('--follow', 'Keep printing new output until the task ends')
+    .option('--json', 'Print { stdout, stderr, attempt } as JSON')
+    .addHelpText('after', examples(
+      'pilot logs fine-tune-mlp/3 --follow',
+      'pilot logs fine-tune-mlp/3 --stderr --tail 20',
+      'pilot logs fine-tune-mlp/4 --attempt 1        # the run before restart-failed',
+    ))
+    .action(async (ref, opts) => finish(await (await import('./commands/logs.js')).run(ref, opts)));
+
+  parent.command('restart-failed')
+    .description('Resubmit only the failed tasks, on the same bundle, script and args (no upload)')
+    .argument('<name>', 'job name')
+    .addOption(new Option('--states <list>', 'Comma-separated states to restart')
+      .argParser(stateList).default(DEFAULT_RESTART_STATES, DEFAULT_RESTART_STATES.join(',')))
+    .option('--dry-run', 'Only print which tasks would be resubmitted')
+    .option('--json', 'Print { name, attempt, indices, slurmJobIds } as JSON')
+    .addHelpText('after', examples(
+      'pilot restart-failed fine-tune-mlp --dry-run',
+      'pilot restart-failed fine-tune-mlp --states OUT_OF_MEMORY,TIMEOUT',
+    ))
+    .action(async (name, opts) => finish(await (await import('./commands/restart-failed.js')).run(name, opts)));
+
+  parent.command('cancel')
+    .description('Cancel a whole job or one task')
+    .argument('<name[/index]>', 'job name, or job name and task index')
+    .addHelpText('after', examples(
+      'pilot cancel fine-tune-mlp       # every task',
+      'pilot cancel fine-tune-mlp/3     # only task 3',
+    ))
+    .action(async (ref) => finish(await (await import('./commands/cancel.js')).run(ref)));
+
+  parent.command('list')
+    .description('Every recorded job with counts per state')
+    .option('--json', 'Print as JSON')
+    .addHelpText('after', examples('pilot list', 'pilot --home ./experiments/.pilot list --json'))
+    .action(async (opts) => finish(await (await import('./commands/list.js')).run(opts)));
+
+  parent.command('download')
+    .description("Fetch every log and the job's outputs in one stream")
+    .argument('<name>', 'job name')
+    .option('--to <dir>', 'Target folder (default: ./<name>)')
+    .option('--json', 'Print { dest, bytes, skipped: [{ path, reason }] } as JSON')
+    .addHelpText('after', examples(
+      'pilot download fine-tune-mlp                      # into ./fine-tune-mlp/{logs,outputs}',
+      'pilot download fine-tune-mlp --to results/run-1',
+    ))
+    .action(async (name, opts) => finish(await (await import('./commands/download.js')).run(name, opts)));
+
+  parent.command('test-ssh')
+    .description('Connect to a cluster, check the host key, run sinfo')
+    .argument('<cluster>', 'cluster name from $PILOT_HOME/config.yaml, or `local`')
+    .option('--json', 'Print the result as JSON')
+    .addHelpText('after', examples(
+      'pilot test-ssh lab          # clusters live in $PILOT_HOME/config.yaml (see README)',
+      'pilot test-ssh lab --json',
+    ))
+    .action(async (cluster, opts) => finish(await (await import('./commands/test-ssh.js')).run(cluster, opts)));
+}
