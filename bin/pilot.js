@@ -1,17 +1,41 @@
 #!/usr/bin/env node
 // Thin launcher: everything lives in dist/cli (compiled by `npm ci` through the prepare script).
-import { main } from '../dist/cli/main.js';
+import { readFileSync } from 'node:fs';
 
-let settled = false;
-// If node runs out of work while main() still waits (a promise nobody will ever settle), it would exit 0 with
-// nothing printed: a failed command that looks like a success. Never let that happen.
-process.once('beforeExit', () => {
-  if (settled) return;
-  console.error('error: the command stopped before it finished (an operation was left waiting); nothing more is known');
-  console.error('hint: run it again with --verbose and report this');
-  process.exitCode = 1;
-});
-main(process.argv.slice(2)).then(
-  (code) => { settled = true; process.exitCode = code; },
-  (err) => { settled = true; console.error(err); process.exitCode = 1; },
-);
+const argv = process.argv.slice(2);
+// `pilot` and `pilot --help` print the help the build wrote (dist/cli/help.txt, made from the very commander
+// program) without loading commander: the most common cold start costs what node costs. On a terminal the text
+// is 80 columns wide, as when piped. Anything else goes through the CLI.
+if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h'))) {
+  let help;
+  try {
+    help = readFileSync(new URL('../dist/cli/help.txt', import.meta.url), 'utf8');
+  } catch {
+    help = undefined; // not built with it: fall through to the CLI
+  }
+  if (help !== undefined) {
+    process.stdout.on('error', (err) => { if (err.code !== 'EPIPE') throw err; });
+    process.stdout.write(help);
+  } else {
+    void run();
+  }
+} else {
+  void run();
+}
+
+async function run() {
+  const { main } = await import('../dist/cli/main.js');
+  let settled = false;
+  // If node runs out of work while main() still waits (a promise nobody will ever settle), it would exit 0 with
+  // nothing printed: a failed command that looks like a success. Never let that happen.
+  process.once('beforeExit', () => {
+    if (settled) return;
+    console.error('error: the command stopped before it finished (an operation was left waiting); nothing more is known');
+    console.error('hint: run it again with --verbose and report this');
+    process.exitCode = 1;
+  });
+  await main(argv).then(
+    (code) => { settled = true; process.exitCode = code; },
+    (err) => { settled = true; console.error(err); process.exitCode = 1; },
+  );
+}

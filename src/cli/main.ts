@@ -13,7 +13,7 @@ import { packageVersion } from '../util/version.js';
 import { examples } from './define.js';
 import { addJobCommands } from './job-commands.js';
 
-function createProgram() {
+export function createProgram() {
   return new Command('pilot')
     .usage('<command> [options]')
     .description('Launch Slurm job arrays over SSH: ship the code once, one sbatch --array, per-task status and logs.')
@@ -64,6 +64,20 @@ function onlyGlobals(argv: string[]): boolean {
     else if (argv[i] !== '--verbose' && !argv[i]!.startsWith('--home=')) return false;
   }
   return true;
+}
+
+/**
+ * The top-level help as `pilot --help` prints it when not on a terminal (80 columns). The build writes it to
+ * dist/cli/help.txt, which bin/pilot.js prints without loading commander: the most common cold start stays
+ * as fast as node itself. A unit test checks the file against this function.
+ */
+export function topLevelHelp(): string {
+  const program = createProgram();
+  addJobCommands(program, () => {});
+  let text = '';
+  program.configureOutput({ getOutHelpWidth: () => 80, writeOut: (str) => { text += str; } });
+  program.outputHelp();
+  return text;
 }
 
 export async function main(argv: string[]): Promise<number> {

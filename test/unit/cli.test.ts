@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +7,7 @@ import { renderList, renderProgress, renderStatus } from '../../src/cli/render.j
 import type { JobStatus } from '../../src/model/tracking.js';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pilot.js');
+const ROOT = join(import.meta.dirname, '..', '..');
 const run = (args: string[], home = mkdtempSync(join(tmpdir(), 'pilot-cli-'))) =>
   spawnSync(process.execPath, [BIN, ...args], { env: { ...process.env, PILOT_HOME: home }, encoding: 'utf8' });
 
@@ -53,6 +54,9 @@ describe('pilot CLI', () => {
     }
     expect(run(['help', 'logs']).stdout).toMatch(/^Usage: pilot logs .*<name\/index>/);
     expect(run([]).stdout).toBe(help.stdout);   // bare `pilot`: the help, exit 0
+    // the fast path prints the help the build wrote from the commander program: the two never differ
+    expect(help.stdout).toBe(run(['help']).stdout);
+    expect(readFileSync(join(ROOT, 'dist', 'cli', 'help.txt'), 'utf8')).toBe(help.stdout);
     expect(run([]).status).toBe(0);
     expect(run(['--version']).stdout).toMatch(/^pilot\/\d+\.\d+\.\d+/);
     expect(run(['-v']).status).toBe(0);
