@@ -15,42 +15,48 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--name <jobName>', 'Job name (overrides the YAML)')
     .option('--unique', 'If the name is taken, add a suffix instead of failing')
     .option('--dry-run', 'Print the script, the args file and the sbatch command; connect to nothing')
-    .option('--wait', 'Wait until every task has finished, then print the status')
-    .option('--timeout <seconds>', 'With --wait: give up after this many seconds', wholeNumber)
+    .option('--wait', 'Wait until every task has finished, then print the status (exit 1 if a task failed)')
+    .option('--timeout <seconds>', 'With --wait: give up after this many seconds (exit 124)', wholeNumber)
+    .option('--no-progress', 'With --wait: no progress line on stderr')
     .option('--json', 'Print { name, tasks, slurmJobIds } as JSON (with --wait: the final status)')
     .addHelpText('after', examples(
       'pilot launch examples/fine-tune-mlp/job.yaml --cluster local --wait   # try it, no cluster needed',
       'pilot launch job.yaml --dry-run                                       # see what would be submitted',
       'pilot launch job.yaml --name sweep --unique --json                    # sweep, sweep-2, … for scripts',
+      'pilot launch job.yaml --wait && ./analyse.sh                          # runs only if every task completed',
     ))
     .action(async (file, opts) => finish(await (await import('./commands/launch.js')).run(file, opts)));
 
   parent.command('status')
-    .description('Per-task states of jobs (all recorded jobs when no name is given)')
-    .argument('[names...]', 'job names (default: every recorded job)')
-    .option('--json', 'Print { name, cluster, tasks: [{ index, state, exitCode, attempt }], counts } as JSON')
+    .description('Per-task states of jobs, with each failure\'s class and last stderr line (the latest job when no name is given)')
+    .argument('[names...]', 'job names or unique prefixes (default: the latest job)')
+    .option('--json', 'Print { name, cluster, tasks: [{ index, state, exitCode, attempt, failure?, lastError? }], counts } as JSON (no name: every job, as a list)')
     .option('--tasks', 'List every task, not only the summary')
+    .option('--all', 'Every recorded job')
+    .option('--check', 'Exit 0 if every task completed, 1 if one failed, 124 if some still wait or run')
     .addHelpText('after', examples(
-      'pilot status                              # every recorded job',
-      'pilot status fine-tune-mlp --tasks        # one line per task',
-      "pilot status fine-tune-mlp --json | jq .counts",
+      'pilot status                              # the latest job',
+      'pilot status --all                        # every recorded job',
+      'pilot status fine --tasks                 # fine-tune-mlp (a unique prefix), one line per task',
+      "pilot status fine-tune-mlp --json | jq '.tasks[] | select(.failure)'",
     ))
     .action(async (names, opts) => finish(await (await import('./commands/status.js')).run(names, opts)));
 
   parent.command('wait')
-    .description('Wait until every task of a job has finished, showing progress')
-    .argument('<name>', 'job name')
-    .option('--timeout <seconds>', 'Give up after this many seconds (exit 1)', wholeNumber)
-    .option('--json', 'Print the final status as JSON')
+    .description('Wait until every task of a job has finished, showing progress; exit 0 only if all completed')
+    .argument('[name]', 'job name or unique prefix (default: the latest job)')
+    .option('--timeout <seconds>', 'Give up after this many seconds (exit 124, printing the last status)', wholeNumber)
+    .option('--no-progress', 'No progress line on stderr')
+    .option('--json', 'Print the final status as JSON (with "timedOut": true when --timeout expired)')
     .addHelpText('after', examples(
-      'pilot wait fine-tune-mlp',
-      'pilot wait fine-tune-mlp --timeout 3600 --json > final.json',
+      'pilot wait fine-tune-mlp && ./analyse.sh     # exit 0: every task completed; 1: some failed',
+      'pilot wait --timeout 3600 --json > final.json  # the latest job; exit 124 if still running after an hour',
     ))
     .action(async (name, opts) => finish(await (await import('./commands/wait.js')).run(name, opts)));
 
   parent.command('logs')
     .description("Print a task's stdout (or stderr), fetching only new bytes")
-    .argument('<name/index>', 'job name and task index, e.g. fine-tune-mlp/3')
+    .argument('<name/index>', 'job name (or a unique prefix) and task index, e.g. fine-tune-mlp/3; /3: the latest job')
     .option('--stderr', 'Print stderr instead of stdout')
     .option('--attempt <n>', 'An older attempt (default: the latest one that ran this task)', wholeNumber)
     .option('--tail <lines>', 'Only the last N lines', wholeNumber)
@@ -58,6 +64,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--json', 'Print { stdout, stderr, attempt } as JSON')
     .addHelpText('after', examples(
       'pilot logs fine-tune-mlp/3 --follow',
+      'pilot logs /3                                  # task 3 of the latest job',
       'pilot logs fine-tune-mlp/3 --stderr --tail 20',
       'pilot logs fine-tune-mlp/4 --attempt 1        # the run before restart-failed',
     ))
@@ -78,7 +85,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
 
   parent.command('cancel')
     .description('Cancel a whole job or one task')
-    .argument('<name[/index]>', 'job name, or job name and task index')
+    .argument('<name[/index]>', 'job name (or a unique prefix), or job name and task index')
     .addHelpText('after', examples(
       'pilot cancel fine-tune-mlp       # every task',
       'pilot cancel fine-tune-mlp/3     # only task 3',
@@ -86,14 +93,15 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .action(async (ref) => finish(await (await import('./commands/cancel.js')).run(ref)));
 
   parent.command('list')
-    .description('Every recorded job with counts per state')
+    .description('Every recorded job, newest first: when it was submitted, its age, counts per state')
+    .option('--last <n>', 'Only the N newest jobs', wholeNumber)
     .option('--json', 'Print as JSON')
-    .addHelpText('after', examples('pilot list', 'pilot --home ./experiments/.pilot list --json'))
+    .addHelpText('after', examples('pilot list --last 5', 'pilot --home ./experiments/.pilot list --json'))
     .action(async (opts) => finish(await (await import('./commands/list.js')).run(opts)));
 
   parent.command('download')
     .description("Fetch every log and the job's outputs in one stream")
-    .argument('<name>', 'job name')
+    .argument('[name]', 'job name or unique prefix (default: the latest job)')
     .option('--to <dir>', 'Target folder (default: ./<name>)')
     .option('--json', 'Print { dest, bytes, skipped: [{ path, reason }] } as JSON')
     .addHelpText('after', examples(

@@ -13,6 +13,18 @@ import { packageVersion } from '../util/version.js';
 import { examples } from './define.js';
 import { addJobCommands } from './job-commands.js';
 
+/** README "Exit codes" in short; the values are model/errors.ts's EXIT_CODES. */
+const EXIT_CODE_HELP = `
+Exit codes:
+  0    success; for wait, launch --wait and status --check: every task completed
+  1    a task ended in a failure state (FAILED, TIMEOUT, OUT_OF_MEMORY,
+       NODE_FAIL, PREEMPTED, CANCELLED), or the command failed
+  2    bad input (unknown command, option or job; invalid job file): nothing
+       was done
+  124  --timeout expired before every task finished (status --check: some task
+       still waits or runs, none failed)
+`;
+
 export function createProgram() {
   return new Command('pilot')
     .usage('<command> [options]')
@@ -30,7 +42,7 @@ export function createProgram() {
       'pilot launch examples/fine-tune-mlp/job.yaml --cluster local --wait   # try it, no cluster needed',
       'pilot status fine-tune-mlp && pilot logs fine-tune-mlp/3 && pilot restart-failed fine-tune-mlp',
       'pilot test-ssh lab   # clusters live in $PILOT_HOME/config.yaml (see README)',
-    ) + '\nRun `pilot <command> --help` for its options and examples.\n');
+    ) + EXIT_CODE_HELP + '\nRun `pilot <command> --help` for its options and examples.\n');
 }
 
 /**

@@ -2,18 +2,34 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PilotError } from '../model/errors.js';
+import { isFinal } from '../model/states.js';
+import { countStates } from '../model/tracking.js';
 import type { Engine } from './engine.js';
-import { checkIndex, parseRef } from './refs.js';
-import type { ConnectionCheck, DownloadResult } from './types.js';
+import { checkIndex, resolveName, resolveRef } from './refs.js';
+import { refresh } from './track.js';
+import type { CancelResult, ConnectionCheck, DownloadResult } from './types.js';
 
-export async function cancel(engine: Engine, ref: string): Promise<void> {
-  const { name, index } = parseRef(ref);
+/**
+ * Cancels what still runs or waits of a job (or of one task). The states are asked first, in the same single
+ * round trip as a status: when every task concerned has finished nothing is sent, and the result says what
+ * was cancelled and what had finished, so nobody is told "cancelled" about a job that was over.
+ */
+export async function cancel(engine: Engine, ref: string): Promise<CancelResult> {
+  const { name, index } = await resolveRef(engine.store, ref);
   const record = await engine.load(name);
   if (index !== undefined) checkIndex(record, index);
+  const [status] = await refresh(engine, [record]);
+  const concerned = index === undefined ? status!.tasks : [status!.tasks[index - 1]!];
+  const open = concerned.filter((t) => !isFinal(t.state) || t.provisional);
+  const result: CancelResult = { name, ...(index === undefined ? {} : { index }), cancelled: countStates(open), finished: countStates(concerned.filter((t) => !open.includes(t))) };
+  // with states that may be out of date, cancel anyway: scancel of a finished array does no harm
+  if (!open.length && !status!.stale) return result;
   await (await engine.backendFor(record.cluster)).cancel(record, index === undefined ? undefined : [index]);
+  return result;
 }
 
-export async function download(engine: Engine, name: string, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
+export async function download(engine: Engine, ref: string | undefined, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
+  const name = await resolveName(engine.store, ref);
   const record = await engine.load(name);
   const dest = resolve(options.to ?? name);
   const backend = await engine.backendFor(record.cluster);

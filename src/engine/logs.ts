@@ -12,6 +12,7 @@ import { PilotError } from '../model/errors.js';
 import type { Backend } from '../scheduler/backend.js';
 import { latestArrayFor } from '../model/attempts.js';
 import type { JobRecord } from '../model/record.js';
+import type { TaskState } from '../model/states.js';
 import { chunkedRead, type ChunkSink } from '../transport/chunked-read.js';
 
 export interface LogTarget {
@@ -55,6 +56,11 @@ export interface StreamLogResult {
   attempt: number;
   /** Bytes written to `to`. */
   bytes: number;
+  /**
+   * Set when nothing was written and the task has not finished: its state then (PENDING: it has not started,
+   * so there is no log yet; RUNNING: it has written nothing so far). `follow` waits for its output.
+   */
+  state?: TaskState;
 }
 
 /** Where a reader is: bytes of the cache before `printed` went to `sink` already. */

@@ -1,19 +1,66 @@
-/** Job and task references as users write them (`fine-tune-mlp`, `fine-tune-mlp/3`), checked against a record. */
+/**
+ * Job and task references as users write them, resolved to a recorded job and checked against its record:
+ * `fine-tune-mlp`, `fine-tune-mlp/3`, a unique prefix (`fine/3`), or nothing at all (`/3`, an omitted
+ * argument): the latest job launched. An exact name always wins over a prefix, so a name is never shadowed.
+ */
 import { arrayFor } from '../model/attempts.js';
 import { PilotError } from '../model/errors.js';
 import type { JobRecord } from '../model/record.js';
 import { latestAttemptOf } from '../model/tracking.js';
+import type { JobStore } from '../store/store.js';
 
-/** `name/3` → { name, index: 3 }; `name` → { name }. */
-export function parseRef(ref: string): { name: string; index?: number } {
-  const m = /^(.+?)\/(\d+)$/.exec(ref);
-  if (m) return { name: m[1]!, index: Number(m[2]) };
+const emptyName = () => new PilotError('BAD_INPUT', 'the job name is empty', { hint: 'give a job name (or a unique prefix of one), or leave the argument out for the latest job' });
+
+/** `name/3` → { name, index: 3 }; `name` → { name }; `/3` → { index: 3 } (the latest job). */
+export function parseRef(ref: string): { name?: string; index?: number } {
+  if (ref === '') throw emptyName();
+  const m = /^(.*?)\/(\d+)$/.exec(ref);
+  if (m) return { ...(m[1] ? { name: m[1] } : {}), index: Number(m[2]) };
   if (ref.includes('/')) throw new PilotError('BAD_INPUT', `'${ref}' is not NAME or NAME/INDEX`, { hint: 'tasks are numbered from 1, e.g. fine-tune-mlp/3' });
   return { name: ref };
 }
 
-export function splitTaskRef(ref: string): { name: string; index: number } {
-  const { name, index } = parseRef(ref);
+/** Every readable record, newest launch first (a record deleted meanwhile is left out). */
+export async function recordsNewestFirst(store: JobStore): Promise<JobRecord[]> {
+  const read = await Promise.all((await store.names()).map((n) => store.read(n).catch((err: unknown) => {
+    if (err instanceof PilotError && err.code === 'NOT_FOUND') return undefined;
+    throw err;
+  })));
+  return read.filter((r): r is JobRecord => r !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name));
+}
+
+/**
+ * The recorded job a user means: `given` itself when recorded, else the one job whose name starts with it (two
+ * or more: BAD_INPUT listing them); omitted: the latest job launched. A name matching nothing is returned as
+ * is, so reading it fails with the store's NOT_FOUND, which lists the recorded jobs.
+ */
+export async function resolveName(store: JobStore, given?: string): Promise<string> {
+  if (given === undefined) {
+    const [latest] = await recordsNewestFirst(store);
+    if (!latest) throw new PilotError('NOT_FOUND', `no jobs recorded in ${store.home} yet`, { hint: 'start one with `pilot launch job.yaml`' });
+    return latest.name;
+  }
+  if (given === '') throw emptyName();
+  const names = await store.names();
+  if (names.includes(given)) return given;
+  const matches = names.filter((n) => n.startsWith(given));
+  if (matches.length > 1) {
+    throw new PilotError('BAD_INPUT', `'${given}' is the start of ${matches.length} job names: ${matches.slice(0, 10).join(', ')}${matches.length > 10 ? ', …' : ''}`, {
+      hint: 'give more of the name',
+    });
+  }
+  return matches[0] ?? given;
+}
+
+/** A job or task reference (see parseRef), its job name resolved (see resolveName). */
+export async function resolveRef(store: JobStore, ref?: string): Promise<{ name: string; index?: number }> {
+  const { name, index } = ref === undefined ? {} : parseRef(ref);
+  return { name: await resolveName(store, name), ...(index === undefined ? {} : { index }) };
+}
+
+/** A task reference (`name/3`, `/3`), resolved; a reference naming no task is refused. */
+export async function resolveTaskRef(store: JobStore, ref: string): Promise<{ name: string; index: number }> {
+  const { name, index } = await resolveRef(store, ref);
   if (index === undefined) throw new PilotError('BAD_INPUT', `'${ref}' names no task`, { hint: `add the task number: ${ref}/1` });
   return { name, index };
 }

@@ -4,8 +4,8 @@ import { isFinal } from '../model/states.js';
 import type { JobRecord } from '../model/record.js';
 import type { Backend } from '../scheduler/backend.js';
 import type { Engine } from './engine.js';
-import { logText, streamTaskLog, type LogTarget, type StreamLogOptions, type StreamLogResult } from './logs.js';
-import { attemptOf, splitTaskRef } from './refs.js';
+import { attemptOver, logText, streamTaskLog, type LogTarget, type StreamLogOptions, type StreamLogResult } from './logs.js';
+import { attemptOf, resolveTaskRef } from './refs.js';
 import { statusOf } from './track.js';
 import type { TaskLogs } from './types.js';
 
@@ -14,7 +14,7 @@ function target(engine: Engine, backend: Backend, record: JobRecord, index: numb
 }
 
 export async function logsOf(engine: Engine, ref: string, options: { attempt?: number; maxBytes?: number } = {}): Promise<TaskLogs> {
-  const { name, index } = splitTaskRef(ref);
+  const { name, index } = await resolveTaskRef(engine.store, ref);
   const record = await engine.load(name);
   const attempt = attemptOf(record, index, options.attempt);
   const backend = await engine.backendFor(record.cluster);
@@ -24,14 +24,20 @@ export async function logsOf(engine: Engine, ref: string, options: { attempt?: n
 }
 
 export async function streamLogOf(engine: Engine, ref: string, options: StreamLogOptions): Promise<StreamLogResult> {
-  const { name, index } = splitTaskRef(ref);
+  const { name, index } = await resolveTaskRef(engine.store, ref);
   const record = await engine.load(name);
   const attempt = attemptOf(record, index, options.attempt);
   const backend = await engine.backendFor(record.cluster);
   const t = target(engine, backend, record, index, attempt, options.stream === 'stderr' ? 'err' : 'out');
+  const taskNow = async () => (await statusOf(engine, [name]))[0]!.tasks[index - 1]!;
   const bytes = await streamTaskLog(t, options, record.backend === 'local', async () => {
-    const task = (await statusOf(engine, [name]))[0]!.tasks[index - 1]!;
+    const task = await taskNow();
     return task.attempt > attempt || (task.attempt === attempt && isFinal(task.state) && !task.provisional);
   });
+  // nothing printed: say why when the task has not finished (not started yet, or silent so far)
+  if (bytes === 0 && !options.follow && !attemptOver(record, index, attempt)) {
+    const task = await taskNow();
+    if (task.attempt === attempt && !isFinal(task.state)) return { name, index, attempt, bytes, state: task.state };
+  }
   return { name, index, attempt, bytes };
 }

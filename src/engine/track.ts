@@ -5,33 +5,44 @@
  */
 import { PilotError } from '../model/errors.js';
 import type { JobRecord, TaskStatus } from '../model/record.js';
-import { applyObservations, jobStatus, openTasks, type JobStatus } from '../model/tracking.js';
+import { unreadFailures } from '../model/last-error.js';
+import { applyObservations, jobStatus, openTasks, type JobStatus, type ReadTails } from '../model/tracking.js';
 import { pollUntil } from '../util/poll.js';
 import type { Engine } from './engine.js';
-import { pendingNote } from './submission.js';
+import { recordsNewestFirst } from './refs.js';
+import { pendingNote, settle } from './submission.js';
 
-/** Asks each cluster once about every open task of `records`, stores what it learned. `locked`: the caller holds the jobs' locks. */
-export async function refresh(engine: Engine, records: JobRecord[], options: { locked?: boolean } = {}): Promise<JobStatus[]> {
+/**
+ * Asks each cluster once about every open task of `records`, stores what it learned. `locked`: the caller holds
+ * the jobs' locks. A finished job is asked about again only for failures whose last stderr line was never read
+ * (records older than that field, more failures than one call reads), and not with `openOnly` (`list`, which
+ * shows no such line: a long list must not connect to clusters only for old jobs).
+ */
+export async function refresh(engine: Engine, records: JobRecord[], options: { locked?: boolean; openOnly?: boolean } = {}): Promise<JobStatus[]> {
   const byCluster = new Map<string, JobRecord[]>();
   for (const r of records) {
-    if (openTasks(r).length) (byCluster.get(r.cluster) ?? byCluster.set(r.cluster, []).get(r.cluster)!).push(r);
+    if (openTasks(r).length || (!options.openOnly && unreadFailures(r).length)) (byCluster.get(r.cluster) ?? byCluster.set(r.cluster, []).get(r.cluster)!).push(r);
   }
   const observed = new Map<string, Map<number, TaskStatus>>();
+  const tails: ReadTails = new Map();
   const stale = new Map<string, string>();
+  // only states can be stale: a job whose tasks are all final lacks at most a few stderr lines
+  const markStale = (recs: JobRecord[], why: string) => { for (const r of recs) if (openTasks(r).length) stale.set(r.name, why); };
   await Promise.all([...byCluster.entries()].map(async ([clusterName, recs]) => {
     try {
       const result = await (await engine.backendFor(clusterName)).observe(recs);
       for (const [name, tasks] of result.states) observed.set(name, tasks);
-      if (result.warning) for (const r of recs) stale.set(r.name, result.warning);
+      for (const [name, read] of result.tails ?? []) tails.set(name, read);
+      if (result.warning) markStale(recs, result.warning);
     } catch (err) {
       // only an unreachable cluster makes states stale; a bug must surface, not hide as "stale"
       if (!(err instanceof PilotError) || err.code === 'INTERNAL') throw err;
-      for (const r of recs) stale.set(r.name, err.message);
+      markStale(recs, err.message);
     }
   }));
   return Promise.all(records.map(async (r) => {
     const fresh = observed.get(r.name);
-    const apply = (cur: JobRecord) => applyObservations(cur, fresh!);
+    const apply = (cur: JobRecord) => applyObservations(cur, fresh!, tails.get(r.name));
     let updated = r;
     if (fresh && options.locked) await engine.store.write((updated = apply(await engine.store.read(r.name))));
     else if (fresh) updated = await engine.store.update(r.name, apply);
@@ -56,14 +67,18 @@ export async function statusOf(engine: Engine, names: string[]): Promise<JobStat
   return refresh(engine, await Promise.all(names.map((n) => engine.load(n))));
 }
 
-export async function listAll(engine: Engine): Promise<JobStatus[]> {
-  const settled = await Promise.all((await engine.store.names()).map((n) => engine.load(n).catch((err: unknown) => {
+/**
+ * Every recorded job, newest first (only the `last` newest are asked about when given). `openOnly`: finished
+ * jobs are not asked about for stderr lines they owe (see refresh).
+ */
+export async function listAll(engine: Engine, options: { last?: number; openOnly?: boolean } = {}): Promise<JobStatus[]> {
+  const newest = await recordsNewestFirst(engine.store);
+  const chosen = options.last === undefined ? newest : newest.slice(0, options.last);
+  const settled = await Promise.all(chosen.map((r) => settle(engine, r).catch((err: unknown) => {
     if (err instanceof PilotError && err.code === 'NOT_FOUND') return undefined; // a launch that never happened
     throw err;
   })));
-  const records = settled.filter((r): r is JobRecord => r !== undefined);
-  records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-  return refresh(engine, records);
+  return refresh(engine, settled.filter((r): r is JobRecord => r !== undefined), { openOnly: options.openOnly });
 }
 
 export interface WaitOptions {

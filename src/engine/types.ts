@@ -1,4 +1,5 @@
 /** What the SDK's calls return (the public types, exported from the package). */
+import type { TaskState } from '../model/states.js';
 
 export interface ScheduleResult {
   name: string;
@@ -59,4 +60,14 @@ export interface ConnectionCheck {
   ok: boolean;
   /** what it printed (`sinfo`) */
   output: string;
+}
+
+export interface CancelResult {
+  name: string;
+  /** The task cancelled, when one was named. */
+  index?: number;
+  /** Tasks that were still pending or running (or unknown) and were cancelled, by state. Empty: nothing was sent. */
+  cancelled: Partial<Record<TaskState, number>>;
+  /** Tasks that had already finished, by state (untouched). */
+  finished: Partial<Record<TaskState, number>>;
 }

@@ -1,7 +1,8 @@
 /**
  * SlurmWrapper: the SDK's public face (a fixed name). Each method is a thin door into the engine modules:
  * launch.ts, track.ts, task-logs.ts, restart.ts, control.ts. One backend (one SSH connection) per cluster is
- * opened on first use and kept until `close()`.
+ * opened on first use and kept until `close()`. Every job argument is resolved by refs.ts: an exact name, a
+ * unique prefix of one, or (omitted) the latest job launched.
  */
 import type { JobInfo } from '../model/job.js';
 import type { TaskState } from '../model/states.js';
@@ -14,14 +15,15 @@ import { Engine } from './engine.js';
 import type { EngineEvents } from './events.js';
 import { dryRun, launch } from './launch.js';
 import type { StreamLogOptions, StreamLogResult } from './logs.js';
+import { resolveName, resolveRef } from './refs.js';
 import { restartFailed } from './restart.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type WaitOptions } from './track.js';
-import type { ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
 
 export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
-export type { ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+export type { CancelResult, ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
 export type { WaitOptions } from './track.js';
 export type { EngineEvents } from './events.js';
 
@@ -102,36 +104,52 @@ export class SlurmWrapper {
   }
 
   /**
-   * Per-task states of one job (or several: one remote command per cluster covers them all).
-   * Final states are stored locally and never asked for again; if the cluster cannot be reached, the last
-   * known states come back with `stale` set.
+   * The recorded job (and task) a reference means: an exact name, else the one job whose name starts with it
+   * (an ambiguous prefix is a BAD_INPUT PilotError listing the candidates); `'/3'` or nothing: the latest job.
+   * @example
+   * await pilot.resolve('fine/3');    // { name: 'fine-tune-mlp', index: 3 }
+   */
+  resolve(ref?: string): Promise<{ name: string; index?: number }> {
+    return resolveRef(this.engine.store, ref);
+  }
+
+  /**
+   * Per-task states of one job (or several: one remote command per cluster covers them all); no name: the
+   * latest job. Final states are stored locally and never asked for again; if the cluster cannot be reached,
+   * the last known states come back with `stale` set. A failed task carries the last line of its stderr
+   * (`lastError`), read in the same round trip.
    * @example
    * const s = await pilot.status('fine-tune-mlp');
    * console.log(s.counts);            // { COMPLETED: 5, FAILED: 1 }
    */
-  async status(name: string): Promise<JobStatus>;
+  async status(name?: string): Promise<JobStatus>;
   async status(names: string[]): Promise<JobStatus[]>;
-  async status(names: string | string[]): Promise<JobStatus | JobStatus[]> {
-    const out = await statusOf(this.engine, Array.isArray(names) ? names : [names]);
+  async status(names?: string | string[]): Promise<JobStatus | JobStatus[]> {
+    const wanted = Array.isArray(names) ? names : [names];
+    const out = await statusOf(this.engine, await Promise.all(wanted.map((n) => resolveName(this.engine.store, n))));
     return Array.isArray(names) ? out : out[0]!;
   }
 
   /**
-   * Every recorded job with its current counts per state.
+   * Every recorded job with its current counts per state, newest first (`last`: only the N newest, and only
+   * those are asked about; `openOnly`: jobs whose tasks have all finished are not asked about again, not even
+   * for a failure's stderr line never read).
    * @example
-   * for (const job of await pilot.list()) console.log(job.name, job.counts);
+   * for (const job of await pilot.list({ last: 5 })) console.log(job.name, job.submittedAt, job.counts);
    */
-  list(): Promise<JobStatus[]> {
-    return listAll(this.engine);
+  list(options: { last?: number; openOnly?: boolean } = {}): Promise<JobStatus[]> {
+    return listAll(this.engine, options);
   }
 
   /**
-   * Polls until every task is final, backing off from about 1 s to about 30 s.
+   * Polls until every task is final, backing off from about 1 s to about 30 s; `name` undefined: the latest
+   * job. Past `timeoutMs` it throws a TIMEOUT PilotError (the CLI's exit code 124); `onProgress` has seen the
+   * last status by then.
    * @example
    * const final = await pilot.wait('fine-tune-mlp', { timeoutMs: 3_600_000, onProgress: (s) => console.log(s.counts) });
    */
-  wait(name: string, options: WaitOptions = {}): Promise<JobStatus> {
-    return waitFor(this.engine, name, options);
+  async wait(name: string | undefined, options: WaitOptions = {}): Promise<JobStatus> {
+    return waitFor(this.engine, await resolveName(this.engine.store, name), options);
   }
 
   /**
@@ -164,16 +182,18 @@ export class SlurmWrapper {
    * @example
    * const r = await pilot.restartFailed('fine-tune-mlp');   // { attempt: 2, indices: [4, 7], slurmJobIds: [...] }
    */
-  restartFailed(name: string, options: { states?: TaskState[]; dryRun?: boolean } = {}): Promise<RestartResult> {
-    return restartFailed(this.engine, name, options);
+  async restartFailed(name: string, options: { states?: TaskState[]; dryRun?: boolean } = {}): Promise<RestartResult> {
+    return restartFailed(this.engine, await resolveName(this.engine.store, name), options);
   }
 
   /**
-   * Cancels a whole job (`'name'`) or one task (`'name/i'`).
+   * Cancels what still waits or runs of a whole job (`'name'`) or of one task (`'name/i'`). The states are
+   * asked first: when everything concerned has finished, nothing is sent. Says what was cancelled and what
+   * had finished, by state.
    * @example
-   * await pilot.cancel('fine-tune-mlp/3');
+   * const r = await pilot.cancel('fine-tune-mlp');   // { cancelled: { RUNNING: 2, PENDING: 2 }, finished: { COMPLETED: 2 } }
    */
-  cancel(ref: string): Promise<void> {
+  cancel(ref: string): Promise<CancelResult> {
     return cancel(this.engine, ref);
   }
 
@@ -185,7 +205,7 @@ export class SlurmWrapper {
    * const r = await pilot.download('fine-tune-mlp', { to: './results' });
    * for (const s of r.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
    */
-  download(name: string, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
+  download(name: string | undefined, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
     return download(this.engine, name, options);
   }
 

@@ -1,7 +1,8 @@
 /**
  * The one error family of hpc-pilot. Every failure a user can act on is a PilotError with a stable `code`,
  * a message saying what went wrong and where, and a `hint` saying how to fix it. The CLI prints message + hint
- * (the stack only with --verbose) and exits 2 for bad input, 1 for everything else.
+ * (the stack only with --verbose) and exits with `exitCode`: 2 for bad input, 124 for an expired wait, 1 for
+ * everything else.
  */
 export type PilotErrorCode =
   | 'BAD_INPUT'        // invalid job info, YAML, config, CLI arguments: nothing was submitted
@@ -18,6 +19,23 @@ export type PilotErrorCode =
   | 'NOT_A_FILE'       // a log to read is a FIFO, device, socket or link: refused before reading
   | 'TOO_LARGE'        // a log too large to return as a string (stream it instead)
   | 'INTERNAL';
+
+/**
+ * The CLI's exit codes (README "Exit codes"). 124 for an expired `--timeout` is GNU timeout(1)'s code, which
+ * scripts already test for; it stays apart from 1 because "not finished yet" calls for waiting again, while
+ * 1 (a task failed) calls for a fix or a restart.
+ */
+export const EXIT_CODES = {
+  /** every task completed (or the command did what it was asked) */
+  OK: 0,
+  /** some task ended in a failure state, or the command failed */
+  FAILED: 1,
+  /** bad input: nothing was done */
+  BAD_INPUT: 2,
+  /** `--timeout` expired before every task finished (`status --check`: tasks still pending or running) */
+  TIMED_OUT: 124,
+} as const;
+export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 const INPUT_CODES = new Set<PilotErrorCode>(['BAD_INPUT', 'CONFIG', 'NOT_FOUND', 'EXISTS']);
 
@@ -37,9 +55,10 @@ export class PilotError extends Error {
     this.hint = options.hint;
   }
 
-  /** Exit code for the CLI: 2 when the user's input is at fault (nothing was done), 1 otherwise. */
-  get exitCode(): 1 | 2 {
-    return INPUT_CODES.has(this.code) ? 2 : 1;
+  /** Exit code for the CLI: 2 when the user's input is at fault (nothing was done), 124 for an expired wait, 1 otherwise. */
+  get exitCode(): ExitCode {
+    if (this.code === 'TIMEOUT') return EXIT_CODES.TIMED_OUT;
+    return INPUT_CODES.has(this.code) ? EXIT_CODES.BAD_INPUT : EXIT_CODES.FAILED;
   }
 }
 

@@ -22,3 +22,14 @@ export function failureClass(task: Pick<TaskStatus, 'state' | 'exitCode' | 'sign
     default: return undefined;
   }
 }
+
+/**
+ * What a job came to: `completed` when every task completed, `failed` as soon as one task ended in a failure
+ * state (whatever the others still do, the job can no longer come out clean), `unfinished` otherwise.
+ */
+export type JobOutcome = 'completed' | 'failed' | 'unfinished';
+
+export function jobOutcome(tasks: readonly Pick<TaskStatus, 'state' | 'exitCode' | 'signal'>[]): JobOutcome {
+  if (tasks.some((t) => failureClass(t) !== undefined)) return 'failed';
+  return tasks.every((t) => t.state === 'COMPLETED') ? 'completed' : 'unfinished';
+}

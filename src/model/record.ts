@@ -51,6 +51,11 @@ export interface TaskStatus {
   attempt: number;
   reason?: string;
   /**
+   * The last line of the task's stderr, cleaned of control characters and capped (model/last-error.ts), for
+   * a task that ended in a failure state: '' once looked for and empty or absent, undefined until looked for.
+   */
+  lastError?: string;
+  /**
    * A final state still missing its exit code (squeue saw FAILED before sacct caught up): shown, but kept
    * out of the stored final states and asked for again, so the exit code is not lost.
    */

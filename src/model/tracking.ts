@@ -6,6 +6,7 @@
 import { TASK_STATES, isFinal, type TaskState } from './states.js';
 import type { JobRecord, TaskStatus } from './record.js';
 import { latestArrayFor } from './attempts.js';
+import { failureClass } from './failure.js';
 export { openTasks } from './attempts.js';
 
 export interface JobStatus {
@@ -22,7 +23,14 @@ export interface JobStatus {
   /** Slurm job ids of the latest attempt. */
   slurmJobIds: string[];
   attempts: number;
+  /** When the job was launched (ISO 8601). */
+  submittedAt?: string;
+  /** When its latest attempt was submitted (the launch, or the latest restart-failed). */
+  attemptSubmittedAt?: string;
 }
+
+/** The stderr lines a status call read: job name → task → the attempt read and its last line (cleaned). */
+export type ReadTails = Map<string, Map<number, { attempt: number; text: string }>>;
 
 /** The attempt each task last ran in. */
 export function latestAttemptOf(record: JobRecord, task: number): number {
@@ -31,9 +39,11 @@ export function latestAttemptOf(record: JobRecord, task: number): number {
 
 /**
  * Folds fresh observations into the record: final states move to `finalStates`, the rest to `lastKnown`.
- * Returns the changed record (a new object; the input is not modified).
+ * Stderr lines read in the same call are kept on the failures of the attempt they were read for; a line read
+ * for a task still running (or that completed) is dropped. Returns the changed record (a new object; the input
+ * is not modified).
  */
-export function applyObservations(record: JobRecord, observed: Map<number, TaskStatus>): JobRecord {
+export function applyObservations(record: JobRecord, observed: Map<number, TaskStatus>, tails?: Map<number, { attempt: number; text: string }>): JobRecord {
   const finalStates = { ...record.finalStates };
   const lastKnown: Record<string, TaskStatus> = { ...(record.lastKnown ?? {}) };
   for (const [task, status] of observed) {
@@ -45,6 +55,10 @@ export function applyObservations(record: JobRecord, observed: Map<number, TaskS
       // UNKNOWN (e.g. sacct lagging) never overwrites a real state we saw before
       lastKnown[task] = status;
     }
+  }
+  for (const [task, tail] of tails ?? []) {
+    const s = finalStates[task];
+    if (s && s.attempt === tail.attempt && s.lastError === undefined && failureClass(s)) finalStates[task] = { ...s, lastError: tail.text };
   }
   return { ...record, finalStates, lastKnown };
 }
@@ -74,5 +88,7 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     ...(stale ? { stale } : {}),
     slurmJobIds: last?.arrays.map((a) => a.jobId) ?? [],
     attempts: record.attempts.length,
+    submittedAt: record.createdAt,
+    ...(last ? { attemptSubmittedAt: last.submittedAt } : {}),
   };
 }

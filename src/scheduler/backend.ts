@@ -4,6 +4,7 @@
  */
 import type { NormalizedJobInfo } from '../model/job.js';
 import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../model/record.js';
+import type { ReadTails } from '../model/tracking.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { TransportStats } from '../transport/types.js';
 
@@ -48,9 +49,13 @@ export type PendingVerdict =
   | { kind: 'not-submitted' }
   | { kind: 'unknown'; why: string };
 
-/** Fresh task states per job name, and what made some of them uncertain (a part of the query failed). */
+/**
+ * Fresh task states per job name, and what made some of them uncertain (a part of the query failed). `tails`:
+ * the last stderr lines read in the same call, for the tasks model/last-error.ts's tailCandidates picks.
+ */
 export interface Observation {
   states: Map<string, Map<number, TaskStatus>>;
+  tails?: ReadTails;
   warning?: string;
 }
 

@@ -130,6 +130,6 @@ describe.each(['lab', 'local'])('tracking on %s', (cluster) => {
     expect(s.counts).toEqual({ CANCELLED: 4 });
     await w.close();
     const list = await pilot(['list'], home);
-    expect(list.stdout).toMatch(/long\s+\S+\s+4\s+1\s+CANCELLED 4/);
+    expect(list.stdout).toMatch(/^long\s+\S+\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+\S+\s+4\s+1\s+CANCELLED 4  \(done\)$/m);   // cluster, submitted, age
   });
 });

@@ -36,6 +36,8 @@ export interface FakeClusterOptions {
   loseSubmitReply?: boolean;
   /** what the search for a lost submission prints */
   adopt?: string;
+  /** the stderr files the status command reads, by `<job id>_<index>` (absent: no such file) */
+  stderr?: Record<string, string>;
 }
 
 export class FakeCluster implements Transport {
@@ -67,10 +69,24 @@ export class FakeCluster implements Transport {
     if (command.includes('@@pilot-adopt:marker')) return ok(this.options.adopt ?? '@@pilot-adopt:marker\nnone\n');
     if (command.includes('@@pilot:begin')) {
       const answers = this.options.status ?? [''];
-      return ok(answers[Math.min(this.statusCalls++, answers.length - 1)]!);
+      const states = command.includes('s sacct') || command.includes('s squeue') ? answers[Math.min(this.statusCalls++, answers.length - 1)]! : '';
+      return ok(states + this.tails(command));
     }
     if (command.startsWith('scancel ')) return ok('');
     throw new Error(`the fake cluster does not know this command: ${command.slice(0, 200)}`);
+  }
+
+  /** The `tails` sections the status command asks for (`s tails t DIR KEY…`), as the real shell function prints them. */
+  private tails(command: string): string {
+    let out = '';
+    for (const m of command.matchAll(/ s tails t \S+ ([\d_ ]+?);/g)) {
+      const body = m[1]!.split(' ').map((key) => {
+        const text = this.options.stderr?.[key];
+        return text === undefined ? key : `${key}\n${Buffer.from(text.slice(-512)).toString('base64')}`;
+      });
+      out += `@@pilot:begin tails\n${body.join('\n')}\n@@pilot:end tails rc=0\n`;
+    }
+    return out;
   }
 
   async put(localPathOrData: string | Buffer, remotePath: string): Promise<void> {

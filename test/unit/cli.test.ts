@@ -31,8 +31,8 @@ describe('renderers', () => {
     expect(renderStatus(status, { all: true })).toMatch(/^\s+1\s+COMPLETED/m);
   });
   it('draws progress and lists jobs', () => {
-    expect(renderProgress({ ...status, done: false }, 9)).toBe('fine-tune-mlp [#########] 3/3  COMPLETED 2  FAILED 1');
-    expect(renderList([status])).toMatch(/^fine-tune-mlp\s+local\s+3\s+1\s+COMPLETED 2  FAILED 1$/m);
+    expect(renderProgress({ ...status, done: false }, { width: 53 })).toBe('fine-tune-mlp [##########] 3/3  COMPLETED 2  FAILED 1');
+    expect(renderList([status])).toMatch(/^fine-tune-mlp\s+local\s+-\s+-\s+3\s+1\s+COMPLETED 2  FAILED 1  \(done\)$/m);
   });
 });
 

@@ -3,7 +3,7 @@ import { formatBytes, printJson, withWrapper } from '../common.js';
 
 export interface DownloadOptions { to?: string; json?: boolean }
 
-export async function run(name: string, opts: DownloadOptions): Promise<number> {
+export async function run(name: string | undefined, opts: DownloadOptions): Promise<number> {
   return withWrapper(async (pilot) => {
     const r = await pilot.download(name, {
       to: opts.to,

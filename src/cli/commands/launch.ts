@@ -27,14 +27,18 @@ export async function readJobYaml(file: string): Promise<Record<string, unknown>
 }
 
 export interface LaunchOptions {
-  cluster?: string; name?: string; unique?: boolean; dryRun?: boolean; wait?: boolean; timeout?: number; json?: boolean;
+  cluster?: string; name?: string; unique?: boolean; dryRun?: boolean; wait?: boolean; timeout?: number; json?: boolean; progress?: boolean;
 }
 
 export async function run(file: string, opts: LaunchOptions): Promise<number> {
+  // an empty value (`--name "$UNSET"`) is a mistake, not "use the YAML's": refuse it before reading anything
+  for (const [flag, value] of [['--name', opts.name], ['--cluster', opts.cluster]] as const) {
+    if (value !== undefined && !value.trim()) throw new PilotError('BAD_INPUT', `${flag} is empty`, { hint: `give a value, or leave ${flag} out to use the job file's` });
+  }
   const path = resolve(file);
   const doc = await readJobYaml(path);
-  if (opts.cluster) doc.cluster = opts.cluster;
-  if (opts.name) doc.jobName = opts.name;
+  if (opts.cluster !== undefined) doc.cluster = opts.cluster;
+  if (opts.name !== undefined) doc.jobName = opts.name;
   if (opts.unique) doc.uniqueName = true;
   const base = dirname(path);
 
@@ -62,7 +66,7 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
     }
     if (opts.wait) {
       const { waitAndReport } = await import('./wait.js');
-      return waitAndReport(pilot, job.name, { timeout: opts.timeout, json: Boolean(opts.json) });
+      return waitAndReport(pilot, job.name, { timeout: opts.timeout, json: opts.json, progress: opts.progress });
     }
     return 0;
   });

@@ -12,8 +12,9 @@ export async function run(ref: string, opts: LogsOptions): Promise<number> {
       return 0;
     }
     const pace = gcPacer();
+    let r;
     try {
-      await pilot.streamLog(ref, {
+      r = await pilot.streamLog(ref, {
         to: process.stdout, stream: opts.stderr ? 'stderr' : 'stdout', attempt, tail, follow: Boolean(opts.follow),
         onProgress: ({ fetched, written }) => pace(fetched + written),
       });
@@ -21,6 +22,12 @@ export async function run(ref: string, opts: LogsOptions): Promise<number> {
       // the reader went away (`pilot logs x | head`): not an error of ours
       if ((err as NodeJS.ErrnoException).code === 'EPIPE') return 0;
       throw err;
+    }
+    // an empty answer must not look like an empty log: say the task has not started (or written) yet
+    if (r.state) {
+      const task = `${r.name}/${r.index}`;
+      const why = r.state === 'PENDING' ? 'has not started yet' : r.state === 'RUNNING' ? `has written nothing to ${opts.stderr ? 'stderr' : 'stdout'} yet` : 'has no log yet';
+      process.stderr.write(`${task} ${why} (${r.state}); \`pilot logs ${task}${opts.stderr ? ' --stderr' : ''} --follow\` prints its output as it comes\n`);
     }
     return 0;
   });

@@ -1,9 +1,12 @@
-/** `pilot status [NAME…]`: per-task states, one remote command per cluster. */
-import { printJson, withWrapper } from '../common.js';
-import { renderStatus } from '../render.js';
+/** `pilot status [NAME…]`: per-task states, one remote command per cluster; no name: the latest job. */
+import { failureClass } from '../../model/failure.js';
 import type { JobStatus } from '../../model/tracking.js';
+import { printJson, withWrapper } from '../common.js';
+import { checkExitCode } from '../exit-codes.js';
+import { useColor } from '../progress.js';
+import { renderStatus } from '../render.js';
 
-/** The fixed JSON shape of DESIGN.md, plus a few extra fields. */
+/** The fixed JSON shape of DESIGN.md, plus a few extra fields (a failed task's class and last stderr line). */
 export function statusJson(s: JobStatus) {
   return {
     name: s.name,
@@ -13,20 +16,45 @@ export function statusJson(s: JobStatus) {
     slurmJobIds: s.slurmJobIds,
     ...(s.stale ? { stale: s.stale } : {}),
     counts: s.counts,
-    tasks: s.tasks.map((t) => ({ index: t.index, state: t.state, exitCode: t.exitCode, attempt: t.attempt, ...(t.reason ? { reason: t.reason } : {}) })),
+    tasks: s.tasks.map((t) => {
+      const failure = failureClass(t);
+      return {
+        index: t.index, state: t.state, exitCode: t.exitCode, attempt: t.attempt,
+        ...(t.signal ? { signal: t.signal } : {}),
+        ...(t.reason ? { reason: t.reason } : {}),
+        ...(failure ? { failure } : {}),
+        ...(failure && t.lastError ? { lastError: t.lastError } : {}),
+      };
+    }),
   };
 }
 
-export async function run(wanted: string[], opts: { json?: boolean; tasks?: boolean }): Promise<number> {
+export interface StatusOptions { json?: boolean; tasks?: boolean; all?: boolean; check?: boolean }
+
+export async function run(wanted: string[], opts: StatusOptions): Promise<number> {
   return withWrapper(async (pilot) => {
-    const statuses = wanted.length ? await pilot.status(wanted) : await pilot.list();
+    // `status --json` without a name printed every job before names could be left out: it still does
+    const every = Boolean(opts.all) || (Boolean(opts.json) && !wanted.length);
+    let statuses: JobStatus[];
+    let others = 0;
+    if (every) {
+      statuses = await pilot.list();
+    } else if (wanted.length) {
+      statuses = await pilot.status(wanted);
+    } else {
+      const jobs = (await pilot.store.names()).length;
+      statuses = jobs ? [await pilot.status()] : [];
+      others = Math.max(0, jobs - 1);
+    }
     if (opts.json) {
-      printJson(wanted.length === 1 ? statusJson(statuses[0]!) : statuses.map(statusJson));
+      printJson(every || wanted.length > 1 ? statuses.map(statusJson) : statusJson(statuses[0]!));
     } else if (!statuses.length) {
       process.stdout.write('no jobs yet: start one with `pilot launch job.yaml`\n');
     } else {
-      process.stdout.write(statuses.map((s) => renderStatus(s, { all: Boolean(opts.tasks) })).join('\n\n') + '\n');
+      const style = { all: Boolean(opts.tasks), color: useColor(process.stdout), width: process.stdout.isTTY ? process.stdout.columns : undefined };
+      process.stdout.write(statuses.map((s) => renderStatus(s, style)).join('\n\n') + '\n');
+      if (others) process.stderr.write(`(the latest job; ${others} other${others === 1 ? '' : 's'}: \`pilot status --all\` shows every job, \`pilot list\` one line each)\n`);
     }
-    return 0;
+    return opts.check ? checkExitCode(statuses) : 0;
   });
 }

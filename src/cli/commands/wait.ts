@@ -1,27 +1,57 @@
-/** `pilot wait NAME`: live progress on a TTY (bar + counts), plain lines otherwise. */
+/**
+ * `pilot wait [NAME]`: progress on stderr (progress.ts), then the final status on stdout, text or --json, in
+ * every outcome; the exit code says which (exit-codes.ts): 0 all completed, 1 a task failed, 124 timed out.
+ */
+import { isPilotError, type PilotError } from '../../model/errors.js';
+import type { JobStatus } from '../../model/tracking.js';
 import type { SlurmWrapper } from '../../engine/wrapper.js';
 import { printJson, withWrapper } from '../common.js';
-import { renderProgress, renderStatus } from '../render.js';
+import { waitExitCode } from '../exit-codes.js';
+import { ProgressReporter, useColor } from '../progress.js';
+import { failureText, renderStatus } from '../render.js';
 import { statusJson } from './status.js';
 
-export async function waitAndReport(pilot: SlurmWrapper, name: string, opts: { timeout?: number; json: boolean }): Promise<number> {
-  const tty = process.stderr.isTTY;
-  let lastLine = '';
-  const final = await pilot.wait(name, {
-    timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000,
-    onProgress: (s) => {
-      const line = renderProgress(s);
-      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-      else if (line !== lastLine) process.stderr.write(`${line}\n`);
-      lastLine = line;
-    },
-  });
-  if (tty) process.stderr.write('\n');
-  if (opts.json) printJson(statusJson(final));
-  else process.stdout.write(renderStatus(final) + '\n');
-  return 0;
+export interface WaitOptions { timeout?: number; json?: boolean; progress?: boolean }
+
+export async function waitAndReport(pilot: SlurmWrapper, name: string | undefined, opts: WaitOptions): Promise<number> {
+  const reporter = opts.progress === false ? undefined : new ProgressReporter(process.stderr);
+  let last: JobStatus | undefined;
+  let final: JobStatus;
+  let timeout: PilotError | undefined;
+  try {
+    final = await pilot.wait(name, {
+      timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000,
+      onProgress: (s) => {
+        last = s;
+        reporter?.update(s);
+      },
+    });
+  } catch (err) {
+    // the deadline passed: the last status seen is the answer, marked as such
+    if (!isPilotError(err) || err.code !== 'TIMEOUT' || !last) throw err;
+    timeout = err;
+    final = last;
+  } finally {
+    reporter?.finish();
+  }
+  if (opts.json) {
+    printJson({ ...statusJson(final), ...(timeout ? { timedOut: true } : {}) });
+  } else {
+    process.stdout.write(renderStatus(final, { color: useColor(process.stdout), width: process.stdout.isTTY ? process.stdout.columns : undefined }) + '\n');
+  }
+  if (timeout) {
+    process.stderr.write(`error: ${timeout.message}\n${timeout.hint ? `hint: ${timeout.hint}\n` : ''}`);
+  } else if (!opts.json) {
+    const failed = final.tasks.filter((t) => failureText(t));
+    if (failed.length) {
+      const first = failed[0]!;
+      process.stderr.write(`${final.name}: ${failed.length} of ${final.tasks.length} task${final.tasks.length === 1 ? '' : 's'} did not complete; ` +
+        `see \`pilot logs ${final.name}/${first.index} --stderr\`, then \`pilot restart-failed ${final.name}\`\n`);
+    }
+  }
+  return waitExitCode(final, Boolean(timeout));
 }
 
-export async function run(name: string, opts: { timeout?: number; json?: boolean }): Promise<number> {
-  return withWrapper((pilot) => waitAndReport(pilot, name, { timeout: opts.timeout, json: Boolean(opts.json) }));
+export async function run(name: string | undefined, opts: WaitOptions): Promise<number> {
+  return withWrapper((pilot) => waitAndReport(pilot, name, opts));
 }

@@ -23,7 +23,7 @@ import { latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
 import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
-import { observeLocal, supervisorAlive } from './observe.js';
+import { observeLocal, readTailsLocal, supervisorAlive } from './observe.js';
 import { parseTimeLimit } from '../../model/time.js';
 
 function localPending(attempt: number, tasks: number[]): PendingSubmission {
@@ -106,7 +106,8 @@ export class LocalBackend implements Backend {
   }
 
   async observe(records: JobRecord[]): Promise<Observation> {
-    return { states: observeLocal(records) };
+    const states = observeLocal(records);
+    return { states, tails: await readTailsLocal(records) };
   }
 
   async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number, onChunk: ChunkSink): Promise<number | null> {

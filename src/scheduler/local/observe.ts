@@ -4,9 +4,15 @@
  * it is seen dead, what the files say is all there will ever be, and a task they leave unfinished is lost
  * (NODE_FAIL, restartable), never silently pending forever.
  */
+import { lstat } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
 import { isFinal } from '../../model/states.js';
 import type { JobRecord, TaskStatus } from '../../model/record.js';
-import { latestArrayFor } from '../../model/attempts.js';
+import { latestArrayFor, logPath } from '../../model/attempts.js';
+import { lastErrorLine, tailCandidates, TAIL_WINDOW_BYTES, TAILS_PER_CALL } from '../../model/last-error.js';
+import type { ReadTails } from '../../model/tracking.js';
+import { readLocalFile } from '../../transport/chunked-read.js';
 import { arrayFile, cancelMarkers, isCancelled, processAlive, readJson, sameBoot, taskFile, type ArrayFile, type TaskFile } from './files.js';
 
 export interface TaskFacts {
@@ -18,9 +24,13 @@ export interface TaskFacts {
 }
 
 /** Pure: what one task's files and processes mean. */
-export function classifyTask(f: TaskFacts): Pick<TaskStatus, 'state' | 'exitCode' | 'reason'> {
+export function classifyTask(f: TaskFacts): Pick<TaskStatus, 'state' | 'exitCode' | 'reason' | 'signal'> {
   const { file } = f;
-  if (file && isFinal(file.state)) return { state: file.state, exitCode: file.exitCode, ...(file.reason ? { reason: file.reason } : {}) };
+  if (file && isFinal(file.state)) {
+    // the signal's number, as Slurm reports it (`0:9`): the failure class says SIGNAL 9, not EXIT -
+    const signal = file.signal ? osConstants.signals[file.signal as NodeJS.Signals] : undefined;
+    return { state: file.state, exitCode: file.exitCode, ...(signal ? { signal } : {}), ...(file.reason ? { reason: file.reason } : {}) };
+  }
   if (file?.state === 'RUNNING') {
     if (f.supervisorAlive) return { state: 'RUNNING', exitCode: null };
     if (f.taskAlive) return { state: 'RUNNING', exitCode: null, reason: 'its supervisor is gone; the outcome will not be known' };
@@ -66,6 +76,34 @@ export function observeLocal(records: JobRecord[]): Map<string, Map<number, Task
       }
     }
     out.set(record.name, states);
+  }
+  return out;
+}
+
+/**
+ * The last stderr lines of the tasks tailCandidates picks, as the Slurm status command reads them (same
+ * window, same budget, same cleaning), read after the states so a task seen final has written all of it.
+ * Only regular files are read (readLocalFile): anything else, or nothing, reads as ''.
+ */
+export async function readTailsLocal(records: readonly JobRecord[]): Promise<ReadTails> {
+  const out: ReadTails = new Map();
+  let budget = TAILS_PER_CALL;
+  for (const record of records) {
+    const wanted = tailCandidates(record, budget);
+    budget -= wanted.length;
+    for (const { task, attempt } of wanted) {
+      const file = join(record.remote.jobDir, logPath(record, task, attempt, 'err')!);
+      let text = '';
+      try {
+        const size = (await lstat(file)).size;
+        const parts: Buffer[] = [];
+        await readLocalFile(file, Math.max(0, size - TAIL_WINDOW_BYTES), (c) => { parts.push(c); });
+        text = lastErrorLine(Buffer.concat(parts), { cut: size > TAIL_WINDOW_BYTES });
+      } catch {
+        text = '';   // absent, or not a regular file: nothing to show
+      }
+      (out.get(record.name) ?? out.set(record.name, new Map()).get(record.name)!).set(task, { attempt, text });
+    }
   }
   return out;
 }

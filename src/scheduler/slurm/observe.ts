@@ -4,17 +4,19 @@
  * (array job id, array index) to (job name, task number) through each task's latest attempt.
  */
 import { PilotError } from '../../model/errors.js';
-import { latestArrayFor, openTasks } from '../../model/attempts.js';
+import { arrayFor, latestArrayFor, openTasks } from '../../model/attempts.js';
+import { tailCandidates, TAILS_PER_CALL } from '../../model/last-error.js';
 import type { JobRecord, TaskStatus } from '../../model/record.js';
+import { isFinal } from '../../model/states.js';
+import type { ReadTails } from '../../model/tracking.js';
 import type { Transport } from '../../transport/types.js';
 import type { Observation } from '../backend.js';
 import type { ObserveState } from '../dialect.js';
+import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
+import type { TailDir } from './tails.js';
 
 /** Each Slurm query is bounded remotely at 20 s; this is the backstop for a connection that stalls. */
 const STATUS_TIMEOUT_MS = 60_000;
-import { isFinal } from '../../model/states.js';
-import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
-
 
 interface Wanted extends ExpectedTask {
   name: string;
@@ -31,12 +33,15 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
     }
   }
   const result = new Map<string, Map<number, TaskStatus>>(records.map((r) => [r.name, new Map()]));
-  if (!wanted.length) return { states: result };
+  const tails = tailTargets(records);
+  if (!wanted.length && !tails.dirs.length) return { states: result };
 
   const ids = [...new Set(wanted.map((w) => w.jobId))];
   const ask = async (accounting: ObserveState['accounting']) =>
-    parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting }), { what: 'the status query', timeoutMs: STATUS_TIMEOUT_MS })).stdout);
+    parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting, tails: tails.dirs }), { what: 'the status query', timeoutMs: STATUS_TIMEOUT_MS })).stdout);
   let parsed = await ask(state.accounting);
+  // only stderr files were owed (every task is final): no state was asked, so none can be stale
+  if (!wanted.length) return { states: result, tails: tails.read(parsed.tails ?? new Map()) };
   if (parsed.accountingDisabled) {
     const hadScontrol = state.accounting !== true;
     state.accounting = false;
@@ -65,5 +70,34 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
       ...(provisional ? { provisional } : {}),
     });
   }
-  return { states: result, ...(parsed.errors.length ? { warning: parsed.errors.join('; ') } : {}) };
+  return { states: result, tails: tails.read(parsed.tails ?? new Map()), ...(parsed.errors.length ? { warning: parsed.errors.join('; ') } : {}) };
+}
+
+/** The stderr files this call reads (at most TAILS_PER_CALL, across records), and how to map what comes back. */
+function tailTargets(records: readonly JobRecord[]): { dirs: TailDir[]; read: (lines: Map<string, string>) => ReadTails } {
+  const dirs: TailDir[] = [];
+  const owners = new Map<string, { name: string; task: number; attempt: number }>();
+  let budget = TAILS_PER_CALL;
+  for (const record of records) {
+    const keys: string[] = [];
+    for (const { task, attempt } of tailCandidates(record, budget)) {
+      const array = arrayFor(record, task, attempt)!;
+      const key = taskKey(array.jobId, task - array.offset);
+      keys.push(key);
+      owners.set(key, { name: record.name, task, attempt });
+    }
+    budget -= keys.length;
+    if (keys.length) dirs.push({ jobDir: record.remote.jobDir, keys });
+  }
+  return {
+    dirs,
+    read: (lines) => {
+      const out: ReadTails = new Map();
+      for (const [key, text] of lines) {
+        const o = owners.get(key);
+        if (o) (out.get(o.name) ?? out.set(o.name, new Map()).get(o.name)!).set(o.task, { attempt: o.attempt, text });
+      }
+      return out;
+    },
+  };
 }

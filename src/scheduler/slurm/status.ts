@@ -16,6 +16,7 @@ import { PilotError } from '../../model/errors.js';
 import { isFinal, type ArrayTaskObservation } from '../../model/states.js';
 import { quote, shScript } from '../../util/quote.js';
 import { parseSacctDetailed, parseScontrol, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, taskKey } from './parse.js';
+import { parseTails, tailSteps, type TailDir } from './tails.js';
 
 export { expandArrayTaskSpec, normalizeState, parseSacct, parseSacctDetailed, parseScontrol, parseSqueue, taskKey } from './parse.js';
 
@@ -27,6 +28,8 @@ export const STATUS_MARK = '@@pilot:';
 export interface StatusCommandOptions {
   /** true: sacct + squeue. false: squeue + scontrol per id. 'unknown': all three (first poll of a cluster). */
   accounting: boolean | 'unknown';
+  /** stderr files whose end to read after the queries (tails.ts); with no job ids, only these are read. */
+  tails?: readonly TailDir[];
 }
 
 /*
@@ -49,9 +52,11 @@ const SECTION_FN =
  */
 export function buildStatusCommand(jobIds: readonly string[], opts: StatusCommandOptions): string {
   const ids = [...new Set(jobIds)];
-  if (ids.length === 0 || ids.some((id) => !/^\d+$/.test(id))) {
+  const tails = tailSteps(opts.tails ?? []);
+  if ((ids.length === 0 && !tails.length) || ids.some((id) => !/^\d+$/.test(id))) {
     throw new PilotError('INTERNAL', `buildStatusCommand needs numeric Slurm job ids, got [${jobIds.join(', ')}]`);
   }
+  if (!ids.length) return shScript(['exec 3>&1', SECTION_FN, ...tails, 'true'].join('; '));
   const list = quote(ids.join(','));
   const steps = [
     'exec 3>&1', SECTION_FN,
@@ -67,7 +72,7 @@ export function buildStatusCommand(jobIds: readonly string[], opts: StatusComman
   if (opts.accounting !== true) {
     for (const id of ids) steps.push(`[ $up = 1 ] && s ${quote(`scontrol:${id}`)} $T scontrol -o show job ${quote(id)}`);
   }
-  steps.push('true');
+  steps.push(...tails, 'true');
   return shScript(steps.join('; '));
 }
 
@@ -121,6 +126,8 @@ export interface StatusOutput {
   errors: string[];
   /** `scontrol ping` said the controller is down (squeue and scontrol were not asked). */
   controllerDown?: boolean;
+  /** The last stderr line of each file read (key `<job id>_<index>`), from complete `tails` sections only. */
+  tails?: Map<string, string>;
 }
 
 function sectionError(section: Section): string {
@@ -138,9 +145,12 @@ function sectionUsable(section: Section, errors: string[]): boolean {
 
 /** Parses the stdout of buildStatusCommand's command line. Never throws: problems go to `errors`. */
 export function parseStatusOutput(stdout: string): StatusOutput {
-  const out: StatusOutput = { accountingDisabled: false, squeue: [], errors: [] };
+  const sections = splitSections(stdout);
+  // a cut-off section is not trusted: its files are read again at the next call
+  const tails = sections.filter((s) => s.name === 'tails' && s.rc !== undefined);
+  const out: StatusOutput = { accountingDisabled: false, squeue: [], errors: [], ...(tails.length ? { tails: parseTails(tails) } : {}) };
   let sawSqueue = false;
-  for (const section of splitSections(stdout)) {
+  for (const section of sections) {
     if (section.name === 'sacct') {
       if ([...section.stderr, ...section.lines].some((line) => ACCOUNTING_DISABLED.test(line))) {
         out.accountingDisabled = true;

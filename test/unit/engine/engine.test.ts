@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../../src/index.js';
+import { PilotError } from '../../../src/model/errors.js';
 import { FakeCluster, fixture, framed, type FakeClusterOptions } from '../../support/fake-cluster.js';
 
 const SRC = join(import.meta.dirname, '..', '..', 'fixtures', 'echo-argv');
@@ -110,6 +111,63 @@ describe('status', () => {
   });
 });
 
+describe('the last stderr line of failed tasks', () => {
+  const STDERR = { '14_3': 'Traceback (most recent call last):\n  ...\nboom: something broke\n', '14_1': 'a warning\n' };
+
+  it('comes in the same round trip as the states, for the failures only, and is never asked for again', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['14'], status: [fixture('status-accounting-3ids')], stderr: STDERR });
+    await job('tails', 6);
+    const before = cluster.commands.length;
+    const s = await pilot.status('tails');
+    expect(cluster.commands.length - before).toBe(1);
+    expect(cluster.commands.at(-1)).toContain('s tails t /home/pilot/pilot/jobs/tails-');
+    expect(s.tasks[2]).toMatchObject({ state: 'FAILED', exitCode: 3, lastError: 'boom: something broke' });
+    expect(s.tasks[4]).toMatchObject({ state: 'FAILED', signal: 9, lastError: '' });   // no stderr file: read, empty
+    expect(s.tasks[0]!.lastError).toBeUndefined();                                     // completed: not kept
+    await pilot.status('tails');
+    expect(cluster.commands.length - before).toBe(1);
+  });
+
+  it('a finished job whose failures were never read owes one call that reads only their stderr files', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['14'], status: [fixture('status-accounting-3ids')], stderr: STDERR });
+    await job('legacy', 6);
+    await pilot.status('legacy');
+    // as a record written before lastError existed
+    const r = await pilot.store.read('legacy');
+    for (const t of Object.values(r.finalStates)) delete t.lastError;
+    await pilot.store.write(r);
+    const before = cluster.commands.length;
+    await pilot.list({ openOnly: true });                                                   // `pilot list` shows no such line
+    expect(cluster.commands.length).toBe(before);
+    expect((await pilot.status('legacy')).tasks[2]!.lastError).toBe('boom: something broke');
+    expect(cluster.commands.slice(before)).toHaveLength(1);
+    expect(cluster.commands.at(-1)).toMatch(/s tails t \S+ 14_3 14_5;/);
+    expect(cluster.commands.at(-1)).not.toContain('sacct');
+    await pilot.status('legacy');
+    expect(cluster.commands.length - before).toBe(1);
+  });
+});
+
+describe('job references', () => {
+  it('takes an exact name, a unique prefix, or nothing (the latest job); an ambiguous prefix lists the names', async () => {
+    const { pilot, job } = setup({ jobIds: ['14', '15', '16'] });
+    await job('sweep-a', 1);
+    await job('sweep-b', 1);
+    await job('sweep', 1);
+    expect(await pilot.resolve('sweep-a/3')).toEqual({ name: 'sweep-a', index: 3 });
+    expect(await pilot.resolve('sweep')).toEqual({ name: 'sweep' });          // exact beats prefix
+    expect(await pilot.resolve()).toEqual({ name: 'sweep' });                 // the latest launched
+    expect(await pilot.resolve('/2')).toEqual({ name: 'sweep', index: 2 });
+    const err = await pilot.resolve('sweep-').catch((e: PilotError) => e);
+    expect(err).toMatchObject({ code: 'BAD_INPUT', exitCode: 2 });
+    expect((err as PilotError).message).toMatch(/'sweep-' is the start of 2 job names: sweep-a, sweep-b/);
+    await expect(pilot.resolve('')).rejects.toMatchObject({ code: 'BAD_INPUT' });
+    await expect(pilot.status('nope')).rejects.toMatchObject({ code: 'NOT_FOUND', exitCode: 2 });
+    expect((await pilot.list()).map((s) => s.name)).toEqual(['sweep', 'sweep-b', 'sweep-a']);   // newest first
+    expect((await pilot.list({ last: 1 })).map((s) => s.name)).toEqual(['sweep']);
+  });
+});
+
 describe('restart-failed and cancel', () => {
   it('resubmits exactly the failed tasks once, even when asked twice at the same moment', async () => {
     const { cluster, pilot, job } = setup({ jobIds: ['14', '90', '91'], status: [fixture('status-accounting-3ids')] });
@@ -123,11 +181,20 @@ describe('restart-failed and cancel', () => {
   });
 
   it('cancels a task by its array element and a job by all its arrays', async () => {
+    // the status query gets no answer: the states are unknown (stale), so the cancel is sent anyway
     const { cluster, pilot, job } = setup({ jobIds: ['14'] });
     await job('stop', 6);
-    await pilot.cancel('stop/3');
-    await pilot.cancel('stop');
-    expect(cluster.commands.slice(-2)).toEqual(['scancel 14_3', 'scancel 14']);
+    expect(await pilot.cancel('stop/3')).toEqual({ name: 'stop', index: 3, cancelled: { UNKNOWN: 1 }, finished: {} });
+    expect(await pilot.cancel('st')).toMatchObject({ name: 'stop', cancelled: { UNKNOWN: 6 } });   // a unique prefix
+    expect(cluster.commands.filter((c) => c.startsWith('scancel'))).toEqual(['scancel 14_3', 'scancel 14']);
     await expect(pilot.cancel('stop/9')).rejects.toThrow(/has no task 9/);
+  });
+
+  it('sends nothing to cancel a job or a task that has finished, and says what had finished', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['14'], status: [fixture('status-accounting-3ids')] });
+    await job('over', 6);
+    expect(await pilot.cancel('over')).toEqual({ name: 'over', cancelled: {}, finished: { COMPLETED: 4, FAILED: 2 } });
+    expect(await pilot.cancel('over/3')).toEqual({ name: 'over', index: 3, cancelled: {}, finished: { FAILED: 1 } });
+    expect(cluster.commands.some((c) => c.startsWith('scancel'))).toBe(false);
   });
 });
