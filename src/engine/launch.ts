@@ -41,7 +41,8 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
   try {
     const job = await atStep('pack', () => prepare(engine, name, normalized, cluster));
     const backend = await atStep('connect', () => engine.backend(cluster));
-    const submitted = await backend.submit(job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
+    // inner steps (upload, unpack, record) tag their own errors first; anything else failed while submitting
+    const submitted = await atStep('submit', () => backend.submit(job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
       await store.write({
         version: 2,
         name,
@@ -59,7 +60,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
         finalStates: {},
       });
       recorded = true;
-    }));
+    })));
     const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
     engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
     return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, uploadedBytes: submitted.uploadedBytes } };

@@ -68,8 +68,10 @@ export interface ObserveState {
 }
 
 export interface Dialect {
-  /** e.g. `slurm`; also the name used in messages */
+  /** e.g. `slurm` */
   readonly name: string;
+  /** the scheduler's name in messages, e.g. `Slurm` */
+  readonly title: string;
   /** The default script template (nunjucks). */
   readonly template: string;
   /** Refuses scheduler-bound job values that could break or hijack the script, before anything is packed. */

@@ -60,9 +60,11 @@ export class RemoteBackend implements Backend {
     const probe = await this.run(this.dialect.probeCommand(this.cluster.remoteDir, job.bundle.sha256, knownMax === undefined), 'probe', 'connect');
     const facts = this.dialect.parseProbe(probe.stdout);
     if (!facts.controllerUp) {
-      throw new PilotError('REMOTE', `the ${this.dialect.name} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
+      const e = new PilotError('REMOTE', `the ${this.dialect.title} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
         hint: `it is down or unreachable from the login node; try again later (\`pilot test-ssh ${this.cluster.name}\` shows what works)`,
       });
+      e.step = 'submit';
+      throw e;
     }
     const maxArraySize = knownMax ?? facts.maxArraySize ?? 1001;   // Slurm's default when the config is hidden
     if (knownMax === undefined && facts.maxArraySize) {

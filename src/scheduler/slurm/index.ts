@@ -15,6 +15,7 @@ import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand 
 
 export const slurmDialect: Dialect = {
   name: 'slurm',
+  title: 'Slurm',
   template: join(TEMPLATES, 'slurm-array.sh.njk'),
   checkJob(info, where) {
     checkSbatchArgs(info.sbatchArgs, where);
