@@ -19,6 +19,9 @@ export type BundleFile = {
   size: number;
   /** symlinks only: the link text as stored on disk (always relative and inside the root) */
   linkTarget?: string;
+  /** change detection for the pack index (pack-index.ts): modification time (ms) and inode */
+  mtimeMs: number;
+  ino: number;
 };
 
 /**
@@ -79,14 +82,14 @@ async function walk(root: string, realRoot: string, dirRel: string, parentLevels
     const abs = join(dirAbs, name);
     if (isIgnored(rel, st.isDirectory(), levels, forced)) continue;
     if (st.isDirectory()) {
-      out.push({ rel, abs, type: 'dir', mode: st.mode & 0o7777, size: 0 });
+      out.push({ rel, abs, type: 'dir', mode: st.mode & 0o7777, size: 0, mtimeMs: st.mtimeMs, ino: st.ino });
       await walk(root, realRoot, rel, levels, forced, out);
     } else if (st.isFile()) {
-      out.push({ rel, abs, type: 'file', mode: st.mode & 0o7777, size: st.size });
+      out.push({ rel, abs, type: 'file', mode: st.mode & 0o7777, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
     } else if (st.isSymbolicLink()) {
       const linkTarget = await io(() => readlink(abs), abs);
       await checkLink(rel, abs, linkTarget, realRoot);
-      out.push({ rel, abs, type: 'symlink', mode: st.mode & 0o7777, size: 0, linkTarget });
+      out.push({ rel, abs, type: 'symlink', mode: st.mode & 0o7777, size: 0, linkTarget, mtimeMs: st.mtimeMs, ino: st.ino });
     }
     // sockets, fifos and devices are skipped: they have no content to ship and cannot be recreated remotely.
   }

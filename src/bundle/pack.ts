@@ -14,6 +14,7 @@ import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../model/errors.js';
 import { sweepTemps } from '../util/files.js';
 import { listBundleFiles } from './files.js';
+import { lookupPack, rememberPack, treeFingerprint } from './pack-index.js';
 import { tarChunks, type TarEntry } from './tar-writer.js';
 
 export type Bundle = {
@@ -48,9 +49,14 @@ const GZIP_OS_UNIX = 3;
  * // bundle.file === `${os.tmpdir()}/${bundle.sha256}.tar.gz`
  */
 export async function packBundle(opts: PackOptions): Promise<Bundle> {
+  const walkedAt = Date.now();
   const entries = await collectEntries(opts);
   const outDir = resolve(opts.outDir ?? tmpdir());
   await mkdir(outDir, { recursive: true });
+  // an unchanged tree (same paths, sizes, mtimes, inodes) was packed before: its bundle is reused, unread
+  const fingerprint = treeFingerprint(entries);
+  const known = await lookupPack(outDir, fingerprint, entries);
+  if (known) return known;
   // a launch killed while packing leaves its temp file: never trusted (only a finished file is renamed to its
   // hash), and removed here once its writer is gone
   await sweepTemps(outDir, /^\.bundle-(\d+)-[0-9a-f]+\.tmp$/);
@@ -73,7 +79,9 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
     const sha256 = hash.digest('hex');
     const file = join(outDir, `${sha256}.tar.gz`);
     await rename(tmp, file); // same content → same name, so replacing an existing bundle is harmless
-    return { file, sha256, bytes, files: entries.filter((e) => e.type !== 'dir').length };
+    const bundle = { file, sha256, bytes, files: entries.filter((e) => e.type !== 'dir').length };
+    await rememberPack(outDir, fingerprint, bundle, walkedAt);
+    return bundle;
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     if (err instanceof PilotError) throw err;
@@ -105,7 +113,7 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   const entries: TarEntry[] = [{ name: 'src', type: 'dir', mode: 0o755 }];
   const add = async (root: string, prefix: string) => {
     for (const f of await listBundleFiles(root, { exclude: opts.exclude })) {
-      entries.push({ name: `${prefix}/${f.rel}`, type: f.type, mode: f.mode, abs: f.abs, linkTarget: f.linkTarget });
+      entries.push({ name: `${prefix}/${f.rel}`, type: f.type, mode: f.mode, abs: f.abs, linkTarget: f.linkTarget, stat: { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino } });
     }
   };
   await add(srcDir, 'src');
@@ -113,7 +121,7 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   for (const [name, lib] of byName) {
     const st = await stat(lib);
     if (st.isFile()) {
-      entries.push({ name: `lib/${name}`, type: 'file', mode: st.mode, abs: lib });
+      entries.push({ name: `lib/${name}`, type: 'file', mode: st.mode, abs: lib, stat: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } });
     } else {
       entries.push({ name: `lib/${name}`, type: 'dir', mode: 0o755 });
       await add(lib, `lib/${name}`);

@@ -22,6 +22,8 @@ export type TarEntry = {
   abs?: string;
   /** symlinks: the link text */
   linkTarget?: string;
+  /** what the pack index compares (not written to the archive: its mtimes are 0) */
+  stat?: { size: number; mtimeMs: number; ino: number };
 };
 
 const BLOCK = 512;

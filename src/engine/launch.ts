@@ -38,9 +38,12 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
   const { store } = engine;
   const name = await store.reserve(normalized.jobName, normalized.uniqueName);
   let recorded = false;
+  // the TCP and SSH handshakes run while the sources are packed and the script rendered (both local work)
+  const connecting = atStep('connect', () => engine.backend(cluster));
+  connecting.catch(() => undefined);   // awaited below; a failure while packing must not go unhandled
   try {
     const job = await atStep('pack', () => prepare(engine, name, normalized, cluster));
-    const backend = await atStep('connect', () => engine.backend(cluster));
+    const backend = await connecting;
     // inner steps (upload, unpack, record) tag their own errors first; anything else failed while submitting
     const submitted = await atStep('submit', () => backend.submit(job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
       await store.write({
