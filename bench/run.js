@@ -52,14 +52,14 @@ if (existsSync(envFile)) {
   const ssh = await connectSsh(target);
   const naivePoll = await time(async () => {
     for (const r of records) {
-      const id = r.attempts[0].arrays[0].slurmJobId;
+      const id = r.attempts[0].arrays[0].jobId;
       await ssh.exec(`sacct -X -P -n -j ${id} --format=JobID,State,ExitCode; squeue -h -t all -r -j ${id} -o '%i|%T|%r'`);
     }
   });
   await pilot.status(names); // connection is open in both cases
   const oursPoll = await time(() => pilot.status(names));
   row('status of 10 jobs', '10 round trips', naivePoll, 'one status()', oursPoll);
-  const all = [...ids, ...job.slurmJobIds, ...records.map((r) => r.attempts[0].arrays[0].slurmJobId)];
+  const all = [...ids, ...job.slurmJobIds, ...records.map((r) => r.attempts[0].arrays[0].jobId)];
   await ssh.exec(`scancel ${all.join(' ')}`);
   await ssh.close();
   await pilot.close();
