@@ -13,7 +13,9 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../model/errors.js';
 import { sweepTemps } from '../util/files.js';
+import type { ListedEntry } from '../model/checks.js';
 import { listBundleFiles } from './files.js';
+import { writeManifest, type Manifest } from './manifest.js';
 import { tarChunks, type TarEntry } from './tar-writer.js';
 
 export type Bundle = {
@@ -34,6 +36,8 @@ export type PackOptions = {
   exclude?: string[];
   /** where the bundle is written; defaults to os.tmpdir() */
   outDir?: string;
+  /** Sees every entry once listed, before a byte is written: a check that throws stops the packing. */
+  onList?: (entries: readonly ListedEntry[]) => void;
 };
 
 /** gzip header byte 9 names the OS; zlib writes 3 on Linux but 19 on macOS. Pin it so hashes agree. */
@@ -49,6 +53,7 @@ const GZIP_OS_UNIX = 3;
  */
 export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const entries = await collectEntries(opts);
+  opts.onList?.(entries.map((e) => ({ name: e.name, type: e.type, size: e.size ?? 0, mode: e.mode, linkTarget: e.linkTarget })));
   const outDir = resolve(opts.outDir ?? tmpdir());
   await mkdir(outDir, { recursive: true });
   // a launch killed while packing leaves its temp file: never trusted (only a finished file is renamed to its
@@ -57,6 +62,7 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const tmp = join(outDir, `.bundle-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 
   const hash = createHash('sha256');
+  const manifest: Manifest = {};
   let bytes = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -69,10 +75,12 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   try {
     // Fixed level and strategy: the defaults are not part of any contract and would silently change hashes.
     const gzip = createGzip({ level: 6, memLevel: 8, windowBits: 15, strategy: zc.Z_DEFAULT_STRATEGY });
-    await pipeline(Readable.from(tarChunks(entries)), gzip, tap, createWriteStream(tmp, { flags: 'wx' }));
+    const digest = (e: TarEntry, sha: string) => { if (e.type !== 'dir') manifest[e.name] = sha.slice(0, 32); };
+    await pipeline(Readable.from(tarChunks(entries, digest)), gzip, tap, createWriteStream(tmp, { flags: 'wx' }));
     const sha256 = hash.digest('hex');
     const file = join(outDir, `${sha256}.tar.gz`);
     await rename(tmp, file); // same content → same name, so replacing an existing bundle is harmless
+    await writeManifest(outDir, sha256, manifest);
     return { file, sha256, bytes, files: entries.filter((e) => e.type !== 'dir').length };
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
@@ -105,7 +113,7 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   const entries: TarEntry[] = [{ name: 'src', type: 'dir', mode: 0o755 }];
   const add = async (root: string, prefix: string) => {
     for (const f of await listBundleFiles(root, { exclude: opts.exclude })) {
-      entries.push({ name: `${prefix}/${f.rel}`, type: f.type, mode: f.mode, abs: f.abs, linkTarget: f.linkTarget });
+      entries.push({ name: `${prefix}/${f.rel}`, type: f.type, mode: f.mode, abs: f.abs, linkTarget: f.linkTarget, size: f.size });
     }
   };
   await add(srcDir, 'src');
@@ -113,7 +121,7 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   for (const [name, lib] of byName) {
     const st = await stat(lib);
     if (st.isFile()) {
-      entries.push({ name: `lib/${name}`, type: 'file', mode: st.mode, abs: lib });
+      entries.push({ name: `lib/${name}`, type: 'file', mode: st.mode, abs: lib, size: st.size });
     } else {
       entries.push({ name: `lib/${name}`, type: 'dir', mode: 0o755 });
       await add(lib, `lib/${name}`);
