@@ -5,8 +5,8 @@
  */
 export { SlurmWrapper } from './engine/wrapper.js';
 export type {
-  ConnectionCheck, DownloadResult, DryRun, EngineEvents, JobStatus, RestartResult, ScheduleResult, StreamLogOptions,
-  StreamLogResult, TaskLogs, WaitOptions, WrapperOptions,
+  ConnectionCheck, DownloadResult, DryRun, EngineEvents, JobStatus, RestartOptions, RestartResult, ScheduleResult,
+  StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,
 } from './engine/wrapper.js';
 export type { JobInfo, Task, TaskParams } from './model/job.js';
 export type { TaskArgs } from './model/args.js';

@@ -13,8 +13,10 @@ import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../model/errors.js';
 import { sweepTemps } from '../util/files.js';
+import type { ListedEntry } from '../model/checks.js';
 import { listBundleFiles } from './files.js';
 import { lookupPack, rememberPack, treeFingerprint } from './pack-index.js';
+import { writeManifest, type Manifest } from './manifest.js';
 import { tarChunks, type TarEntry } from './tar-writer.js';
 
 export type Bundle = {
@@ -35,6 +37,8 @@ export type PackOptions = {
   exclude?: string[];
   /** where the bundle is written; defaults to os.tmpdir() */
   outDir?: string;
+  /** Sees every entry once listed, before a byte is written: a check that throws stops the packing. */
+  onList?: (entries: readonly ListedEntry[]) => void;
 };
 
 /** gzip header byte 9 names the OS; zlib writes 3 on Linux but 19 on macOS. Pin it so hashes agree. */
@@ -51,6 +55,7 @@ const GZIP_OS_UNIX = 3;
 export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const walkedAt = Date.now();
   const entries = await collectEntries(opts);
+  opts.onList?.(entries.map((e) => ({ name: e.name, type: e.type, size: e.stat?.size ?? 0, mode: e.mode, linkTarget: e.linkTarget })));
   const outDir = resolve(opts.outDir ?? tmpdir());
   await mkdir(outDir, { recursive: true });
   // an unchanged tree (same paths, sizes, mtimes, inodes) was packed before: its bundle is reused, unread
@@ -63,6 +68,7 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const tmp = join(outDir, `.bundle-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 
   const hash = createHash('sha256');
+  const manifest: Manifest = {};
   let bytes = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -75,10 +81,12 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   try {
     // Fixed level and strategy: the defaults are not part of any contract and would silently change hashes.
     const gzip = createGzip({ level: 6, memLevel: 8, windowBits: 15, strategy: zc.Z_DEFAULT_STRATEGY });
-    await pipeline(Readable.from(tarChunks(entries)), gzip, tap, createWriteStream(tmp, { flags: 'wx' }));
+    const digest = (e: TarEntry, sha: string) => { if (e.type !== 'dir') manifest[e.name] = sha.slice(0, 32); };
+    await pipeline(Readable.from(tarChunks(entries, digest)), gzip, tap, createWriteStream(tmp, { flags: 'wx' }));
     const sha256 = hash.digest('hex');
     const file = join(outDir, `${sha256}.tar.gz`);
     await rename(tmp, file); // same content → same name, so replacing an existing bundle is harmless
+    await writeManifest(outDir, sha256, manifest);
     const bundle = { file, sha256, bytes, files: entries.filter((e) => e.type !== 'dir').length };
     await rememberPack(outDir, fingerprint, bundle, walkedAt);
     return bundle;

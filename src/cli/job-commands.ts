@@ -64,15 +64,17 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .action(async (ref, opts) => finish(await (await import('./commands/logs.js')).run(ref, opts)));
 
   parent.command('restart-failed')
-    .description('Resubmit only the failed tasks, on the same bundle, script and args (no upload)')
+    .description('Resubmit only the failed tasks, on the same script and args (--repack: with the changed sources)')
     .argument('<name>', 'job name')
     .addOption(new Option('--states <list>', 'Comma-separated states to restart')
       .argParser(stateList).default(DEFAULT_RESTART_STATES, DEFAULT_RESTART_STATES.join(',')))
-    .option('--dry-run', 'Only print which tasks would be resubmitted')
-    .option('--json', 'Print { name, attempt, indices, slurmJobIds } as JSON')
+    .option('--repack', 'Ship the sources as they are now (uploaded if the cluster lacks them) instead of rerunning the code the tasks ran')
+    .option('--dry-run', 'Only print which tasks would be resubmitted, and whether the sources changed')
+    .option('--json', 'Print { name, attempt, indices, slurmJobIds, sourcesChanged, changedFiles, bundle } as JSON')
     .addHelpText('after', examples(
       'pilot restart-failed fine-tune-mlp --dry-run',
       'pilot restart-failed fine-tune-mlp --states OUT_OF_MEMORY,TIMEOUT',
+      'pilot restart-failed fine-tune-mlp --repack     # after fixing the code: the restarted tasks run the fix',
     ))
     .action(async (name, opts) => finish(await (await import('./commands/restart-failed.js')).run(name, opts)));
 

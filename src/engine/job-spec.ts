@@ -46,6 +46,7 @@ const schema = z.object({
   setup: z.union([z.string(), z.array(z.string())]).optional(),
   template: z.string().optional(),
   uniqueName: z.boolean().default(false),
+  largeFileMB: z.number().nonnegative('must be 0 (never warn) or more').optional(),
 }).strict();
 
 /**
@@ -105,6 +106,7 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     setup,
     template: info.template === undefined ? undefined : expandPath(info.template, base),
     uniqueName: info.uniqueName,
+    largeFileMB: info.largeFileMB,
   };
 }
 

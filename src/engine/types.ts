@@ -1,4 +1,5 @@
 /** What the SDK's calls return (the public types, exported from the package). */
+import type { Warning } from '../model/checks.js';
 
 export interface ScheduleResult {
   name: string;
@@ -10,7 +11,8 @@ export interface ScheduleResult {
   cluster: string;
   /** The job's own folder on the cluster (script, args, logs/, outputs/). */
   remoteDir: string;
-  bundle: { sha256: string; bytes: number; uploadedBytes: number };
+  /** The bundle: its compressed size, how many files, and the bytes sent (0 when the cluster had it). */
+  bundle: { sha256: string; bytes: number; files: number; uploadedBytes: number };
 }
 
 export interface DryRun {
@@ -23,6 +25,10 @@ export interface DryRun {
   /** What would be run to submit (the folder name's random part is shown as XXXXXXXX). */
   sbatchCommand: string;
   bundle: { sha256: string; bytes: number; files: number };
+  /** What was checked without connecting, a line each (the interpreter of a remote cluster needs the cluster). */
+  checks: string[];
+  /** What the checks found worth a warning (also emitted as `warning` events). */
+  warnings: Warning[];
 }
 
 export interface TaskLogs {
@@ -40,6 +46,15 @@ export interface RestartResult {
   /** Task numbers resubmitted (or that would be, with dryRun). */
   indices: number[];
   slurmJobIds: string[];
+  /**
+   * Whether the sources differ from the bundle the restarted tasks ran before (they are packed again, locally,
+   * and the hashes compared); undefined when nothing was to restart or they could not be packed.
+   */
+  sourcesChanged?: boolean;
+  /** The files that differ (changed, added or removed; libraries as `lib/<name>/…`), when known. */
+  changedFiles?: string[];
+  /** The bundle the new attempt runs: the new one when `repack` shipped the changed sources. */
+  bundle?: { sha256: string; repacked: boolean; uploadedBytes: number };
 }
 
 export interface DownloadResult {

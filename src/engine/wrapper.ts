@@ -4,7 +4,6 @@
  * opened on first use and kept until `close()`.
  */
 import type { JobInfo } from '../model/job.js';
-import type { TaskState } from '../model/states.js';
 import type { JobStatus } from '../model/tracking.js';
 import type { Connect } from '../scheduler/index.js';
 import type { Transport, TransportStats } from '../transport/types.js';
@@ -14,7 +13,7 @@ import { Engine } from './engine.js';
 import type { EngineEvents } from './events.js';
 import { dryRun, launch } from './launch.js';
 import type { StreamLogOptions, StreamLogResult } from './logs.js';
-import { restartFailed } from './restart.js';
+import { restartFailed, type RestartOptions } from './restart.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type WaitOptions } from './track.js';
 import type { ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
@@ -23,6 +22,8 @@ export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
 export type { ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
 export type { WaitOptions } from './track.js';
+export type { RestartOptions } from './restart.js';
+export type { Warning } from '../model/checks.js';
 export type { EngineEvents } from './events.js';
 
 export interface WrapperOptions {
@@ -57,9 +58,11 @@ export class SlurmWrapper {
 
   /**
    * Subscribes to lifecycle events: `submitted`, `taskChanged`, `jobFinished` (seen by status calls, `wait`
-   * included). Returns the function that unsubscribes.
+   * included) and `warning` (what the checks of a launch or restart find worth saying; nothing is printed
+   * below the CLI). Returns the function that unsubscribes.
    * @example
    * pilot.on('taskChanged', (e) => console.log(`${e.name}/${e.index}: ${e.from} → ${e.to}`));
+   * pilot.on('warning', (w) => console.warn(`warning: ${w.message}`));
    */
   on<K extends keyof EngineEvents>(type: K, listener: (event: EngineEvents[K]) => void): () => void {
     return this.engine.events.on(type, listener);
@@ -67,7 +70,8 @@ export class SlurmWrapper {
 
   /**
    * Packs the sources once, uploads them unless the cluster has that content hash, and submits ONE job array
-   * whose task i receives argument line i.
+   * whose task i receives argument line i. Refused (BAD_INPUT, nothing submitted, the name stays free) when the
+   * entrypoint is not in the bundle or the interpreter is not found on the cluster (looked up in the probe).
    *
    * @example
    * const pilot = new SlurmWrapper();
@@ -160,11 +164,15 @@ export class SlurmWrapper {
 
   /**
    * Resubmits only the failed tasks (FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED unless `states` says
-   * otherwise) on the same remote script, args and bundle: nothing is uploaded. Recorded as a new attempt.
+   * otherwise) on the same remote script and args, as a new attempt. By default they rerun the code they ran
+   * (nothing is uploaded: right for transient failures). The sources are packed again locally and compared:
+   * when they changed, `sourcesChanged` says so, a `warning` event names the files, and `repack: true` ships
+   * the new bundle (uploaded only if the cluster lacks it) for the restarted tasks; each attempt records its bundle.
    * @example
    * const r = await pilot.restartFailed('fine-tune-mlp');   // { attempt: 2, indices: [4, 7], slurmJobIds: [...] }
+   * if (r.sourcesChanged) await pilot.restartFailed('fine-tune-mlp', { repack: true });   // after fixing the code
    */
-  restartFailed(name: string, options: { states?: TaskState[]; dryRun?: boolean } = {}): Promise<RestartResult> {
+  restartFailed(name: string, options: RestartOptions = {}): Promise<RestartResult> {
     return restartFailed(this.engine, name, options);
   }
 

@@ -98,6 +98,8 @@ export interface JobInfo {
   template?: string;
   /** When jobName is taken, append -2, -3, … instead of failing. Default false. */
   uniqueName?: boolean;
+  /** Files in the bundle larger than this many MB are named in a warning (default 50; 0: never). */
+  largeFileMB?: number;
 }
 
 /** What the rest of the system uses: paths absolute, args as exact argv, defaults applied. */
@@ -128,6 +130,8 @@ export interface NormalizedJobInfo {
   setup: string[];
   template?: string;
   uniqueName: boolean;
+  /** undefined in records written before it existed: DEFAULT_LARGE_FILE_MB (model/checks.ts) */
+  largeFileMB?: number;
 }
 
 /** Interpreter guessed from the entrypoint's extension when none is given. */

@@ -2,6 +2,7 @@
  * What the core asks of a scheduler backend (Slurm over a transport, or the local supervisor). Backends
  * get everything pre-rendered: they move files, submit, observe and cancel; they never print.
  */
+import type { Warning } from '../model/checks.js';
 import type { NormalizedJobInfo } from '../model/job.js';
 import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
@@ -34,6 +35,14 @@ export interface Submitted {
   arrays: ArraySubmission[];
   /** Bundle bytes sent (0 when the cluster already had it). */
   uploadedBytes: number;
+  /** What the checks before submitting found worth saying (an interpreter that setup lines may provide). */
+  warnings: Warning[];
+}
+
+export interface Resubmitted {
+  arrays: ArraySubmission[];
+  /** Bytes of a new bundle sent (0 without one, or when the cluster already had it). */
+  uploadedBytes: number;
 }
 
 /**
@@ -61,8 +70,11 @@ export interface DownloadOptions {
 
 export interface Backend {
   submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted>;
-  /** Resubmits some task numbers of a recorded job on its existing script, args and bundle. */
-  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting): Promise<ArraySubmission[]>;
+  /**
+   * Resubmits some task numbers of a recorded job on its existing script and args, running the bundle of its
+   * newest attempt, or `bundle` when given: shipped first if the cluster lacks it, exactly as a launch does.
+   */
+  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: BundleFile): Promise<Resubmitted>;
   /** Finds out, with one query, whether a pending submission reached the scheduler. */
   settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict>;
   /** Current state of every task not yet final, for many jobs at once (one remote command per cluster). */

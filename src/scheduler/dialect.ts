@@ -25,6 +25,8 @@ export interface ProbeResult {
   maxArraySize?: number;
   /** the scheduler's controller answers */
   controllerUp: boolean;
+  /** where the job's interpreter was found on the cluster's PATH: null when nowhere, undefined when not asked */
+  interpreter?: string | null;
 }
 
 /** One array to submit: its offset (task = index + offset) and its array spec, throttle included. */
@@ -38,6 +40,7 @@ export interface SubmitCommandInput {
   root: string;
   /** Absolute job folder. */
   jobDir: string;
+  /** The bundle this attempt runs: unpacked if just uploaded, and passed to the script. */
   bundleSha: string;
   /** Remote path of a just-uploaded tarball to unpack into bundles/<sha>. */
   uploadedTarball?: string;
@@ -80,7 +83,8 @@ export interface Dialect {
   checkDefaults(defaults: DirectiveDefaults, where: string): void;
   /** The script's directive values (`--partition=debug` …), validated. */
   directives(info: NormalizedJobInfo, tasks: number, defaults: DirectiveDefaults): string[];
-  probeCommand(remoteDir: string, bundleSha: string, askLimits: boolean): string;
+  /** One command: the remote root, whether the bundle is there, limits, the controller, where `interpreter` is. */
+  probeCommand(remoteDir: string, bundleSha: string, askLimits: boolean, interpreter?: string): string;
   parseProbe(stdout: string): ProbeResult;
   /** Arrays for task numbers, each within the cluster's index limit (`chunkSize`). */
   planArrays(tasks: readonly number[], chunkSize: number, maxConcurrent?: number): PlannedArray[];
@@ -92,7 +96,7 @@ export interface Dialect {
   submitCommand(input: SubmitCommandInput): string;
   parseSubmit(code: number, stdout: string, stderr: string): ArraySubmission[];
   /** What a dry run shows as "the submit command". */
-  describeSubmit(jobDir: string, tasks: number, maxConcurrent?: number): string;
+  describeSubmit(jobDir: string, tasks: number, bundleSha: string, maxConcurrent?: number): string;
   /** Task states of many jobs with ONE remote command. */
   observe(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Observation>;
   /** Cancels whole arrays (`index` undefined) or single array elements. */

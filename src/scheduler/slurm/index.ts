@@ -45,7 +45,7 @@ export const slurmDialect: Dialect = {
   },
   submitCommand,
   parseSubmit: parseSubmitOutput,
-  describeSubmit: (jobDir, tasks, maxConcurrent) => `cd ${jobDir} && sbatch --parsable --array=${arraySpec(`1-${tasks}`, maxConcurrent)} job.sh 0 1`,
+  describeSubmit: (jobDir, tasks, bundleSha, maxConcurrent) => `cd ${jobDir} && sbatch --parsable --array=${arraySpec(`1-${tasks}`, maxConcurrent)} job.sh 0 1 ${bundleSha}`,
   observe: observeSlurm,
   // plain words: any login shell parses them
   cancelCommand: (targets) => `scancel ${targets.map((t) => quote(t.index === undefined ? t.jobId : `${t.jobId}_${t.index}`)).join(' ')}`,
