@@ -3,7 +3,8 @@
  * same without git installed and on trees that are not repositories. The output is sorted by the UTF-8 bytes
  * of the relative path, so the same tree always yields the same list — the first half of reproducibility.
  */
-import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { isAbsolute, join, posix, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { PilotError } from '../model/errors.js';
@@ -39,6 +40,23 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   '.pilot',
 ];
 
+/**
+ * The one check that a path can be shipped: it exists and is a folder (srcDir), or a folder or a single file
+ * (a library). `what` names it in the error (`job: libraries[1]`).
+ */
+export function assertShippable(path: string, kind: 'folder' | 'folder or file', what: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isDirectory() || (kind === 'folder or file' && st?.isFile())) return;
+  throw new PilotError('BAD_INPUT', `${what}: ${path} ${st ? `is not a ${kind}` : 'does not exist'}`, {
+    hint: 'paths are relative to the job.yaml (CLI) or the working directory (SDK)',
+  });
+}
+
 /** One .gitignore and the folder (relative to the root, '' for the root) whose subtree it governs. */
 type Level = { base: string; ig: Ignore };
 
@@ -52,12 +70,7 @@ type Level = { base: string; ig: Ignore };
  * const files = await listBundleFiles('./project', { exclude: ['data/', '*.ckpt'] });
  */
 export async function listBundleFiles(root: string, options: { exclude?: string[] } = {}): Promise<BundleFile[]> {
-  const rootStat = await stat(root).catch(() => undefined);
-  if (!rootStat?.isDirectory()) {
-    throw new PilotError('BAD_INPUT', `${root} is not a directory`, {
-      hint: 'srcDir and libraries must be existing folders; relative paths are resolved against the current directory (or the job YAML\'s folder).',
-    });
-  }
+  assertShippable(root, 'folder', root);
   // ignorecase false: git's default on Linux, and the cluster's filesystem is case-sensitive.
   const forced = ignore({ ignorecase: false }).add([...DEFAULT_EXCLUDES]).add(options.exclude ?? []);
   const realRoot = await realpath(root);

@@ -14,7 +14,7 @@ import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../model/errors.js';
 import { sweepTemps } from '../util/files.js';
 import type { ListedEntry } from '../model/checks.js';
-import { listBundleFiles } from './files.js';
+import { assertShippable, listBundleFiles } from './files.js';
 import { lookupPack, rememberPack, treeFingerprint } from './pack-index.js';
 import { writeManifest, type Manifest } from './manifest.js';
 import { tarChunks, type TarEntry } from './tar-writer.js';
@@ -102,7 +102,6 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
 /** Everything the archive holds, already in archive order. Lists all roots before writing a byte. */
 async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   const srcDir = resolve(opts.srcDir);
-  await mustExist(srcDir, 'srcDir');
   const libs = (opts.libraries ?? []).map((l) => resolve(l));
   const byName = new Map<string, string>();
   for (const lib of libs) {
@@ -115,7 +114,7 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
     }
     if (!name) throw new PilotError('BAD_INPUT', `library ${lib} has no name`, { hint: 'Name a folder, not /.' });
     byName.set(name, lib);
-    await mustExist(lib, 'library');
+    assertShippable(lib, 'folder or file', 'library');
   }
 
   const entries: TarEntry[] = [{ name: 'src', type: 'dir', mode: 0o755 }];
@@ -137,13 +136,4 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   }
   // one global byte-order sort makes the archive independent of the order libraries were listed in
   return entries.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-}
-
-async function mustExist(path: string, what: string): Promise<void> {
-  const st = await stat(path).catch(() => undefined);
-  if (!st || (what === 'srcDir' && !st.isDirectory()) || !(st.isDirectory() || st.isFile())) {
-    throw new PilotError('BAD_INPUT', `${what} ${path} ${st ? 'is not a folder' : 'does not exist'}`, {
-      hint: 'Relative paths are resolved against the current directory (for `pilot launch`, the YAML\'s folder).',
-    });
-  }
 }

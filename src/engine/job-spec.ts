@@ -3,14 +3,13 @@
  * ONE error naming the field path and how to fix it, before anything is packed, uploaded or submitted.
  * This module is imported lazily (zod is heavy for CLI start-up).
  */
-import { statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { z } from 'zod';
 import { PilotError } from '../model/errors.js';
 import { defaultInterpreter, type NormalizedJobInfo } from '../model/job.js';
 import { toArgv, type TaskArgs } from '../model/args.js';
 import { isSlurmTime } from '../model/time.js';
 import { expandPath } from '../util/paths.js';
+import { assertShippable } from '../bundle/files.js';
 import { formatZodError } from './zod-error.js';
 
 
@@ -67,15 +66,12 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
   const info = parsed.data;
   refuseNul({ entrypoint: info.entrypoint, interpreter: info.interpreter, setup: info.setup, env: info.env }, where);
   const srcDir = expandPath(info.srcDir, base);
-  mustBeDir(srcDir, `${where}: srcDir`);
+  assertShippable(srcDir, 'folder', `${where}: srcDir`);
   const libraries = info.libraries.map((lib, i) => {
     const path = expandPath(lib, base);
-    mustBeDir(path, `${where}: libraries[${i}]`);
+    assertShippable(path, 'folder or file', `${where}: libraries[${i}]`);
     return path;
   });
-  const names = libraries.map((l) => basename(l));
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new PilotError('BAD_INPUT', `${where}: two libraries are named '${dup}'`, { hint: 'each library is shipped as lib/<folder name>: rename one' });
   if (info.entrypoint.startsWith('/') || info.entrypoint.split('/').includes('..')) {
     throw new PilotError('BAD_INPUT', `${where}: entrypoint must be a path inside srcDir, got ${info.entrypoint}`, { hint: 'e.g. entrypoint: train.py' });
   }
@@ -122,12 +118,3 @@ function refuseNul(fields: Record<string, unknown>, where: string): void {
   for (const [k, v] of Object.entries(fields)) visit(v, k);
 }
 
-function mustBeDir(path: string, what: string): void {
-  let ok = false;
-  try {
-    ok = statSync(path).isDirectory();
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new PilotError('BAD_INPUT', `${what}: ${path} is not a folder`, { hint: 'paths are relative to the job.yaml (CLI) or the working directory (SDK)' });
-}

@@ -9,7 +9,7 @@ import { formatBytes } from '../util/bytes.js';
 import { quoteArgv } from '../util/quote.js';
 import { commandWords, renderScript } from '../scheduler/render.js';
 import type { Dialect, DirectiveDefaults } from '../scheduler/dialect.js';
-import type { BundleFile, PreparedJob } from '../scheduler/backend.js';
+import type { Bundle, PreparedJob } from '../scheduler/backend.js';
 import { encodeArgsFile } from '../model/args.js';
 import { checkProgram, DEFAULT_LARGE_FILE_MB, type ListedEntry, type Warning } from '../model/checks.js';
 import { packageVersion } from '../util/version.js';
@@ -40,7 +40,7 @@ function largeFiles(entries: readonly ListedEntry[], mb: number): Warning | unde
  * Packs a job's sources. With `check`, before a byte is written: a program missing from the bundle refuses
  * the job (BAD_INPUT), and files over `largeFileMB` become a warning.
  */
-export async function packSources(info: NormalizedJobInfo, outDir: string, check: boolean): Promise<{ bundle: BundleFile; checked: string[]; warnings: Warning[] }> {
+export async function packSources(info: NormalizedJobInfo, outDir: string, check: boolean): Promise<{ bundle: Bundle; checked: string[]; warnings: Warning[] }> {
   const { packBundle } = await import('../bundle/pack.js');
   const checked: string[] = [];
   const warnings: Warning[] = [];

@@ -6,12 +6,12 @@
 import { currentBundle } from '../model/attempts.js';
 import type { Warning } from '../model/checks.js';
 import type { JobRecord } from '../model/record.js';
-import type { BundleFile } from '../scheduler/backend.js';
+import type { Bundle } from '../scheduler/backend.js';
 import { bundleCacheDir, packSources, sourcePath } from './prepare.js';
 
 export interface SourcesNow {
   /** the sources packed as they are now */
-  bundle: BundleFile;
+  bundle: Bundle;
   changed: boolean;
   /** the files that differ, as the user names them, when both manifests are at hand */
   changedFiles?: string[];

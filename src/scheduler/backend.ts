@@ -7,20 +7,16 @@ import type { NormalizedJobInfo } from '../model/job.js';
 import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { TransportStats } from '../transport/types.js';
+import type { Bundle } from '../bundle/pack.js';
 
-export interface BundleFile {
-  /** Local .tar.gz */
-  file: string;
-  sha256: string;
-  bytes: number;
-  files: number;
-}
+export type { Bundle } from '../bundle/pack.js';
+
 
 export interface PreparedJob {
   name: string;
   info: NormalizedJobInfo;
   tasks: number;
-  bundle: BundleFile;
+  bundle: Bundle;
   /** The rendered array script (job.sh). */
   script: string;
   /** args.b64: line i = task i's argv. */
@@ -74,7 +70,7 @@ export interface Backend {
    * Resubmits some task numbers of a recorded job on its existing script and args, running the bundle of its
    * newest attempt, or `bundle` when given: shipped first if the cluster lacks it, exactly as a launch does.
    */
-  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: BundleFile): Promise<Resubmitted>;
+  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted>;
   /** Finds out, with one query, whether a pending submission reached the scheduler. */
   settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict>;
   /** Current state of every task not yet final, for many jobs at once (one remote command per cluster). */

@@ -17,7 +17,7 @@ import type { JobRecord, PendingSubmission } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
 import type { Dialect, ObserveState } from './dialect.js';
 
 /** The submit command may unpack a large bundle first; a dead controller is caught earlier by the probe. */
@@ -61,7 +61,7 @@ export class RemoteBackend implements Backend {
    * found: refused here, before a byte is uploaded or anything recorded), then the upload of a bundle the
    * cluster lacks. `info` is given for a launch (a restart's interpreter was checked when it launched).
    */
-  private async ship(bundle: BundleFile, remoteDir: string, info?: NormalizedJobInfo) {
+  private async ship(bundle: Bundle, remoteDir: string, info?: NormalizedJobInfo) {
     const cache = await this.readCache();
     const knownMax = this.cluster.maxArraySize ?? cache.maxArraySize;
     const probe = await this.run(this.dialect.probeCommand(remoteDir, bundle.sha256, knownMax === undefined, info && interpreterToFind(info)), 'probe', 'connect');
@@ -110,7 +110,7 @@ export class RemoteBackend implements Backend {
     return { remote, chunkSize, arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped.uploadedBytes, warnings: shipped.warnings };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: BundleFile): Promise<Resubmitted> {
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted> {
     // the job's own root, even if config.yaml's remoteDir changed since: job.sh finds bundles next to its folder
     const jobRoot = record.remote.bundleDir.replace(/\/bundles\/[^/]+$/, '');
     const shipped = bundle && await this.ship(bundle, jobRoot);

@@ -18,7 +18,7 @@ import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type DownloadOptions, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
 import { currentBundle, latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
@@ -82,7 +82,7 @@ export class LocalBackend implements Backend {
     return { remote, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes, warnings };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: BundleFile): Promise<Resubmitted> {
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted> {
     const { jobDir } = record.remote;
     const sha = bundle?.sha256 ?? currentBundle(record);
     if (!existsSync(join(jobDir, SCRIPT_NAME)) || (!bundle && !existsSync(join(this.root, 'bundles', sha, COMPLETE_MARKER)))) {
@@ -177,7 +177,7 @@ export class LocalBackend implements Backend {
   // ---------------------------------------------------------------- internals
 
   /** Unpacks the bundle once per content hash: into a temp folder, then one rename (a racing launch is fine). */
-  private async ensureBundle(bundle: BundleFile): Promise<{ bundleDir: string; uploadedBytes: number }> {
+  private async ensureBundle(bundle: Bundle): Promise<{ bundleDir: string; uploadedBytes: number }> {
     const bundleDir = join(this.root, 'bundles', bundle.sha256);
     if (existsSync(join(bundleDir, COMPLETE_MARKER))) return { bundleDir, uploadedBytes: 0 };
     await sweepTemps(dirname(bundleDir), /\.tmp\.(\d+)\.[0-9a-f]+$/);   // left by launches that were killed
