@@ -1,5 +1,6 @@
 export { SlurmWrapper } from './engine/wrapper.js';
 export type { WrapperOptions, ScheduleResult, DryRun, DownloadResult, TaskLogs, StreamLogOptions, StreamLogResult } from './engine/wrapper.js';
+export type { DamagedRecord, GcItem, GcOptions, GcResult, ListOptions, RemoveOptions, RemoveResult } from './engine/wrapper.js';
 export type { JobInfo } from './model/job.js';
 export type { TaskArgs } from './model/args.js';
 export { PilotError, isPilotError } from './model/errors.js';

@@ -5,14 +5,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../model/errors.js';
-import { sweepTemps } from '../util/files.js';
+import { makeDirs, sweepTemps } from '../util/files.js';
 import { listBundleFiles } from './files.js';
 import { tarChunks, type TarEntry } from './tar-writer.js';
 
@@ -50,7 +50,7 @@ const GZIP_OS_UNIX = 3;
 export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const entries = await collectEntries(opts);
   const outDir = resolve(opts.outDir ?? tmpdir());
-  await mkdir(outDir, { recursive: true });
+  await makeDirs(outDir);
   // a launch killed while packing leaves its temp file: never trusted (only a finished file is renamed to its
   // hash), and removed here once its writer is gone
   await sweepTemps(outDir, /^\.bundle-(\d+)-[0-9a-f]+\.tmp$/);

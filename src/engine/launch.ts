@@ -29,6 +29,7 @@ function prepare(engine: Engine, name: string, normalized: NormalizedJobInfo, cl
 }
 
 export async function launch(engine: Engine, info: JobInfo, base?: string): Promise<ScheduleResult> {
+  await engine.store.ensureHome();   // before the job is even read: a home that cannot be used is the first thing to say
   const { normalized, cluster } = await validate(engine, info, base);
   if (!normalized.uniqueName) {
     // a launch retried after a lost reply finds the first one instead of submitting the work twice
@@ -88,6 +89,7 @@ async function earlierLaunch(engine: Engine, name: string): Promise<ScheduleResu
 }
 
 export async function dryRun(engine: Engine, info: JobInfo, base?: string): Promise<DryRun> {
+  await engine.store.ensureHome();   // the bundle is packed into $PILOT_HOME/cache
   const { normalized, cluster } = await validate(engine, info, base);
   const job = await prepare(engine, normalized.jobName, normalized, cluster);
   const remoteDir = cluster.kind === 'local' ? join(engine.home, 'local') : cluster.remoteDir;
