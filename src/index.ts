@@ -4,6 +4,7 @@
  * everything it takes and returns is exported here as a type.
  */
 export { SlurmWrapper } from './engine/wrapper.js';
+export type { DamagedRecord, GcItem, GcOptions, GcResult, ListOptions, RemoveOptions, RemoveResult } from './engine/wrapper.js';
 export type {
   ConnectionCheck, DownloadResult, DryRun, EngineEvents, JobStatus, RestartOptions, RestartResult, ScheduleResult,
   StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,

@@ -5,14 +5,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../model/errors.js';
-import { sweepTemps } from '../util/files.js';
+import { makeDirs, sweepTemps } from '../util/files.js';
 import type { ListedEntry } from '../model/checks.js';
 import { assertShippable, listBundleFiles } from './files.js';
 import { lookupPack, rememberPack, treeFingerprint } from './pack-index.js';
@@ -57,7 +57,7 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const entries = await collectEntries(opts);
   opts.onList?.(entries.map((e) => ({ name: e.name, type: e.type, size: e.stat?.size ?? 0, mode: e.mode, linkTarget: e.linkTarget })));
   const outDir = resolve(opts.outDir ?? tmpdir());
-  await mkdir(outDir, { recursive: true });
+  await makeDirs(outDir);
   // an unchanged tree (same paths, sizes, mtimes, inodes) was packed before: its bundle is reused, unread
   const fingerprint = treeFingerprint(entries);
   const known = await lookupPack(outDir, fingerprint, entries);

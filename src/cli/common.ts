@@ -1,4 +1,4 @@
-/** Small helpers shared by CLI commands. */
+/** Small helpers shared by CLI commands (and main.ts: this module loads nothing at start-up). */
 
 export async function withWrapper<T>(fn: (pilot: import('../engine/wrapper.js').SlurmWrapper) => Promise<T>): Promise<T> {
   const { SlurmWrapper } = await import('../engine/wrapper.js');
@@ -17,3 +17,10 @@ export function printJson(value: unknown): void {
 }
 
 export { formatBytes } from '../util/bytes.js';
+/**
+ * How the CLI shows a problem on stderr: `error: …` (the command failed) or `warning: …` (it went on without
+ * that part), then `hint: …` when there is one.
+ */
+export function printProblem(kind: 'error' | 'warning', problem: { message: string; hint?: string }): void {
+  process.stderr.write(`${kind}: ${problem.message}\n${problem.hint ? `hint: ${problem.hint}\n` : ''}`);
+}

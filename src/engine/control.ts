@@ -1,7 +1,7 @@
 /** Acting on recorded jobs: cancel, download what they wrote, and checking that a cluster answers. */
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PilotError } from '../model/errors.js';
+import { makeDirs } from '../util/files.js';
 import type { Engine } from './engine.js';
 import { checkIndex, parseRef } from './refs.js';
 import type { ConnectionCheck, DownloadResult } from './types.js';
@@ -18,7 +18,7 @@ export async function download(engine: Engine, name: string, options: { to?: str
   const dest = resolve(options.to ?? name);
   const backend = await engine.backendFor(record.cluster);
   if (!backend.download) throw new PilotError('INTERNAL', `download is not available on cluster ${record.cluster}`);
-  await mkdir(dest, { recursive: true });
+  await makeDirs(dest);   // never Node's recursive mkdir: it spins for ever on --to /proc/x
   const skipped: DownloadResult['skipped'] = [];
   const bytes = await backend.download(record, dest, {
     onSkip: (path, reason) => {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { PilotError } from '../model/errors.js';
 import { defaultInterpreter, type NormalizedJobInfo } from '../model/job.js';
 import { toArgv, type TaskArgs } from '../model/args.js';
+import { JOB_NAME_RE } from '../model/record-check.js';
 import { isSlurmTime } from '../model/time.js';
 import { expandPath } from '../util/paths.js';
 import { assertShippable } from '../bundle/files.js';
@@ -15,12 +16,11 @@ import { formatZodError } from './zod-error.js';
 
 /** A partition or account name: what schedulers accept, nothing a directive line could be split on. */
 const SCHEDULER_WORD_RE = /^[A-Za-z0-9][A-Za-z0-9._,:-]*$/;
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const MEM_RE = /^\d+[KMGT]?B?$/i;
 
 const scalarArg = z.union([z.string(), z.number(), z.boolean(), z.bigint()]);
 const schema = z.object({
-  jobName: z.string().regex(NAME_RE, 'must be 1-100 characters of letters, digits, . _ - (starting with a letter or digit)'),
+  jobName: z.string().regex(JOB_NAME_RE, 'must be 1-100 characters of letters, digits, . _ - (starting with a letter or digit)'),
   cluster: z.string().min(1).optional(),
   srcDir: z.string().min(1).default('.'),
   entrypoint: z.string().min(1, 'name the program to run, e.g. train.py'),

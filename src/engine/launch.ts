@@ -32,6 +32,7 @@ function prepare(engine: Engine, name: string, normalized: NormalizedJobInfo, cl
 }
 
 export async function launch(engine: Engine, info: JobInfo, base?: string): Promise<ScheduleResult> {
+  await engine.store.ensureHome();   // before the job is even read: a home that cannot be used is the first thing to say
   const { normalized, cluster } = await validate(engine, info, base);
   if (!normalized.uniqueName) {
     // a launch retried after a lost reply finds the first one instead of submitting the work twice
@@ -113,6 +114,7 @@ async function interpreterCheck(info: NormalizedJobInfo, cluster: ClusterConfig)
 }
 
 export async function dryRun(engine: Engine, info: JobInfo, base?: string): Promise<DryRun> {
+  await engine.store.ensureHome();   // the bundle is packed into $PILOT_HOME/cache
   const { normalized, cluster } = await validate(engine, info, base);
   const job = await prepare(engine, normalized.jobName, normalized, cluster);
   const interpreter = await interpreterCheck(normalized, cluster);

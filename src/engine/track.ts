@@ -6,9 +6,10 @@
 import { PilotError } from '../model/errors.js';
 import type { JobRecord, TaskStatus } from '../model/record.js';
 import { applyObservations, jobStatus, openTasks, type JobStatus } from '../model/tracking.js';
+import type { DamagedRecord } from '../store/store.js';
 import { pollUntil } from '../util/poll.js';
 import type { Engine } from './engine.js';
-import { pendingNote } from './submission.js';
+import { pendingNote, settle } from './submission.js';
 
 /** Asks each cluster once about every open task of `records`, stores what it learned. `locked`: the caller holds the jobs' locks. */
 export async function refresh(engine: Engine, records: JobRecord[], options: { locked?: boolean } = {}): Promise<JobStatus[]> {
@@ -56,13 +57,23 @@ export async function statusOf(engine: Engine, names: string[]): Promise<JobStat
   return refresh(engine, await Promise.all(names.map((n) => engine.load(n))));
 }
 
-export async function listAll(engine: Engine): Promise<JobStatus[]> {
-  const settled = await Promise.all((await engine.store.names()).map((n) => engine.load(n).catch((err: unknown) => {
+export interface ListOptions {
+  /**
+   * Called once for each record that cannot be read (truncated, edited by hand, written by a newer pilot),
+   * which `list()` leaves out; `error` is a DAMAGED PilotError naming the file, with a hint saying what to do.
+   */
+  onDamaged?: (damaged: DamagedRecord) => void;
+}
+
+export async function listAll(engine: Engine, options: ListOptions = {}): Promise<JobStatus[]> {
+  const { records: read, damaged } = await engine.store.readAll();
+  for (const d of damaged) options.onDamaged?.(d);
+  const settled = await Promise.all(read.map((r) => settle(engine, r).catch((err: unknown) => {
     if (err instanceof PilotError && err.code === 'NOT_FOUND') return undefined; // a launch that never happened
     throw err;
   })));
   const records = settled.filter((r): r is JobRecord => r !== undefined);
-  records.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  records.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   return refresh(engine, records);
 }
 

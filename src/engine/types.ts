@@ -75,3 +75,37 @@ export interface ConnectionCheck {
   /** what it printed (`sinfo`) */
   output: string;
 }
+
+export interface RemoveResult {
+  name: string;
+  /** The local folder removed: the record and the cached logs. */
+  localDir: string;
+  /** The job's folder on the cluster, when `remote` removed it. */
+  remoteDir?: string;
+  /** Tasks that were unfinished and cancelled first (`force`). */
+  cancelled: number[];
+  /**
+   * Set when the record was damaged: what was wrong with it. Only the local folder went; where the job's
+   * folder on the cluster is could not be read (`gc` removes it once nothing refers to it).
+   */
+  damaged?: string;
+}
+
+export interface GcItem {
+  /** A cluster's name (`local` for the built-in one), or `cache` for the bundle cache in $PILOT_HOME/cache. */
+  where: string;
+  /** `cache`: a packed bundle; `bundle`: an unpacked one; `job`: a job folder; `leftover`: a dead launch's upload */
+  kind: 'cache' | 'bundle' | 'job' | 'leftover';
+  path: string;
+  bytes: number;
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  /** Everything removed (with `dryRun`: that would be), sorted by where and path. */
+  removed: GcItem[];
+  /** Their total size in bytes. */
+  bytes: number;
+  /** Clusters that could not be asked, with why: nothing of theirs was removed. */
+  skipped: { cluster: string; reason: string }[];
+}

@@ -1,6 +1,6 @@
 /**
  * SlurmWrapper: the SDK's public face (a fixed name). Each method is a thin door into the engine modules:
- * launch.ts, track.ts, task-logs.ts, restart.ts, control.ts. One backend (one SSH connection) per cluster is
+ * launch.ts, track.ts, task-logs.ts, restart.ts, control.ts, remove.ts, gc.ts. One backend (one SSH connection) per cluster is
  * opened on first use and kept until `close()`.
  */
 import type { JobInfo } from '../model/job.js';
@@ -11,19 +11,24 @@ import { defaultHome } from '../util/paths.js';
 import { cancel, checkConnection, download } from './control.js';
 import { Engine } from './engine.js';
 import type { EngineEvents } from './events.js';
+import { gc, type GcOptions } from './gc.js';
 import { dryRun, launch } from './launch.js';
 import type { StreamLogOptions, StreamLogResult } from './logs.js';
+import { remove, type RemoveOptions } from './remove.js';
 import { restartFailed, type RestartOptions } from './restart.js';
 import { logsOf, streamLogOf } from './task-logs.js';
-import { listAll, statusOf, waitFor, type WaitOptions } from './track.js';
-import type { ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
+import type { ConnectionCheck, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
 
 export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
-export type { ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
-export type { WaitOptions } from './track.js';
+export type { ConnectionCheck, DownloadResult, DryRun, GcItem, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+export type { ListOptions, WaitOptions } from './track.js';
 export type { RestartOptions } from './restart.js';
 export type { Warning } from '../model/checks.js';
+export type { DamagedRecord } from '../store/store.js';
+export type { GcOptions } from './gc.js';
+export type { RemoveOptions } from './remove.js';
 export type { EngineEvents } from './events.js';
 
 export interface WrapperOptions {
@@ -121,12 +126,17 @@ export class SlurmWrapper {
   }
 
   /**
-   * Every recorded job with its current counts per state.
+   * Every recorded job with its current counts per state. A record that cannot be read (truncated, edited by
+   * hand, written by a newer pilot) never takes the list down: it is left out and reported through
+   * `onDamaged`, once, as `{ name, file, error }` where `error` is a DAMAGED PilotError whose message names the
+   * file and whose hint says what to do (`pilot rm NAME`, or repair or restore the file). Without `onDamaged`
+   * damaged records are skipped silently. Asking for such a job by name (`status`, `logs`, …) throws that error.
    * @example
-   * for (const job of await pilot.list()) console.log(job.name, job.counts);
+   * const jobs = await pilot.list({ onDamaged: (d) => console.warn(`${d.error.message}\n  ${d.error.hint}`) });
+   * for (const job of jobs) console.log(job.name, job.counts);
    */
-  list(): Promise<JobStatus[]> {
-    return listAll(this.engine);
+  list(options: ListOptions = {}): Promise<JobStatus[]> {
+    return listAll(this.engine, options);
   }
 
   /**
@@ -183,6 +193,37 @@ export class SlurmWrapper {
    */
   cancel(ref: string): Promise<void> {
     return cancel(this.engine, ref);
+  }
+
+  /**
+   * Forgets a job: removes its record and its local folder (cached logs), so the name is free again; with
+   * `remote`, also its folder on the cluster (script, args, logs, outputs). A job whose tasks are not all
+   * finished is refused (BAD_INPUT) unless `force`, which cancels them and waits until they have ended. A
+   * damaged record is removed too (only its local folder: where its cluster folder is cannot be read; `gc`
+   * collects that later), with `damaged` saying what was wrong.
+   * @example
+   * const r = await pilot.rm('fine-tune-mlp', { remote: true });   // { name, localDir, remoteDir, cancelled: [] }
+   * await pilot.rm('runaway', { force: true });                      // cancels its tasks first
+   */
+  rm(name: string, options: RemoveOptions = {}): Promise<RemoveResult> {
+    return remove(this.engine, name, options);
+  }
+
+  /**
+   * Reclaims space. Removes the packed bundles in $PILOT_HOME/cache that no record refers to, and on every
+   * cluster (the local one, those in config.yaml and those records name; ONE remote command each) the job
+   * folders and unpacked bundles that no record refers to and no unfinished job uses; on remote clusters only
+   * those unchanged for `olderThanDays` (default 7), as other machines may launch from the same folder.
+   * `dryRun` lists what would go, with sizes. A cluster that cannot be reached keeps everything and is listed
+   * in `skipped`. Refuses (removing nothing) while a record is damaged or a launch is in progress here.
+   * @example
+   * const preview = await pilot.gc({ dryRun: true });
+   * for (const e of preview.removed) console.log(e.where, e.kind, e.path, e.bytes);
+   * const done = await pilot.gc({ olderThanDays: 30 });
+   * console.log(`freed ${done.bytes} bytes`, done.skipped);
+   */
+  gc(options: GcOptions = {}): Promise<GcResult> {
+    return gc(this.engine, options);
   }
 
   /**

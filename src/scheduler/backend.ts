@@ -64,6 +64,30 @@ export interface DownloadOptions {
   onSkip?: (path: string, reason: string) => void;
 }
 
+/** What `gc` asks of a cluster: what local records refer to (kept whatever its age), and how old the rest must be. */
+export interface GcRequest {
+  /** job folder names (`<name>-<8 hex>`) that some local record refers to, on any cluster */
+  keepJobs: string[];
+  /** bundle hashes that some local record refers to */
+  keepBundles: string[];
+  /**
+   * Remote clusters keep folders changed more recently than this: another machine may share the folder and
+   * be launching from it. The local cluster's folder belongs to one home, so age does not matter there.
+   */
+  olderThanMs: number;
+  /** list what would go, delete nothing */
+  dryRun: boolean;
+}
+
+/** One folder `gc` removed (or, with dryRun, would remove). */
+export interface GcEntry {
+  /** `job`: a job folder; `bundle`: an unpacked bundle; `leftover`: a dead launch's upload or unpack */
+  kind: 'job' | 'bundle' | 'leftover';
+  /** absolute path on the cluster */
+  path: string;
+  bytes: number;
+}
+
 export interface Backend {
   submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted>;
   /**
@@ -83,6 +107,16 @@ export interface Backend {
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
   /** Copies the job folder's logs/ and outputs/ into `dest` in one stream; returns the bytes moved. */
   download?(record: JobRecord, dest: string, options?: DownloadOptions): Promise<number>;
+  /**
+   * Deletes the job's folder (script, args, logs, outputs) on the cluster; the caller has made sure its tasks
+   * are over. Returns false when it was already gone. Refuses a folder that is not `<root>/jobs/<name>-<8 hex>`.
+   */
+  removeJob(record: JobRecord): Promise<boolean>;
+  /**
+   * Removes the job folders and bundles under the cluster's root that no record refers to and no unfinished
+   * job uses (see GcRequest), with ONE remote command; returns what went (or would go).
+   */
+  collectGarbage(request: GcRequest): Promise<GcEntry[]>;
   /** Runs the scheduler's health command (`pilot test-ssh`); absent for the local backend. */
   health?(): Promise<{ ok: boolean; output: string }>;
   /** Counters of the underlying transport, for tests and benchmarks. */

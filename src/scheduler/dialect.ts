@@ -103,6 +103,11 @@ export interface Dialect {
   cancelCommand(targets: { jobId: string; index?: number }[]): string;
   pendingQuery(input: PendingQueryInput): string;
   judgePending(stdout: string, jobDir: string, known: ReadonlySet<string>, planned: readonly PlannedArray[]): PendingVerdict;
+  /**
+   * Prints the working folder of every unfinished job of the user, one a line, and fails when the scheduler
+   * cannot tell (gc then deletes nothing). Run under `timeout`.
+   */
+  activeWorkDirsCommand(): string;
   /** A command whose success says the scheduler works, and whose output is worth showing (`sinfo`). */
   healthCommand(): string;
 }

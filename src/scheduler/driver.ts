@@ -17,7 +17,8 @@ import type { JobRecord, PendingSubmission } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
 import type { Dialect, ObserveState } from './dialect.js';
 
 /** The submit command may unpack a large bundle first; a dead controller is caught earlier by the probe. */
@@ -153,6 +154,21 @@ export class RemoteBackend implements Backend {
       : record.attempts.flatMap((a) => a.arrays.map((x) => ({ jobId: x.jobId })));
     if (!targets.length) return;
     await this.run(this.dialect.cancelCommand(targets), 'cancel');
+  }
+
+  async removeJob(record: JobRecord): Promise<boolean> {
+    const r = await this.run(removeJobCommand(record.remote.jobDir, this.cluster.name), `removing ${record.remote.jobDir}`);
+    return r.stdout.includes('removed');
+  }
+
+  async collectGarbage(request: GcRequest): Promise<GcEntry[]> {
+    const cmd = gcCommand({
+      remoteDir: this.cluster.remoteDir, olderThanMinutes: request.olderThanMs / 60_000, dryRun: request.dryRun,
+      activeWorkDirs: this.dialect.activeWorkDirsCommand(),
+    });
+    // du and rm over many folders take a while; the keep list travels on stdin (no command line limit)
+    const r = await this.transport.exec(cmd, { stdin: keepList(request.keepJobs, request.keepBundles), what: 'gc', timeoutMs: 600_000 });
+    return parseGc(r.code, r.stdout, r.stderr, this.cluster.name);
   }
 
   /** Runs the dialect's health command: what `pilot test-ssh` shows. */

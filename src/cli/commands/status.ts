@@ -1,5 +1,5 @@
 /** `pilot status [NAME…]`: per-task states, one remote command per cluster. */
-import { printJson, withWrapper } from '../common.js';
+import { printJson, printProblem, withWrapper } from '../common.js';
 import { renderStatus } from '../render.js';
 import type { JobStatus } from '../../model/tracking.js';
 
@@ -19,7 +19,8 @@ export function statusJson(s: JobStatus) {
 
 export async function run(wanted: string[], opts: { json?: boolean; tasks?: boolean }): Promise<number> {
   return withWrapper(async (pilot) => {
-    const statuses = wanted.length ? await pilot.status(wanted) : await pilot.list();
+    // named jobs must all be readable; without names a damaged record is a warning and the others are shown
+    const statuses = wanted.length ? await pilot.status(wanted) : await pilot.list({ onDamaged: (d) => printProblem('warning', d.error) });
     if (opts.json) {
       printJson(wanted.length === 1 ? statusJson(statuses[0]!) : statuses.map(statusJson));
     } else if (!statuses.length) {

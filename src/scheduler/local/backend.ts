@@ -18,13 +18,14 @@ import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
 import { currentBundle, latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
 import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
 import { observeLocal, supervisorAlive } from './observe.js';
 import { checkInterpreterHere } from './which.js';
+import { collectLocal, removeLocalJob } from './cleanup.js';
 import { parseTimeLimit } from '../../model/time.js';
 
 function localPending(attempt: number, tasks: number[], bundle: string): PendingSubmission {
@@ -170,6 +171,14 @@ export class LocalBackend implements Backend {
     }
     await createLinks(await realpath(dest), links, options.onSkip);
     return bytes;
+  }
+
+  removeJob(record: JobRecord): Promise<boolean> {
+    return removeLocalJob(this.root, record.remote.jobDir);
+  }
+
+  collectGarbage(request: GcRequest): Promise<GcEntry[]> {
+    return collectLocal(this.root, request);
   }
 
   async close(): Promise<void> {}

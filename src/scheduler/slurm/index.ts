@@ -51,5 +51,7 @@ export const slurmDialect: Dialect = {
   cancelCommand: (targets) => `scancel ${targets.map((t) => quote(t.index === undefined ? t.jobId : `${t.jobId}_${t.index}`)).join(' ')}`,
   pendingQuery,
   judgePending,
+  // squeue lists every job not finished yet (pending, running, suspended, completing); %Z is its working folder
+  activeWorkDirsCommand: () => 'squeue -h -u "$(id -un)" -o %Z',
   healthCommand: () => 'sinfo -h -o "%P %a %D %T"',
 };

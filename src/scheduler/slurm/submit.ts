@@ -9,14 +9,9 @@ import { PilotError } from '../../model/errors.js';
 import { arraySpec } from './directives.js';
 import type { PlannedArray, ProbeResult, SubmitCommandInput } from '../dialect.js';
 import type { ArraySubmission } from '../../model/record.js';
-import { quote, shScript } from '../../util/quote.js';
+import { quote, remotePathExpr, shScript } from '../../util/quote.js';
 
-/** A remote path as a shell expression: `~/x` → "$HOME"/x (quoted), anything else quoted as is. */
-export function remotePathExpr(path: string): string {
-  if (path === '~') return '"$HOME"';
-  if (path.startsWith('~/')) return `"$HOME"/${quote(path.slice(2))}`;
-  return quote(path);
-}
+export { remotePathExpr };
 
 export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySize: boolean, interpreter?: string): string {
   const root = remotePathExpr(remoteDir);
@@ -24,7 +19,8 @@ export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySi
     `R=${root}`,
     `mkdir -p "$R/bundles" "$R/jobs" || exit 3`,
     `printf 'home=%s\\nroot=%s\\n' "$HOME" "$(cd "$R" && pwd -P)"`,
-    `if [ -f "$R/bundles/"${quote(bundleSha)}/.pilot-complete ]; then echo bundle=present; else echo bundle=missing; fi`,
+    // touched when reused: `pilot gc` removes only bundles nobody has launched with for a while
+    `if [ -f "$R/bundles/"${quote(bundleSha)}/.pilot-complete ]; then touch -c "$R/bundles/"${quote(bundleSha)}; echo bundle=present; else echo bundle=missing; fi`,
     ...(askMaxArraySize ? [`echo "maxArraySize=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *//p')"`] : []),
     // answers in milliseconds even when slurmctld is down, where sbatch would hang for ~10 s and then fail
     `echo "controller=$(scontrol ping 2>&1 | grep -c ' is UP')"`,
