@@ -52,17 +52,18 @@ if (existsSync(envFile)) {
   const ssh = await connectSsh(target);
   const naivePoll = await time(async () => {
     for (const r of records) {
-      const id = r.attempts[0].arrays[0].slurmJobId;
+      const id = r.attempts[0].arrays[0].jobId;
       await ssh.exec(`sacct -X -P -n -j ${id} --format=JobID,State,ExitCode; squeue -h -t all -r -j ${id} -o '%i|%T|%r'`);
     }
   });
   await pilot.status(names); // connection is open in both cases
   const oursPoll = await time(() => pilot.status(names));
   row('status of 10 jobs', '10 round trips', naivePoll, 'one status()', oursPoll);
-  const all = [...ids, ...job.slurmJobIds, ...records.map((r) => r.attempts[0].arrays[0].slurmJobId)];
+  const all = [...ids, ...job.slurmJobIds, ...records.map((r) => r.attempts[0].arrays[0].jobId)];
   await ssh.exec(`scancel ${all.join(' ')}`);
   await ssh.close();
   await pilot.close();
+  await speedRows(target, home, src);
 } else {
   console.log(`(no test cluster at ${envFile}: submission and status benchmarks skipped; run bash test/cluster/up.sh as root)`);
 }
@@ -77,8 +78,75 @@ const gnu = await time(async () => execFileSync('tar', ['-czf', join(out, 'gnu.t
 const mine = await time(() => packBundle({ srcDir: tree, outDir: out, exclude: ['!node_modules'] }));
 row('pack node_modules', 'GNU tar -czf', gnu, 'packBundle', mine);
 
+/**
+ * The launch path as people use it, each against its floor, medians of interleaved runs:
+ *  - `pilot launch job.yaml` (100 tasks, bundle already there) vs `ssh host sbatch --array=1-100%10` (OpenSSH)
+ *  - SDK launch on an open connection vs a bare sbatch on that connection
+ *  - launch of an unchanged 20 MB srcDir vs of a 1 kB one (the pack index at work)
+ *  - `pilot logs NAME/1` of a final, cached task vs `node -e 0`
+ */
+async function speedRows(target, home, src) {
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const runs = 5;
+  const sshArgs = ['-i', target.identityFile, '-p', String(target.port), '-o', `UserKnownHostsFile=${target.knownHosts}`, '-o', 'BatchMode=yes', `${target.user}@${target.host}`];
+  const dir = mkdtempSync(join(tmpdir(), 'pilot-bench-yaml-'));
+  const yaml = (name, srcDir, extra = '') => {
+    const f = join(dir, `${name}.yaml`);
+    writeFileSync(f, `jobName: ${name}\ncluster: lab\nsrcDir: ${srcDir}\nentrypoint: echo.sh\nmaxConcurrent: 10\nsbatchArgs: [--hold]\nargs: [${Array.from({ length: 100 }, (_, i) => `"${i}"`).join(', ')}]\n${extra}`);
+    return f;
+  };
+  const cleanup = [];
+  const pilotCli = (args) => spawnSync(process.execPath, [join(root, 'bin/pilot.js'), ...args], { env: { ...process.env, PILOT_HOME: home }, encoding: 'utf8' });
+  const cli = [], floor = [];
+  for (let i = 0; i < runs; i++) {
+    floor.push(await time(async () => { const r = spawnSync('ssh', [...sshArgs, `cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true`], { encoding: 'utf8' }); cleanup.push(r.stdout.trim()); }));
+    cli.push(await time(async () => { const r = pilotCli(['launch', yaml(`cli-${i}`, src), '--json']); cleanup.push(...(JSON.parse(r.stdout || '{"slurmJobIds":[]}').slurmJobIds)); }));
+  }
+  row('pilot launch (100 tasks)', 'ssh host sbatch', median(floor), 'pilot launch', median(cli));
+
+  const p = new SlurmWrapper({ home });
+  const ssh = await connectSsh(target);
+  const sdk = [], bare = [];
+  for (let i = 0; i < runs; i++) {
+    bare.push(await time(async () => { cleanup.push((await ssh.exec('cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true')).stdout.trim()); }));
+    sdk.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `sdk-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', maxConcurrent: 10, sbatchArgs: ['--hold'], args: Array.from({ length: 100 }, (_, k) => String(k)) })).slurmJobIds); }));
+  }
+  row('SDK launch, open connection', 'sbatch on it', median(bare), 'scheduleJobs', median(sdk));
+
+  const big = mkdtempSync(join(tmpdir(), 'pilot-bench-big-'));
+  execFileSync('cp', ['-r', `${src}/.`, big]);
+  const bytes = Buffer.alloc(20 * 1024 * 1024);
+  for (let i = 0; i < bytes.length; i += 4) bytes.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
+  writeFileSync(join(big, 'weights.bin'), bytes);
+  const old = Date.now() / 1000 - 60;
+  for (const f of ['weights.bin', 'echo.sh']) execFileSync('touch', ['-d', `@${old}`, join(big, f)]);
+  await p.scheduleJobs({ jobName: 'big-warm', cluster: 'lab', srcDir: big, entrypoint: 'echo.sh', sbatchArgs: ['--hold'] }).then((r) => cleanup.push(...r.slurmJobIds));
+  const small = [], large = [];
+  for (let i = 0; i < runs; i++) {
+    small.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `small-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', sbatchArgs: ['--hold'] })).slurmJobIds); }));
+    large.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `large-${i}`, cluster: 'lab', srcDir: big, entrypoint: 'echo.sh', sbatchArgs: ['--hold'] })).slurmJobIds); }));
+  }
+  row('launch unchanged 20 MB src', '1 kB src', median(small), '20 MB src', median(large));
+
+  const done = await p.scheduleJobs({ jobName: 'logs-bench', cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: ['x'] });
+  await p.wait(done.name, { minIntervalMs: 300, maxIntervalMs: 1000 });
+  pilotCli(['logs', 'logs-bench/1']);
+  const bareNode = [], logs = [];
+  for (let i = 0; i < runs * 2; i++) {
+    bareNode.push(await time(async () => spawnSync(process.execPath, ['-e', '0'])));
+    logs.push(await time(async () => pilotCli(['logs', 'logs-bench/1'])));
+  }
+  row('pilot logs (final, cached)', 'node -e 0', median(bareNode), 'pilot logs', median(logs));
+  await ssh.exec(`scancel ${cleanup.filter((x) => /^\d+$/.test(x)).join(' ')}`);
+  await ssh.close();
+  await p.close();
+}
+
 const w = Math.max(...rows.map((r) => r.what.length));
 console.log(`\n${'benchmark'.padEnd(w)}  ${'naive'.padEnd(22)} ${'hpc-pilot'.padEnd(22)} ratio (naive/ours)`);
 for (const r of rows) {
   console.log(`${r.what.padEnd(w)}  ${`${r.naiveLabel} ${r.naive.toFixed(3)}s`.padEnd(22)} ${`${r.oursLabel} ${r.ours.toFixed(3)}s`.padEnd(22)} ${(r.naive / r.ours).toFixed(2)}×`);
 }
+const jsonFile = process.env.PILOT_BENCH_JSON ?? join(tmpdir(), 'pilot-bench.json');
+writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), node: process.version, rows: rows.map((r) => ({ ...r, ratio: r.naive / r.ours })) }, null, 2) + '\n');
+console.log(`\n(written to ${jsonFile}; ratio = naive/ours: above 1 means pilot is faster, below 1 slower than the floor)`);

@@ -1,10 +1,23 @@
+/// <reference types="node" preserve="true" />
+/**
+ * hpc-pilot: launch job arrays on Slurm clusters from your laptop over SSH. `SlurmWrapper` is the entry point;
+ * everything it takes and returns is exported here as a type.
+ */
 export { SlurmWrapper } from './engine/wrapper.js';
-export type { WrapperOptions, ScheduleResult, DryRun, DownloadResult, TaskLogs, StreamLogOptions, StreamLogResult } from './engine/wrapper.js';
-export type { JobInfo } from './model/job.js';
+export type { DamagedRecord, GcItem, GcOptions, GcResult, ListOptions, RemoveOptions, RemoveResult } from './engine/wrapper.js';
+export type {
+  ConnectionCheck, DownloadResult, DryRun, EngineEvents, JobStatus, RestartOptions, RestartResult, ScheduleResult,
+  StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,
+} from './engine/wrapper.js';
+export type { JobInfo, Task, TaskParams } from './model/job.js';
 export type { TaskArgs } from './model/args.js';
 export { PilotError, isPilotError } from './model/errors.js';
-export type { PilotErrorCode } from './model/errors.js';
+export type { LaunchStep, PilotErrorCode } from './model/errors.js';
+export { failureClass } from './model/failure.js';
+export type { FailureClass } from './model/failure.js';
 export { quote, quoteArgv } from './util/quote.js';
-export { TASK_STATES } from './model/states.js';
+export { TASK_STATES, FINAL_STATES, isFinal } from './model/states.js';
 export type { TaskState } from './model/states.js';
-export type { JobRecord, TaskStatus, Attempt } from './model/record.js';
+export type { ArraySubmission, Attempt, JobRecord, PendingSubmission, TaskStatus } from './model/record.js';
+export type { ClusterConfig, LocalClusterConfig, RemoteClusterConfig } from './model/cluster.js';
+export type { ExecOptions, ExecResult, ReadStreamOptions, Transport, TransportStats } from './transport/types.js';

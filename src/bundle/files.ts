@@ -3,7 +3,8 @@
  * same without git installed and on trees that are not repositories. The output is sorted by the UTF-8 bytes
  * of the relative path, so the same tree always yields the same list — the first half of reproducibility.
  */
-import { lstat, readdir, readFile, readlink, realpath, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { lstat, readdir, readFile, readlink, realpath } from 'node:fs/promises';
 import { isAbsolute, join, posix, sep } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import { PilotError } from '../model/errors.js';
@@ -19,6 +20,9 @@ export type BundleFile = {
   size: number;
   /** symlinks only: the link text as stored on disk (always relative and inside the root) */
   linkTarget?: string;
+  /** change detection for the pack index (pack-index.ts): modification time (ms) and inode */
+  mtimeMs: number;
+  ino: number;
 };
 
 /**
@@ -36,6 +40,23 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   '.pilot',
 ];
 
+/**
+ * The one check that a path can be shipped: it exists and is a folder (srcDir), or a folder or a single file
+ * (a library). `what` names it in the error (`job: libraries[1]`).
+ */
+export function assertShippable(path: string, kind: 'folder' | 'folder or file', what: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined;
+  }
+  if (st?.isDirectory() || (kind === 'folder or file' && st?.isFile())) return;
+  throw new PilotError('BAD_INPUT', `${what}: ${path} ${st ? `is not a ${kind}` : 'does not exist'}`, {
+    hint: 'paths are relative to the job.yaml (CLI) or the working directory (SDK)',
+  });
+}
+
 /** One .gitignore and the folder (relative to the root, '' for the root) whose subtree it governs. */
 type Level = { base: string; ig: Ignore };
 
@@ -49,12 +70,7 @@ type Level = { base: string; ig: Ignore };
  * const files = await listBundleFiles('./project', { exclude: ['data/', '*.ckpt'] });
  */
 export async function listBundleFiles(root: string, options: { exclude?: string[] } = {}): Promise<BundleFile[]> {
-  const rootStat = await stat(root).catch(() => undefined);
-  if (!rootStat?.isDirectory()) {
-    throw new PilotError('BAD_INPUT', `${root} is not a directory`, {
-      hint: 'srcDir and libraries must be existing folders; relative paths are resolved against the current directory (or the job YAML\'s folder).',
-    });
-  }
+  assertShippable(root, 'folder', root);
   // ignorecase false: git's default on Linux, and the cluster's filesystem is case-sensitive.
   const forced = ignore({ ignorecase: false }).add([...DEFAULT_EXCLUDES]).add(options.exclude ?? []);
   const realRoot = await realpath(root);
@@ -79,14 +95,14 @@ async function walk(root: string, realRoot: string, dirRel: string, parentLevels
     const abs = join(dirAbs, name);
     if (isIgnored(rel, st.isDirectory(), levels, forced)) continue;
     if (st.isDirectory()) {
-      out.push({ rel, abs, type: 'dir', mode: st.mode & 0o7777, size: 0 });
+      out.push({ rel, abs, type: 'dir', mode: st.mode & 0o7777, size: 0, mtimeMs: st.mtimeMs, ino: st.ino });
       await walk(root, realRoot, rel, levels, forced, out);
     } else if (st.isFile()) {
-      out.push({ rel, abs, type: 'file', mode: st.mode & 0o7777, size: st.size });
+      out.push({ rel, abs, type: 'file', mode: st.mode & 0o7777, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
     } else if (st.isSymbolicLink()) {
       const linkTarget = await io(() => readlink(abs), abs);
       await checkLink(rel, abs, linkTarget, realRoot);
-      out.push({ rel, abs, type: 'symlink', mode: st.mode & 0o7777, size: 0, linkTarget });
+      out.push({ rel, abs, type: 'symlink', mode: st.mode & 0o7777, size: 0, linkTarget, mtimeMs: st.mtimeMs, ino: st.ino });
     }
     // sockets, fifos and devices are skipped: they have no content to ship and cannot be recreated remotely.
   }

@@ -5,15 +5,18 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, stat, unlink } from 'node:fs/promises';
+import { rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../model/errors.js';
-import { sweepTemps } from '../util/files.js';
-import { listBundleFiles } from './files.js';
+import { makeDirs, sweepTemps } from '../util/files.js';
+import type { ListedEntry } from '../model/checks.js';
+import { assertShippable, listBundleFiles } from './files.js';
+import { lookupPack, rememberPack, treeFingerprint } from './pack-index.js';
+import { writeManifest, type Manifest } from './manifest.js';
 import { tarChunks, type TarEntry } from './tar-writer.js';
 
 export type Bundle = {
@@ -34,6 +37,8 @@ export type PackOptions = {
   exclude?: string[];
   /** where the bundle is written; defaults to os.tmpdir() */
   outDir?: string;
+  /** Sees every entry once listed, before a byte is written: a check that throws stops the packing. */
+  onList?: (entries: readonly ListedEntry[]) => void;
 };
 
 /** gzip header byte 9 names the OS; zlib writes 3 on Linux but 19 on macOS. Pin it so hashes agree. */
@@ -48,15 +53,22 @@ const GZIP_OS_UNIX = 3;
  * // bundle.file === `${os.tmpdir()}/${bundle.sha256}.tar.gz`
  */
 export async function packBundle(opts: PackOptions): Promise<Bundle> {
+  const walkedAt = Date.now();
   const entries = await collectEntries(opts);
+  opts.onList?.(entries.map((e) => ({ name: e.name, type: e.type, size: e.stat?.size ?? 0, mode: e.mode, linkTarget: e.linkTarget })));
   const outDir = resolve(opts.outDir ?? tmpdir());
-  await mkdir(outDir, { recursive: true });
+  await makeDirs(outDir);
+  // an unchanged tree (same paths, sizes, mtimes, inodes) was packed before: its bundle is reused, unread
+  const fingerprint = treeFingerprint(entries);
+  const known = await lookupPack(outDir, fingerprint, entries);
+  if (known) return known;
   // a launch killed while packing leaves its temp file: never trusted (only a finished file is renamed to its
   // hash), and removed here once its writer is gone
   await sweepTemps(outDir, /^\.bundle-(\d+)-[0-9a-f]+\.tmp$/);
   const tmp = join(outDir, `.bundle-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
 
   const hash = createHash('sha256');
+  const manifest: Manifest = {};
   let bytes = 0;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -69,11 +81,15 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   try {
     // Fixed level and strategy: the defaults are not part of any contract and would silently change hashes.
     const gzip = createGzip({ level: 6, memLevel: 8, windowBits: 15, strategy: zc.Z_DEFAULT_STRATEGY });
-    await pipeline(Readable.from(tarChunks(entries)), gzip, tap, createWriteStream(tmp, { flags: 'wx' }));
+    const digest = (e: TarEntry, sha: string) => { if (e.type !== 'dir') manifest[e.name] = sha.slice(0, 32); };
+    await pipeline(Readable.from(tarChunks(entries, digest)), gzip, tap, createWriteStream(tmp, { flags: 'wx' }));
     const sha256 = hash.digest('hex');
     const file = join(outDir, `${sha256}.tar.gz`);
     await rename(tmp, file); // same content → same name, so replacing an existing bundle is harmless
-    return { file, sha256, bytes, files: entries.filter((e) => e.type !== 'dir').length };
+    await writeManifest(outDir, sha256, manifest);
+    const bundle = { file, sha256, bytes, files: entries.filter((e) => e.type !== 'dir').length };
+    await rememberPack(outDir, fingerprint, bundle, walkedAt);
+    return bundle;
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     if (err instanceof PilotError) throw err;
@@ -86,7 +102,6 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
 /** Everything the archive holds, already in archive order. Lists all roots before writing a byte. */
 async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   const srcDir = resolve(opts.srcDir);
-  await mustExist(srcDir, 'srcDir');
   const libs = (opts.libraries ?? []).map((l) => resolve(l));
   const byName = new Map<string, string>();
   for (const lib of libs) {
@@ -99,13 +114,13 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
     }
     if (!name) throw new PilotError('BAD_INPUT', `library ${lib} has no name`, { hint: 'Name a folder, not /.' });
     byName.set(name, lib);
-    await mustExist(lib, 'library');
+    assertShippable(lib, 'folder or file', 'library');
   }
 
   const entries: TarEntry[] = [{ name: 'src', type: 'dir', mode: 0o755 }];
   const add = async (root: string, prefix: string) => {
     for (const f of await listBundleFiles(root, { exclude: opts.exclude })) {
-      entries.push({ name: `${prefix}/${f.rel}`, type: f.type, mode: f.mode, abs: f.abs, linkTarget: f.linkTarget });
+      entries.push({ name: `${prefix}/${f.rel}`, type: f.type, mode: f.mode, abs: f.abs, linkTarget: f.linkTarget, stat: { size: f.size, mtimeMs: f.mtimeMs, ino: f.ino } });
     }
   };
   await add(srcDir, 'src');
@@ -113,7 +128,7 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   for (const [name, lib] of byName) {
     const st = await stat(lib);
     if (st.isFile()) {
-      entries.push({ name: `lib/${name}`, type: 'file', mode: st.mode, abs: lib });
+      entries.push({ name: `lib/${name}`, type: 'file', mode: st.mode, abs: lib, stat: { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino } });
     } else {
       entries.push({ name: `lib/${name}`, type: 'dir', mode: 0o755 });
       await add(lib, `lib/${name}`);
@@ -121,13 +136,4 @@ async function collectEntries(opts: PackOptions): Promise<TarEntry[]> {
   }
   // one global byte-order sort makes the archive independent of the order libraries were listed in
   return entries.sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
-}
-
-async function mustExist(path: string, what: string): Promise<void> {
-  const st = await stat(path).catch(() => undefined);
-  if (!st || (what === 'srcDir' && !st.isDirectory()) || !(st.isDirectory() || st.isFile())) {
-    throw new PilotError('BAD_INPUT', `${what} ${path} ${st ? 'is not a folder' : 'does not exist'}`, {
-      hint: 'Relative paths are resolved against the current directory (for `pilot launch`, the YAML\'s folder).',
-    });
-  }
 }

@@ -6,6 +6,7 @@
  * Writing the stream ourselves also gives full control over what makes archives differ between machines:
  * mtime, owner, mode bits, hard links and entry order.
  */
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -22,6 +23,8 @@ export type TarEntry = {
   abs?: string;
   /** symlinks: the link text */
   linkTarget?: string;
+  /** what the pack index compares (not written to the archive: its mtimes are 0) */
+  stat?: { size: number; mtimeMs: number; ino: number };
 };
 
 const BLOCK = 512;
@@ -41,14 +44,17 @@ export function normaliseMode(entry: Pick<TarEntry, 'type' | 'mode'>): number {
  * The tar stream of `entries`, in the given order, as Buffers. Hard-linked files are read like any other
  * file, so each occurrence carries its own copy of the content (no `Link` entries). File contents are read
  * in CHUNK-sized pieces; a file whose size changes while it is read raises a BUNDLE error instead of
- * producing an archive whose header disagrees with its body.
+ * producing an archive whose header disagrees with its body. `onEntry` receives the sha256 of each entry's
+ * bytes (header and content): what tells which files differ between two bundles.
  */
-export async function* tarChunks(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>): AsyncGenerator<Buffer> {
+export async function* tarChunks(entries: Iterable<TarEntry> | AsyncIterable<TarEntry>, onEntry?: (entry: TarEntry, sha256: string) => void): AsyncGenerator<Buffer> {
   // Coalesce headers and small files: every chunk costs a zlib thread-pool round trip downstream.
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   for await (const entry of entries) {
+    const hash = onEntry && createHash('sha256');
     for await (const buf of entryChunks(entry)) {
+      hash?.update(buf);
       pending.push(buf);
       pendingBytes += buf.length;
       if (pendingBytes >= CHUNK) {
@@ -57,6 +63,7 @@ export async function* tarChunks(entries: Iterable<TarEntry> | AsyncIterable<Tar
         pendingBytes = 0;
       }
     }
+    if (hash) onEntry!(entry, hash.digest('hex'));
   }
   pending.push(Buffer.alloc(2 * BLOCK)); // end-of-archive marker
   yield Buffer.concat(pending);

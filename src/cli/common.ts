@@ -1,8 +1,10 @@
-/** Small helpers shared by CLI commands. */
+/** Small helpers shared by CLI commands (and main.ts: this module loads nothing at start-up). */
 
 export async function withWrapper<T>(fn: (pilot: import('../engine/wrapper.js').SlurmWrapper) => Promise<T>): Promise<T> {
   const { SlurmWrapper } = await import('../engine/wrapper.js');
   const pilot = new SlurmWrapper();
+  // the engine never prints: what it finds worth a warning (checks before launching, changed sources) goes to stderr
+  pilot.on('warning', (w) => process.stderr.write(`warning: ${w.message}\n${w.hint ? `  ${w.hint}\n` : ''}`));
   try {
     return await fn(pilot);
   } finally {
@@ -14,9 +16,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} kB`;
-  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GB`;
+export { formatBytes } from '../util/bytes.js';
+/**
+ * How the CLI shows a problem on stderr: `error: …` (the command failed) or `warning: …` (it went on without
+ * that part), then `hint: …` when there is one.
+ */
+export function printProblem(kind: 'error' | 'warning', problem: { message: string; hint?: string }): void {
+  process.stderr.write(`${kind}: ${problem.message}\n${problem.hint ? `hint: ${problem.hint}\n` : ''}`);
 }

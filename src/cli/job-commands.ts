@@ -71,15 +71,17 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .action(async (ref, opts) => finish(await (await import('./commands/logs.js')).run(ref, opts)));
 
   parent.command('restart-failed')
-    .description('Resubmit only the failed tasks, on the same bundle, script and args (no upload)')
+    .description('Resubmit only the failed tasks, on the same script and args (--repack: with the changed sources)')
     .argument('<name>', 'job name')
     .addOption(new Option('--states <list>', 'Comma-separated states to restart')
       .argParser(stateList).default(DEFAULT_RESTART_STATES, DEFAULT_RESTART_STATES.join(',')))
-    .option('--dry-run', 'Only print which tasks would be resubmitted')
-    .option('--json', 'Print { name, attempt, indices, slurmJobIds } as JSON')
+    .option('--repack', 'Ship the sources as they are now (uploaded if the cluster lacks them) instead of rerunning the code the tasks ran')
+    .option('--dry-run', 'Only print which tasks would be resubmitted, and whether the sources changed')
+    .option('--json', 'Print { name, attempt, indices, slurmJobIds, sourcesChanged, changedFiles, bundle } as JSON')
     .addHelpText('after', examples(
       'pilot restart-failed fine-tune-mlp --dry-run',
       'pilot restart-failed fine-tune-mlp --states OUT_OF_MEMORY,TIMEOUT',
+      'pilot restart-failed fine-tune-mlp --repack     # after fixing the code: the restarted tasks run the fix',
     ))
     .action(async (name, opts) => finish(await (await import('./commands/restart-failed.js')).run(name, opts)));
 
@@ -98,6 +100,31 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--json', 'Print as JSON')
     .addHelpText('after', examples('pilot list --last 5', 'pilot --home ./experiments/.pilot list --json'))
     .action(async (opts) => finish(await (await import('./commands/list.js')).run(opts)));
+
+  parent.command('rm')
+    .description('Forget jobs: their records, cached logs and (--remote) cluster folders')
+    .argument('<names...>', 'job names')
+    .option('--remote', "Also delete each job's folder on the cluster (script, args, logs, outputs)")
+    .option('--force', 'Cancel unfinished tasks first (and wait for them to end) instead of refusing')
+    .option('--json', 'Print [{ name, localDir, remoteDir, cancelled }] as JSON')
+    .addHelpText('after', examples(
+      'pilot rm fine-tune-mlp                  # the name is free again; the cluster is not touched',
+      'pilot rm sweep sweep-2 --remote         # and their folders on the cluster',
+      'pilot rm runaway --force --remote       # cancel what still runs, then remove it all',
+    ))
+    .action(async (names, opts) => finish(await (await import('./commands/rm.js')).run(names, opts)));
+
+  parent.command('gc')
+    .description('Reclaim the space no recorded job uses, here and on the clusters')
+    .option('--dry-run', 'Only list what would be removed, with sizes')
+    .option('--older-than <days>', 'On remote clusters, keep folders changed in the last N days', wholeNumber, 7)
+    .option('--json', 'Print { dryRun, removed: [{ where, kind, path, bytes }], bytes, skipped } as JSON')
+    .addHelpText('after', examples(
+      'pilot gc --dry-run                      # what would go, with sizes',
+      'pilot rm old-sweep && pilot gc          # its bundle here; its cluster folders once a week old',
+      'pilot gc --older-than 0                 # everything no record refers to, however recent',
+    ))
+    .action(async (opts) => finish(await (await import('./commands/gc.js')).run(opts)));
 
   parent.command('download')
     .description("Fetch every log and the job's outputs in one stream")

@@ -10,6 +10,7 @@
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { isPilotError } from '../model/errors.js';
 import { packageVersion } from '../util/version.js';
+import { printProblem } from './common.js';
 import { examples } from './define.js';
 import { addJobCommands } from './job-commands.js';
 
@@ -116,8 +117,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     const verbose = program.opts().verbose === true;
     if (isPilotError(err)) {
-      console.error(`error: ${err.message}`);
-      if (err.hint) console.error(`hint: ${err.hint}`);
+      printProblem('error', err);
       if (verbose) console.error(err.stack);
       return err.exitCode;
     }

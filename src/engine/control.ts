@@ -1,9 +1,9 @@
 /** Acting on recorded jobs: cancel, download what they wrote, and checking that a cluster answers. */
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { isFinal } from '../model/states.js';
 import { countStates } from '../model/tracking.js';
+import { makeDirs } from '../util/files.js';
 import type { Engine } from './engine.js';
 import { checkIndex, resolveName, resolveRef } from './refs.js';
 import { refresh } from './track.js';
@@ -34,7 +34,7 @@ export async function download(engine: Engine, ref: string | undefined, options:
   const dest = resolve(options.to ?? name);
   const backend = await engine.backendFor(record.cluster);
   if (!backend.download) throw new PilotError('INTERNAL', `download is not available on cluster ${record.cluster}`);
-  await mkdir(dest, { recursive: true });
+  await makeDirs(dest);   // never Node's recursive mkdir: it spins for ever on --to /proc/x
   const skipped: DownloadResult['skipped'] = [];
   const bytes = await backend.download(record, dest, {
     onSkip: (path, reason) => {

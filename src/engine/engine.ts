@@ -3,6 +3,7 @@
  * per cluster opened on first use and kept until close(), and the event emitter. The orchestration modules
  * (launch, track, restart, control, task-logs) are functions over it.
  */
+import type { Warning } from '../model/checks.js';
 import type { ClusterConfig } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
 import type { JobRecord } from '../model/record.js';
@@ -55,6 +56,11 @@ export class Engine implements EngineContext {
 
   async backendFor(clusterName: string): Promise<Backend> {
     return this.backend(await resolveCluster(this.home, clusterName));
+  }
+
+  /** Hands warnings to the `warning` listeners (the CLI prints them; nothing below it does). */
+  warn(name: string, warnings: readonly Warning[]): void {
+    for (const w of warnings) this.events.emit('warning', { name, ...w });
   }
 
   /** The record of a job, its pending submission settled first (a lost reply is adopted or dropped). */

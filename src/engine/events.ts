@@ -12,6 +12,11 @@ export interface EngineEvents {
   taskChanged: { name: string; index: number; attempt: number; from: TaskState | undefined; to: TaskState };
   /** Every task of the job is final (emitted once per status call that sees it so). */
   jobFinished: { status: JobStatus };
+  /**
+   * Something the user should know that does not stop the work: files over largeFileMB in the bundle, an
+   * interpreter only setup lines may provide, sources changed since the bundle a restart runs.
+   */
+  warning: { name: string; message: string; hint?: string };
 }
 
 type Listener<K extends keyof EngineEvents> = (event: EngineEvents[K]) => void;

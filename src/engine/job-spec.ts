@@ -3,25 +3,24 @@
  * ONE error naming the field path and how to fix it, before anything is packed, uploaded or submitted.
  * This module is imported lazily (zod is heavy for CLI start-up).
  */
-import { statSync } from 'node:fs';
-import { basename } from 'node:path';
 import { z } from 'zod';
 import { PilotError } from '../model/errors.js';
 import { defaultInterpreter, type NormalizedJobInfo } from '../model/job.js';
 import { toArgv, type TaskArgs } from '../model/args.js';
+import { JOB_NAME_RE } from '../model/record-check.js';
 import { isSlurmTime } from '../model/time.js';
 import { expandPath } from '../util/paths.js';
+import { assertShippable } from '../bundle/files.js';
 import { formatZodError } from './zod-error.js';
 
 
 /** A partition or account name: what schedulers accept, nothing a directive line could be split on. */
 const SCHEDULER_WORD_RE = /^[A-Za-z0-9][A-Za-z0-9._,:-]*$/;
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const MEM_RE = /^\d+[KMGT]?B?$/i;
 
 const scalarArg = z.union([z.string(), z.number(), z.boolean(), z.bigint()]);
 const schema = z.object({
-  jobName: z.string().regex(NAME_RE, 'must be 1-100 characters of letters, digits, . _ - (starting with a letter or digit)'),
+  jobName: z.string().regex(JOB_NAME_RE, 'must be 1-100 characters of letters, digits, . _ - (starting with a letter or digit)'),
   cluster: z.string().min(1).optional(),
   srcDir: z.string().min(1).default('.'),
   entrypoint: z.string().min(1, 'name the program to run, e.g. train.py'),
@@ -46,6 +45,7 @@ const schema = z.object({
   setup: z.union([z.string(), z.array(z.string())]).optional(),
   template: z.string().optional(),
   uniqueName: z.boolean().default(false),
+  largeFileMB: z.number().nonnegative('must be 0 (never warn) or more').optional(),
 }).strict();
 
 /**
@@ -66,15 +66,12 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
   const info = parsed.data;
   refuseNul({ entrypoint: info.entrypoint, interpreter: info.interpreter, setup: info.setup, env: info.env }, where);
   const srcDir = expandPath(info.srcDir, base);
-  mustBeDir(srcDir, `${where}: srcDir`);
+  assertShippable(srcDir, 'folder', `${where}: srcDir`);
   const libraries = info.libraries.map((lib, i) => {
     const path = expandPath(lib, base);
-    mustBeDir(path, `${where}: libraries[${i}]`);
+    assertShippable(path, 'folder or file', `${where}: libraries[${i}]`);
     return path;
   });
-  const names = libraries.map((l) => basename(l));
-  const dup = names.find((n, i) => names.indexOf(n) !== i);
-  if (dup) throw new PilotError('BAD_INPUT', `${where}: two libraries are named '${dup}'`, { hint: 'each library is shipped as lib/<folder name>: rename one' });
   if (info.entrypoint.startsWith('/') || info.entrypoint.split('/').includes('..')) {
     throw new PilotError('BAD_INPUT', `${where}: entrypoint must be a path inside srcDir, got ${info.entrypoint}`, { hint: 'e.g. entrypoint: train.py' });
   }
@@ -105,6 +102,7 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     setup,
     template: info.template === undefined ? undefined : expandPath(info.template, base),
     uniqueName: info.uniqueName,
+    largeFileMB: info.largeFileMB,
   };
 }
 
@@ -120,12 +118,3 @@ function refuseNul(fields: Record<string, unknown>, where: string): void {
   for (const [k, v] of Object.entries(fields)) visit(v, k);
 }
 
-function mustBeDir(path: string, what: string): void {
-  let ok = false;
-  try {
-    ok = statSync(path).isDirectory();
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new PilotError('BAD_INPUT', `${what}: ${path} is not a folder`, { hint: 'paths are relative to the job.yaml (CLI) or the working directory (SDK)' });
-}

@@ -1,14 +1,17 @@
 /**
- * Launching a job: validate, pack once, record BEFORE submitting, submit one array (or a chain of them past
+ * Launching a job: validate, pack once (checking that the program is in the bundle), probe (the interpreter
+ * is on the cluster), record BEFORE submitting, submit one array (or a chain of them past
  * MaxArraySize), adopt the reply. A failure names its step; a lost reply is settled by the next command.
  */
 import { join } from 'node:path';
 import { adoptSubmission } from '../model/attempts.js';
 import type { ClusterConfig } from '../model/cluster.js';
+import { interpreterToFind, type Warning } from '../model/checks.js';
 import { atStep, PilotError } from '../model/errors.js';
 import type { JobInfo, NormalizedJobInfo } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import { dialectFor } from '../scheduler/index.js';
+import { takesBundleArg } from '../scheduler/render.js';
 import { ownerMark } from '../util/process.js';
 import type { Engine } from './engine.js';
 import { bundleCacheDir, prepareJob } from './prepare.js';
@@ -29,6 +32,7 @@ function prepare(engine: Engine, name: string, normalized: NormalizedJobInfo, cl
 }
 
 export async function launch(engine: Engine, info: JobInfo, base?: string): Promise<ScheduleResult> {
+  await engine.store.ensureHome();   // before the job is even read: a home that cannot be used is the first thing to say
   const { normalized, cluster } = await validate(engine, info, base);
   if (!normalized.uniqueName) {
     // a launch retried after a lost reply finds the first one instead of submitting the work twice
@@ -38,10 +42,15 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
   const { store } = engine;
   const name = await store.reserve(normalized.jobName, normalized.uniqueName);
   let recorded = false;
+  // the TCP and SSH handshakes run while the sources are packed and the script rendered (both local work)
+  const connecting = atStep('connect', () => engine.backend(cluster));
+  connecting.catch(() => undefined);   // awaited below; a failure while packing must not go unhandled
   try {
     const job = await atStep('pack', () => prepare(engine, name, normalized, cluster));
-    const backend = await atStep('connect', () => engine.backend(cluster));
-    const submitted = await backend.submit(job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
+    engine.warn(name, job.warnings);   // before the upload: a large file is worth knowing before it is sent
+    const backend = await connecting;
+    // inner steps (upload, unpack, record) tag their own errors first; anything else failed while submitting
+    const submitted = await atStep('submit', () => backend.submit(job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
       await store.write({
         version: 2,
         name,
@@ -53,16 +62,18 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
         chunkSize,
         info: { ...normalized, jobName: name },
         bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
+        bundlePerAttempt: takesBundleArg(job.script),
         remote,
         attempts: [],
         pending: { ...pending, owner: ownerMark().trim() },
         finalStates: {},
       });
       recorded = true;
-    }));
+    })));
     const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
+    engine.warn(name, submitted.warnings);
     engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
-    return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, uploadedBytes: submitted.uploadedBytes } };
+    return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files, uploadedBytes: submitted.uploadedBytes } };
   } catch (err) {
     throw await launchFailed(engine, name, recorded, err);
   }
@@ -87,9 +98,28 @@ async function earlierLaunch(engine: Engine, name: string): Promise<ScheduleResu
   return { ...scheduleResult(settled), adopted: true, bundle: { ...settled.bundle, uploadedBytes: 0 } };
 }
 
+/**
+ * The interpreter check as far as it goes without connecting: on this machine for `local` (a missing one
+ * refuses the dry run as it would the launch), named as pending for a remote cluster.
+ */
+async function interpreterCheck(info: NormalizedJobInfo, cluster: ClusterConfig): Promise<{ checked: string[]; warnings: Warning[] }> {
+  const word = interpreterToFind(info);
+  if (word === undefined) return { checked: [], warnings: [] };
+  if (cluster.kind !== 'local') {
+    return { checked: [`interpreter ${word}: not checked, it needs the cluster (the launch looks it up on ${cluster.name} before submitting)`], warnings: [] };
+  }
+  const { checkInterpreterHere } = await import('../scheduler/local/which.js');
+  const { path, warnings } = checkInterpreterHere(info);
+  return { checked: path ? [`interpreter ${word}: ${path} on this machine`] : [], warnings };
+}
+
 export async function dryRun(engine: Engine, info: JobInfo, base?: string): Promise<DryRun> {
+  await engine.store.ensureHome();   // the bundle is packed into $PILOT_HOME/cache
   const { normalized, cluster } = await validate(engine, info, base);
   const job = await prepare(engine, normalized.jobName, normalized, cluster);
+  const interpreter = await interpreterCheck(normalized, cluster);
+  const warnings = [...job.warnings, ...interpreter.warnings];
+  engine.warn(job.name, warnings);
   const remoteDir = cluster.kind === 'local' ? join(engine.home, 'local') : cluster.remoteDir;
   return {
     name: normalized.jobName,
@@ -98,8 +128,10 @@ export async function dryRun(engine: Engine, info: JobInfo, base?: string): Prom
     script: job.script,
     argsFile: job.argsFile,
     argsText: job.argsText,
-    sbatchCommand: dialectFor(cluster.kind).describeSubmit(`${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX`, job.tasks, normalized.maxConcurrent),
+    sbatchCommand: dialectFor(cluster.kind).describeSubmit(`${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX`, job.tasks, job.bundle.sha256, normalized.maxConcurrent),
     bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
+    checks: [...job.checked, ...interpreter.checked],
+    warnings,
   };
 }
 

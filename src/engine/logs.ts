@@ -16,7 +16,8 @@ import type { TaskState } from '../model/states.js';
 import { chunkedRead, type ChunkSink } from '../transport/chunked-read.js';
 
 export interface LogTarget {
-  backend: Backend;
+  /** Opened only when bytes must be fetched: a complete cached log needs no connection. */
+  backend: () => Promise<Backend>;
   record: JobRecord;
   index: number;
   attempt: number;
@@ -84,7 +85,7 @@ export async function syncLog(t: LogTarget, final: boolean, cursor?: LogCursor, 
   let fh: FileHandle | undefined;
   let position = cached;
   try {
-    await t.backend.readLog(t.record, t.index, t.attempt, t.stream, cached, async (chunk) => {
+    await (await t.backend()).readLog(t.record, t.index, t.attempt, t.stream, cached, async (chunk) => {
       if (!fh) {
         await mkdir(dirname(t.file), { recursive: true });
         // positional writes, not O_APPEND: two `pilot logs` fetching at once write the same bytes at the same place

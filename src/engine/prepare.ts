@@ -1,15 +1,59 @@
 /**
  * Turns normalised job info into the exact files a backend ships: the bundle, the rendered script and the
- * args files. Pure apart from packing (local disk only): nothing here touches the network.
+ * args files, after the checks that need only this machine (the program is in the bundle; large files).
+ * Pure apart from packing (local disk only): nothing here touches the network.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatBytes } from '../util/bytes.js';
 import { quoteArgv } from '../util/quote.js';
 import { commandWords, renderScript } from '../scheduler/render.js';
 import type { Dialect, DirectiveDefaults } from '../scheduler/dialect.js';
-import type { PreparedJob } from '../scheduler/backend.js';
+import type { Bundle, PreparedJob } from '../scheduler/backend.js';
 import { encodeArgsFile } from '../model/args.js';
+import { checkProgram, DEFAULT_LARGE_FILE_MB, type ListedEntry, type Warning } from '../model/checks.js';
 import { packageVersion } from '../util/version.js';
 import type { NormalizedJobInfo } from '../model/job.js';
+
+/** A job ready to submit, with what its checks verified (a line each) and found worth a warning. */
+export interface Prepared extends PreparedJob {
+  checked: string[];
+  warnings: Warning[];
+}
+
+/** An archive path as the user knows it: `src/train.py` → `train.py` (libraries keep their `lib/<name>/`). */
+export function sourcePath(archiveName: string): string {
+  return archiveName.replace(/^src\//, '');
+}
+
+function largeFiles(entries: readonly ListedEntry[], mb: number): Warning | undefined {
+  const big = mb > 0 ? entries.filter((e) => e.type === 'file' && e.size > mb * 1024 ** 2).sort((a, b) => b.size - a.size) : [];
+  if (!big.length) return undefined;
+  const shown = big.slice(0, 3).map((e) => `${sourcePath(e.name)} (${formatBytes(e.size)})`).join(', ');
+  return {
+    message: `the bundle holds ${big.length} file${big.length === 1 ? '' : 's'} over ${mb} MB: ${shown}${big.length > 3 ? ', …' : ''}`,
+    hint: 'each is packed on every launch and uploaded whenever it changes; leave data out (exclude: or .gitignore) and read it on the cluster, or raise largeFileMB',
+  };
+}
+
+/**
+ * Packs a job's sources. With `check`, before a byte is written: a program missing from the bundle refuses
+ * the job (BAD_INPUT), and files over `largeFileMB` become a warning.
+ */
+export async function packSources(info: NormalizedJobInfo, outDir: string, check: boolean): Promise<{ bundle: Bundle; checked: string[]; warnings: Warning[] }> {
+  const { packBundle } = await import('../bundle/pack.js');
+  const checked: string[] = [];
+  const warnings: Warning[] = [];
+  const onList = (entries: readonly ListedEntry[]) => {
+    checked.push(...checkProgram(info, new Map(entries.map((e) => [e.name, e])), (rel) => existsSync(join(info.srcDir, rel))));
+    const mb = info.largeFileMB ?? DEFAULT_LARGE_FILE_MB;
+    const big = largeFiles(entries, mb);
+    if (big) warnings.push(big);
+    else checked.push(mb > 0 ? `no file over ${mb} MB` : 'large files: not looked for (largeFileMB: 0)');
+  };
+  const bundle = await packBundle({ srcDir: info.srcDir, libraries: info.libraries, exclude: info.exclude, outDir, onList: check ? onList : undefined });
+  return { bundle, checked, warnings };
+}
 
 export async function prepareJob(
   name: string,
@@ -17,9 +61,8 @@ export async function prepareJob(
   defaults: DirectiveDefaults,
   outDir: string,
   dialect: Dialect,
-): Promise<PreparedJob> {
-  const { packBundle } = await import('../bundle/pack.js');
-  const bundle = await packBundle({ srcDir: info.srcDir, libraries: info.libraries, exclude: info.exclude, outDir });
+): Promise<Prepared> {
+  const { bundle, checked, warnings } = await packSources(info, outDir, true);
   const tasks = info.argv.length;
   const script = await renderScript({
     version: packageVersion(),
@@ -38,6 +81,8 @@ export async function prepareJob(
     script,
     argsFile: encodeArgsFile(info.argv),
     argsText: info.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
+    checked,
+    warnings,
   };
 }
 

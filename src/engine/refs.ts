@@ -7,7 +7,7 @@ import { arrayFor } from '../model/attempts.js';
 import { PilotError } from '../model/errors.js';
 import type { JobRecord } from '../model/record.js';
 import { latestAttemptOf } from '../model/tracking.js';
-import type { JobStore } from '../store/store.js';
+import type { DamagedRecord, JobStore } from '../store/store.js';
 
 const emptyName = () => new PilotError('BAD_INPUT', 'the job name is empty', { hint: 'give a job name (or a unique prefix of one), or leave the argument out for the latest job' });
 
@@ -21,12 +21,10 @@ export function parseRef(ref: string): { name?: string; index?: number } {
 }
 
 /** Every readable record, newest launch first (a record deleted meanwhile is left out). */
-export async function recordsNewestFirst(store: JobStore): Promise<JobRecord[]> {
-  const read = await Promise.all((await store.names()).map((n) => store.read(n).catch((err: unknown) => {
-    if (err instanceof PilotError && err.code === 'NOT_FOUND') return undefined;
-    throw err;
-  })));
-  return read.filter((r): r is JobRecord => r !== undefined).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name));
+export async function recordsNewestFirst(store: JobStore, onDamaged?: (d: DamagedRecord) => void): Promise<JobRecord[]> {
+  const { records, damaged } = await store.readAll();
+  for (const d of damaged) onDamaged?.(d);
+  return records.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name));
 }
 
 /**

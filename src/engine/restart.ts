@@ -1,17 +1,60 @@
 /**
- * restart-failed: resubmits only the failed tasks on the same remote script, args and bundle (nothing is
- * uploaded), as a new attempt. Read, decide, submit and record happen under the job's lock, so two restarts at
- * the same moment submit once; the submission is recorded as pending before it is sent, like a launch.
+ * restart-failed: resubmits only the failed tasks on the same remote script and args, as a new attempt. Read,
+ * decide, submit and record happen under the job's lock, so two restarts at the same moment submit once; the
+ * submission is recorded as pending before it is sent, like a launch.
+ *
+ * The tasks rerun the code they ran before (right for transient failures) unless `repack` ships the sources
+ * as they are now: the new bundle is uploaded if the cluster lacks it and recorded on the attempt. Either way
+ * the sources are packed again locally and compared, so a fix made since is never silently left out.
  */
-import { adoptSubmission } from '../model/attempts.js';
+import { adoptSubmission, currentBundle } from '../model/attempts.js';
 import { PilotError } from '../model/errors.js';
+import type { JobRecord } from '../model/record.js';
 import { DEFAULT_RESTART_STATES, type TaskState } from '../model/states.js';
 import { ownerMark } from '../util/process.js';
 import type { Engine } from './engine.js';
+import { describeChanges, sourcesNow, type SourcesNow } from './sources.js';
 import { refresh } from './track.js';
 import type { RestartResult } from './types.js';
 
-export async function restartFailed(engine: Engine, name: string, options: { states?: TaskState[]; dryRun?: boolean } = {}): Promise<RestartResult> {
+export interface RestartOptions {
+  /** States to restart (default: FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED). */
+  states?: TaskState[];
+  /** Only say which tasks would be restarted (and whether the sources changed). */
+  dryRun?: boolean;
+  /** Ship the sources as they are now (when they changed) instead of rerunning the bundle the tasks ran. */
+  repack?: boolean;
+}
+
+/** The sources compared with the job's bundle; undefined when they cannot be packed (without repack: a warning). */
+async function compareSources(engine: Engine, record: JobRecord, repack: boolean): Promise<SourcesNow | undefined> {
+  const { name } = record;
+  let now: SourcesNow;
+  try {
+    now = await sourcesNow(engine.home, record, repack);
+  } catch (err) {
+    if (repack) throw err;   // shipping them needs them
+    engine.warn(name, [{ message: `cannot tell whether the sources of '${name}' changed: ${(err as Error).message}`, hint: 'the restarted tasks run the code they ran before' }]);
+    return undefined;
+  }
+  if (!now.changed) return now;
+  if (!repack) {
+    engine.warn(name, [{
+      message: `the sources of '${name}' changed since its bundle was packed${describeChanges(now.changedFiles)}; the restarted tasks run the code they ran before`,
+      hint: 'to run the new code, restart with --repack (SDK: restartFailed(name, { repack: true }))',
+    }]);
+    return now;
+  }
+  if (!record.bundlePerAttempt) {
+    throw new PilotError('BAD_INPUT', `'${name}' cannot run a new bundle: its script was written by an older pilot, or by a template of your own that does not take the bundle as its third argument`, {
+      hint: 'restart without --repack to rerun the code it ran, or launch the job again (a template of your own needs `PILOT_BUNDLE_SHA=${3:-…}` as in templates/slurm-array.sh.njk)',
+    });
+  }
+  engine.warn(name, now.warnings);
+  return now;
+}
+
+export async function restartFailed(engine: Engine, name: string, options: RestartOptions = {}): Promise<RestartResult> {
   const states = new Set<TaskState>(options.states ?? DEFAULT_RESTART_STATES);
   const { store } = engine;
   await engine.load(name);
@@ -22,19 +65,24 @@ export async function restartFailed(engine: Engine, name: string, options: { sta
     }
     if (status!.pending) throw new PilotError('REMOTE', `cannot restart '${name}' now: ${status!.pending}`, { hint: `look again with \`pilot status ${name}\`` });
     const indices = status!.tasks.filter((t) => states.has(t.state)).map((t) => t.index);
-    const attempt = status!.attempts + 1;
-    if (!indices.length || options.dryRun) return { name, attempt: indices.length ? attempt : status!.attempts, indices, slurmJobIds: [] };
+    if (!indices.length) return { name, attempt: status!.attempts, indices, slurmJobIds: [] };
     const record = await store.read(name);
+    const sources = await compareSources(engine, record, Boolean(options.repack));
+    const ship = options.repack && sources?.changed ? sources.bundle : undefined;
+    const attempt = status!.attempts + 1;
+    const checked = { name, attempt, indices, sourcesChanged: sources?.changed, changedFiles: sources?.changedFiles };
+    if (options.dryRun) return { ...checked, slurmJobIds: [] };
     const backend = await engine.backendFor(record.cluster);
     let recorded = false;
     try {
-      const arrays = await backend.resubmit(record, indices, async ({ pending }) => {
+      const { arrays, uploadedBytes } = await backend.resubmit(record, indices, async ({ pending }) => {
         await store.write({ ...record, pending: { ...pending, owner: ownerMark().trim() } });
         recorded = true;
-      });
+      }, ship);
       await store.write(adoptSubmission(await store.read(name), arrays));
       engine.events.emit('submitted', { name, attempt, jobIds: arrays.map((a) => a.jobId) });
-      return { name, attempt, indices, slurmJobIds: arrays.map((a) => a.jobId) };
+      const bundle = { sha256: ship?.sha256 ?? currentBundle(record), repacked: Boolean(ship), uploadedBytes };
+      return { ...checked, slurmJobIds: arrays.map((a) => a.jobId), bundle };
     } catch (err) {
       if (!recorded) throw err;
       const cur = await store.read(name);

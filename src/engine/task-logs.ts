@@ -9,7 +9,7 @@ import { attemptOf, resolveTaskRef } from './refs.js';
 import { statusOf } from './track.js';
 import type { TaskLogs } from './types.js';
 
-function target(engine: Engine, backend: Backend, record: JobRecord, index: number, attempt: number, stream: 'out' | 'err'): LogTarget {
+function target(engine: Engine, backend: () => Promise<Backend>, record: JobRecord, index: number, attempt: number, stream: 'out' | 'err'): LogTarget {
   return { backend, record, index, attempt, stream, file: join(engine.store.jobDir(record.name), 'logs', `${index}.attempt${attempt}.${stream}`) };
 }
 
@@ -17,7 +17,7 @@ export async function logsOf(engine: Engine, ref: string, options: { attempt?: n
   const { name, index } = await resolveTaskRef(engine.store, ref);
   const record = await engine.load(name);
   const attempt = attemptOf(record, index, options.attempt);
-  const backend = await engine.backendFor(record.cluster);
+  const backend = () => engine.backendFor(record.cluster);
   const [stdout, stderr] = await Promise.all((['out', 'err'] as const).map((stream) =>
     logText(target(engine, backend, record, index, attempt, stream), options.maxBytes)));
   return { name, index, attempt, stdout: stdout!, stderr: stderr! };
@@ -27,7 +27,7 @@ export async function streamLogOf(engine: Engine, ref: string, options: StreamLo
   const { name, index } = await resolveTaskRef(engine.store, ref);
   const record = await engine.load(name);
   const attempt = attemptOf(record, index, options.attempt);
-  const backend = await engine.backendFor(record.cluster);
+  const backend = () => engine.backendFor(record.cluster);
   const t = target(engine, backend, record, index, attempt, options.stream === 'stderr' ? 'err' : 'out');
   const taskNow = async () => (await statusOf(engine, [name]))[0]!.tasks[index - 1]!;
   const bytes = await streamTaskLog(t, options, record.backend === 'local', async () => {

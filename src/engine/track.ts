@@ -7,6 +7,7 @@ import { PilotError } from '../model/errors.js';
 import type { JobRecord, TaskStatus } from '../model/record.js';
 import { unreadFailures } from '../model/last-error.js';
 import { applyObservations, jobStatus, openTasks, type JobStatus, type ReadTails } from '../model/tracking.js';
+import type { DamagedRecord } from '../store/store.js';
 import { pollUntil } from '../util/poll.js';
 import type { Engine } from './engine.js';
 import { recordsNewestFirst } from './refs.js';
@@ -67,12 +68,21 @@ export async function statusOf(engine: Engine, names: string[]): Promise<JobStat
   return refresh(engine, await Promise.all(names.map((n) => engine.load(n))));
 }
 
-/**
- * Every recorded job, newest first (only the `last` newest are asked about when given). `openOnly`: finished
- * jobs are not asked about for stderr lines they owe (see refresh).
- */
-export async function listAll(engine: Engine, options: { last?: number; openOnly?: boolean } = {}): Promise<JobStatus[]> {
-  const newest = await recordsNewestFirst(engine.store);
+export interface ListOptions {
+  /** Only the N newest jobs (only those are asked about). */
+  last?: number;
+  /** Jobs whose tasks have all finished are not asked about again, not even for a failure's stderr line never read. */
+  openOnly?: boolean;
+  /**
+   * Called once for each record that cannot be read (truncated, edited by hand, written by a newer pilot),
+   * which `list()` leaves out; `error` is a DAMAGED PilotError naming the file, with a hint saying what to do.
+   */
+  onDamaged?: (damaged: DamagedRecord) => void;
+}
+
+/** Every readable recorded job, newest first; damaged records are reported through `onDamaged` and left out. */
+export async function listAll(engine: Engine, options: ListOptions = {}): Promise<JobStatus[]> {
+  const newest = await recordsNewestFirst(engine.store, options.onDamaged);
   const chosen = options.last === undefined ? newest : newest.slice(0, options.last);
   const settled = await Promise.all(chosen.map((r) => settle(engine, r).catch((err: unknown) => {
     if (err instanceof PilotError && err.code === 'NOT_FOUND') return undefined; // a launch that never happened

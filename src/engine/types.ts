@@ -1,5 +1,6 @@
 /** What the SDK's calls return (the public types, exported from the package). */
 import type { TaskState } from '../model/states.js';
+import type { Warning } from '../model/checks.js';
 
 export interface ScheduleResult {
   name: string;
@@ -11,7 +12,8 @@ export interface ScheduleResult {
   cluster: string;
   /** The job's own folder on the cluster (script, args, logs/, outputs/). */
   remoteDir: string;
-  bundle: { sha256: string; bytes: number; uploadedBytes: number };
+  /** The bundle: its compressed size, how many files, and the bytes sent (0 when the cluster had it). */
+  bundle: { sha256: string; bytes: number; files: number; uploadedBytes: number };
 }
 
 export interface DryRun {
@@ -24,6 +26,10 @@ export interface DryRun {
   /** What would be run to submit (the folder name's random part is shown as XXXXXXXX). */
   sbatchCommand: string;
   bundle: { sha256: string; bytes: number; files: number };
+  /** What was checked without connecting, a line each (the interpreter of a remote cluster needs the cluster). */
+  checks: string[];
+  /** What the checks found worth a warning (also emitted as `warning` events). */
+  warnings: Warning[];
 }
 
 export interface TaskLogs {
@@ -41,6 +47,15 @@ export interface RestartResult {
   /** Task numbers resubmitted (or that would be, with dryRun). */
   indices: number[];
   slurmJobIds: string[];
+  /**
+   * Whether the sources differ from the bundle the restarted tasks ran before (they are packed again, locally,
+   * and the hashes compared); undefined when nothing was to restart or they could not be packed.
+   */
+  sourcesChanged?: boolean;
+  /** The files that differ (changed, added or removed; libraries as `lib/<name>/…`), when known. */
+  changedFiles?: string[];
+  /** The bundle the new attempt runs: the new one when `repack` shipped the changed sources. */
+  bundle?: { sha256: string; repacked: boolean; uploadedBytes: number };
 }
 
 export interface DownloadResult {
@@ -70,4 +85,38 @@ export interface CancelResult {
   cancelled: Partial<Record<TaskState, number>>;
   /** Tasks that had already finished, by state (untouched). */
   finished: Partial<Record<TaskState, number>>;
+}
+
+export interface RemoveResult {
+  name: string;
+  /** The local folder removed: the record and the cached logs. */
+  localDir: string;
+  /** The job's folder on the cluster, when `remote` removed it. */
+  remoteDir?: string;
+  /** Tasks that were unfinished and cancelled first (`force`). */
+  cancelled: number[];
+  /**
+   * Set when the record was damaged: what was wrong with it. Only the local folder went; where the job's
+   * folder on the cluster is could not be read (`gc` removes it once nothing refers to it).
+   */
+  damaged?: string;
+}
+
+export interface GcItem {
+  /** A cluster's name (`local` for the built-in one), or `cache` for the bundle cache in $PILOT_HOME/cache. */
+  where: string;
+  /** `cache`: a packed bundle; `bundle`: an unpacked one; `job`: a job folder; `leftover`: a dead launch's upload */
+  kind: 'cache' | 'bundle' | 'job' | 'leftover';
+  path: string;
+  bytes: number;
+}
+
+export interface GcResult {
+  dryRun: boolean;
+  /** Everything removed (with `dryRun`: that would be), sorted by where and path. */
+  removed: GcItem[];
+  /** Their total size in bytes. */
+  bytes: number;
+  /** Clusters that could not be asked, with why: nothing of theirs was removed. */
+  skipped: { cluster: string; reason: string }[];
 }

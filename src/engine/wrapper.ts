@@ -1,11 +1,10 @@
 /**
  * SlurmWrapper: the SDK's public face (a fixed name). Each method is a thin door into the engine modules:
- * launch.ts, track.ts, task-logs.ts, restart.ts, control.ts. One backend (one SSH connection) per cluster is
- * opened on first use and kept until `close()`. Every job argument is resolved by refs.ts: an exact name, a
- * unique prefix of one, or (omitted) the latest job launched.
+ * launch.ts, track.ts, task-logs.ts, restart.ts, control.ts, remove.ts, gc.ts. One backend (one SSH connection)
+ * per cluster is opened on first use and kept until `close()`. Every job argument is resolved by refs.ts: an
+ * exact name, a unique prefix of one, or (omitted) the latest job launched.
  */
 import type { JobInfo } from '../model/job.js';
-import type { TaskState } from '../model/states.js';
 import type { JobStatus } from '../model/tracking.js';
 import type { Connect } from '../scheduler/index.js';
 import type { Transport, TransportStats } from '../transport/types.js';
@@ -13,18 +12,25 @@ import { defaultHome } from '../util/paths.js';
 import { cancel, checkConnection, download } from './control.js';
 import { Engine } from './engine.js';
 import type { EngineEvents } from './events.js';
+import { gc, type GcOptions } from './gc.js';
 import { dryRun, launch } from './launch.js';
 import type { StreamLogOptions, StreamLogResult } from './logs.js';
+import { remove, type RemoveOptions } from './remove.js';
 import { resolveName, resolveRef } from './refs.js';
-import { restartFailed } from './restart.js';
+import { restartFailed, type RestartOptions } from './restart.js';
 import { logsOf, streamLogOf } from './task-logs.js';
-import { listAll, statusOf, waitFor, type WaitOptions } from './track.js';
-import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
+import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
 
 export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
-export type { CancelResult, ConnectionCheck, DownloadResult, DryRun, RestartResult, ScheduleResult, TaskLogs } from './types.js';
-export type { WaitOptions } from './track.js';
+export type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcItem, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+export type { ListOptions, WaitOptions } from './track.js';
+export type { RestartOptions } from './restart.js';
+export type { Warning } from '../model/checks.js';
+export type { DamagedRecord } from '../store/store.js';
+export type { GcOptions } from './gc.js';
+export type { RemoveOptions } from './remove.js';
 export type { EngineEvents } from './events.js';
 
 export interface WrapperOptions {
@@ -59,9 +65,11 @@ export class SlurmWrapper {
 
   /**
    * Subscribes to lifecycle events: `submitted`, `taskChanged`, `jobFinished` (seen by status calls, `wait`
-   * included). Returns the function that unsubscribes.
+   * included) and `warning` (what the checks of a launch or restart find worth saying; nothing is printed
+   * below the CLI). Returns the function that unsubscribes.
    * @example
    * pilot.on('taskChanged', (e) => console.log(`${e.name}/${e.index}: ${e.from} → ${e.to}`));
+   * pilot.on('warning', (w) => console.warn(`warning: ${w.message}`));
    */
   on<K extends keyof EngineEvents>(type: K, listener: (event: EngineEvents[K]) => void): () => void {
     return this.engine.events.on(type, listener);
@@ -69,7 +77,8 @@ export class SlurmWrapper {
 
   /**
    * Packs the sources once, uploads them unless the cluster has that content hash, and submits ONE job array
-   * whose task i receives argument line i.
+   * whose task i receives argument line i. Refused (BAD_INPUT, nothing submitted, the name stays free) when the
+   * entrypoint is not in the bundle or the interpreter is not found on the cluster (looked up in the probe).
    *
    * @example
    * const pilot = new SlurmWrapper();
@@ -133,11 +142,15 @@ export class SlurmWrapper {
   /**
    * Every recorded job with its current counts per state, newest first (`last`: only the N newest, and only
    * those are asked about; `openOnly`: jobs whose tasks have all finished are not asked about again, not even
-   * for a failure's stderr line never read).
+   * for a failure's stderr line never read). A record that cannot be read (truncated, edited by hand, written by
+   * a newer pilot) never takes the list down: it is left out and reported through `onDamaged`, once, as
+   * `{ name, file, error }` where `error` is a DAMAGED PilotError whose message names the file and whose hint says
+   * what to do (`pilot rm NAME`, or repair or restore the file). Asking for such a job by name throws that error.
    * @example
-   * for (const job of await pilot.list({ last: 5 })) console.log(job.name, job.submittedAt, job.counts);
+   * const jobs = await pilot.list({ last: 5, onDamaged: (d) => console.warn(d.error.message) });
+   * for (const job of jobs) console.log(job.name, job.submittedAt, job.counts);
    */
-  list(options: { last?: number; openOnly?: boolean } = {}): Promise<JobStatus[]> {
+  list(options: ListOptions = {}): Promise<JobStatus[]> {
     return listAll(this.engine, options);
   }
 
@@ -178,11 +191,15 @@ export class SlurmWrapper {
 
   /**
    * Resubmits only the failed tasks (FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED unless `states` says
-   * otherwise) on the same remote script, args and bundle: nothing is uploaded. Recorded as a new attempt.
+   * otherwise) on the same remote script and args, as a new attempt. By default they rerun the code they ran
+   * (nothing is uploaded: right for transient failures). The sources are packed again locally and compared:
+   * when they changed, `sourcesChanged` says so, a `warning` event names the files, and `repack: true` ships
+   * the new bundle (uploaded only if the cluster lacks it) for the restarted tasks; each attempt records its bundle.
    * @example
    * const r = await pilot.restartFailed('fine-tune-mlp');   // { attempt: 2, indices: [4, 7], slurmJobIds: [...] }
+   * if (r.sourcesChanged) await pilot.restartFailed('fine-tune-mlp', { repack: true });   // after fixing the code
    */
-  async restartFailed(name: string, options: { states?: TaskState[]; dryRun?: boolean } = {}): Promise<RestartResult> {
+  async restartFailed(name: string, options: RestartOptions = {}): Promise<RestartResult> {
     return restartFailed(this.engine, await resolveName(this.engine.store, name), options);
   }
 
@@ -195,6 +212,37 @@ export class SlurmWrapper {
    */
   cancel(ref: string): Promise<CancelResult> {
     return cancel(this.engine, ref);
+  }
+
+  /**
+   * Forgets a job: removes its record and its local folder (cached logs), so the name is free again; with
+   * `remote`, also its folder on the cluster (script, args, logs, outputs). A job whose tasks are not all
+   * finished is refused (BAD_INPUT) unless `force`, which cancels them and waits until they have ended. A
+   * damaged record is removed too (only its local folder: where its cluster folder is cannot be read; `gc`
+   * collects that later), with `damaged` saying what was wrong.
+   * @example
+   * const r = await pilot.rm('fine-tune-mlp', { remote: true });   // { name, localDir, remoteDir, cancelled: [] }
+   * await pilot.rm('runaway', { force: true });                      // cancels its tasks first
+   */
+  rm(name: string, options: RemoveOptions = {}): Promise<RemoveResult> {
+    return remove(this.engine, name, options);
+  }
+
+  /**
+   * Reclaims space. Removes the packed bundles in $PILOT_HOME/cache that no record refers to, and on every
+   * cluster (the local one, those in config.yaml and those records name; ONE remote command each) the job
+   * folders and unpacked bundles that no record refers to and no unfinished job uses; on remote clusters only
+   * those unchanged for `olderThanDays` (default 7), as other machines may launch from the same folder.
+   * `dryRun` lists what would go, with sizes. A cluster that cannot be reached keeps everything and is listed
+   * in `skipped`. Refuses (removing nothing) while a record is damaged or a launch is in progress here.
+   * @example
+   * const preview = await pilot.gc({ dryRun: true });
+   * for (const e of preview.removed) console.log(e.where, e.kind, e.path, e.bytes);
+   * const done = await pilot.gc({ olderThanDays: 30 });
+   * console.log(`freed ${done.bytes} bytes`, done.skipped);
+   */
+  gc(options: GcOptions = {}): Promise<GcResult> {
+    return gc(this.engine, options);
   }
 
   /**

@@ -30,6 +30,15 @@ export function logPath(record: JobRecord, task: number, attempt: number, stream
   return array ? `logs/${array.jobId}_${task - array.offset}.${stream}` : undefined;
 }
 
+/** sha256 of the bundle the job's newest attempt ran: what a restart runs unless it ships a new one. */
+export function currentBundle(record: Pick<JobRecord, 'attempts' | 'bundle'>): string {
+  for (let i = record.attempts.length - 1; i >= 0; i--) {
+    const sha = record.attempts[i]!.bundle;
+    if (sha) return sha;
+  }
+  return record.bundle.sha256;
+}
+
 /** Task numbers whose state is not final yet (the only ones worth asking the scheduler about). */
 export function openTasks(record: JobRecord): number[] {
   const open: number[] = [];
@@ -67,7 +76,7 @@ export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): J
     finalStates[t] = { index: t, state: 'CANCELLED', exitCode: null, attempt: Math.max(1, pending.attempt - 1), reason: 'not submitted: the submission was cut off' };
   }
   const attempts = covered.size
-    ? [...record.attempts, { attempt: pending.attempt, submittedAt: pending.startedAt, indices: compressRanges(covered), arrays }]
+    ? [...record.attempts, { attempt: pending.attempt, submittedAt: pending.startedAt, indices: compressRanges(covered), arrays, ...(pending.bundle ? { bundle: pending.bundle } : {}) }]
     : record.attempts;
   const { pending: _done, ...rest } = record;
   return { ...rest, attempts, finalStates, lastKnown };

@@ -15,7 +15,9 @@ export type PilotErrorCode =
   | 'SUBMIT'           // sbatch refused the job
   | 'TIMEOUT'          // wait() ran out of time
   | 'BUNDLE'           // packing the sources failed
-  | 'STORE'            // local job records unreadable / lock
+  | 'STORE'            // local job records: a lock held too long, a launch in progress
+  | 'DAMAGED'          // a job record that cannot be read (truncated, edited by hand, from a newer pilot)
+  | 'HOME'             // $PILOT_HOME cannot be used: not a folder, not writable, cannot be created
   | 'NOT_A_FILE'       // a log to read is a FIFO, device, socket or link: refused before reading
   | 'TOO_LARGE'        // a log too large to return as a string (stream it instead)
   | 'INTERNAL';
@@ -37,7 +39,9 @@ export const EXIT_CODES = {
 } as const;
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
-const INPUT_CODES = new Set<PilotErrorCode>(['BAD_INPUT', 'CONFIG', 'NOT_FOUND', 'EXISTS']);
+// HOME is input: the user chose the folder (PILOT_HOME, --home) and nothing was done. DAMAGED is not: the
+// command was right, the state it met needs repair, so it shares STORE's exit 1.
+const INPUT_CODES = new Set<PilotErrorCode>(['BAD_INPUT', 'CONFIG', 'NOT_FOUND', 'EXISTS', 'HOME']);
 
 /** The steps of a launch, named in its errors so the user knows what happened and what is safe to do next. */
 export type LaunchStep = 'pack' | 'connect' | 'upload' | 'unpack' | 'submit' | 'record';

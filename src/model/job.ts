@@ -5,32 +5,101 @@
  */
 import type { TaskArgs } from './args.js';
 
-/** What users give. */
+/**
+ * What users give: the fields of `scheduleJobs()`, the same (camelCase) in a job YAML for `pilot launch`,
+ * where relative paths are resolved against the YAML's folder (the working directory for the SDK).
+ */
 export interface JobInfo {
+  /**
+   * The job's name: unique among your recorded jobs, 1-100 letters, digits, `.`, `_`, `-`. Also the Slurm job
+   * name. Never overwritten: a taken name fails, unless `uniqueName`.
+   * @example 'fine-tune-mlp'
+   */
   jobName: string;
+  /**
+   * Where to run: a cluster from `$PILOT_HOME/config.yaml`, or `local` (this machine, no Slurm needed).
+   * @example 'lab'
+   */
   cluster?: string;
+  /**
+   * The folder shipped to the cluster (once per content hash), without what `.gitignore` and `exclude` leave
+   * out and without `.git`, `node_modules`, `__pycache__`, `.venv`… Default `.`.
+   * @example './'
+   */
   srcDir?: string;
+  /**
+   * The program to run, a path inside `srcDir`: runs `<interpreter> <entrypoint> <task argv…>` in the unpacked
+   * sources.
+   * @example 'train.py'
+   */
   entrypoint: string;
+  /**
+   * The command that runs the entrypoint, split on spaces. Default: guessed from the extension (`.py` python3,
+   * `.js`/`.mjs` node, `.sh` bash, `.R` Rscript); none means the entrypoint is executed directly.
+   * @example 'python3 -u'
+   */
   interpreter?: string;
+  /**
+   * More folders (or files), each shipped as `lib/<name>` and put on PYTHONPATH / NODE_PATH.
+   * @example ['../custom_library']
+   */
   libraries?: string[];
+  /**
+   * More gitignore-style patterns to leave out of the bundle, relative to `srcDir` (and to each library).
+   * @example ['data/', '*.ckpt']
+   */
   exclude?: string[];
-  /** One entry per task. Omitted: a single task with no arguments. */
+  /**
+   * One entry per task: a shell-words string (quotes honoured, nothing expanded), an exact argv list, or an
+   * object (`{ lr: 0.01, fast: true }` → `--lr 0.01 --fast`; `false`/`null` left out; lists repeat their
+   * values after the flag). Omitted: a single task with no arguments.
+   * @example ['--lr 0.001', ['--name', 'a b'], { lr: 0.01, fast: true }]
+   */
   args?: TaskArgs[];
+  /**
+   * At most this many tasks run at once (the K in `--array=1-N%K`). Default: no limit.
+   * @example 4
+   */
   maxConcurrent?: number;
+  /** Slurm partition (default: the cluster's `partition` in config.yaml). @example 'gpu' */
   partition?: string;
+  /** Slurm account to charge (default: the cluster's `account`). @example 'lab-ml' */
   account?: string;
+  /** CPUs per task (`--cpus-per-task`). @example 4 */
   cpus?: number;
+  /** GPUs per task: a count or `type:count` (`--gpus`). @example 'a100:1' */
   gpus?: number | string;
+  /** Memory per node, sbatch units: a number of megabytes or with K/M/G/T (`--mem`). @example '16G' */
   mem?: string;
+  /**
+   * Time limit per task in sbatch's syntax: minutes, M:S, H:M:S, D-H, D-H:M, D-H:M:S (`--time`). The local
+   * cluster enforces it too. @example '2:00:00'
+   */
   time?: string;
+  /** Nodes per task (`--nodes`). @example 1 */
   nodes?: number;
+  /**
+   * More `#SBATCH` options, each starting with `-`. The options pilot owns (array, output, error, chdir,
+   * job-name, parsable, wrap) are refused in every spelling, and so is any control character.
+   * @example ['--qos=high', '--constraint=a100']
+   */
   sbatchArgs?: string[];
+  /**
+   * Environment variables for the program. Values are quoted, never executed.
+   * @example { OMP_NUM_THREADS: 4, WANDB_MODE: 'offline' }
+   */
   env?: Record<string, string | number | boolean>;
+  /**
+   * Shell lines run before the program in each task: your own code, run as is.
+   * @example ['module load cuda/12', 'source ~/venv/bin/activate']
+   */
   setup?: string | string[];
-  /** A nunjucks template of your own instead of templates/slurm-array.sh.njk. */
+  /** A nunjucks template of your own instead of templates/slurm-array.sh.njk. @example './my-array.sh.njk' */
   template?: string;
-  /** When jobName is taken, append -2, -3, … instead of failing. */
+  /** When jobName is taken, append -2, -3, … instead of failing. Default false. */
   uniqueName?: boolean;
+  /** Files in the bundle larger than this many MB are named in a warning (default 50; 0: never). */
+  largeFileMB?: number;
 }
 
 /** What the rest of the system uses: paths absolute, args as exact argv, defaults applied. */
@@ -61,6 +130,8 @@ export interface NormalizedJobInfo {
   setup: string[];
   template?: string;
   uniqueName: boolean;
+  /** undefined in records written before it existed: DEFAULT_LARGE_FILE_MB (model/checks.ts) */
+  largeFileMB?: number;
 }
 
 /** Interpreter guessed from the entrypoint's extension when none is given. */

@@ -20,6 +20,8 @@ export interface Attempt {
   /** Task numbers of this attempt, compressed (`1-50`, `4,7`). */
   indices: string;
   arrays: ArraySubmission[];
+  /** sha256 of the bundle this attempt ran (absent in older records: the job's `bundle`). */
+  bundle?: string;
 }
 
 /**
@@ -35,6 +37,8 @@ export interface PendingSubmission {
   indices: string;
   /** the arrays it meant to submit, in order */
   planned: { offset: number; spec: string }[];
+  /** sha256 of the bundle it runs, recorded on the attempt once adopted */
+  bundle?: string;
   /**
    * `<pid> <boot>` of the process submitting it, cleared when that process learns the outcome or gives up:
    * while it lives, nobody else may decide what happened.
@@ -74,7 +78,13 @@ export interface JobRecord {
   /** Largest array index the cluster accepts per submission (MaxArraySize - 1), i.e. the split size. */
   chunkSize: number;
   info: NormalizedJobInfo;
+  /** The bundle packed at launch (attempts record the one each ran: restart-failed --repack ships new ones). */
   bundle: { sha256: string; bytes: number; files: number };
+  /**
+   * The job's script runs the bundle named by its third argument (the default template since `--repack`
+   * exists), so an attempt can run another bundle than the first; false or absent: only the launch bundle.
+   */
+  bundlePerAttempt?: boolean;
   remote: {
     /** Absolute path of this job's folder on the cluster (holds job.sh, args.b64, logs/, outputs/). */
     jobDir: string;

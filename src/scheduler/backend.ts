@@ -2,25 +2,22 @@
  * What the core asks of a scheduler backend (Slurm over a transport, or the local supervisor). Backends
  * get everything pre-rendered: they move files, submit, observe and cancel; they never print.
  */
+import type { Warning } from '../model/checks.js';
 import type { NormalizedJobInfo } from '../model/job.js';
 import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../model/record.js';
 import type { ReadTails } from '../model/tracking.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { TransportStats } from '../transport/types.js';
+import type { Bundle } from '../bundle/pack.js';
 
-export interface BundleFile {
-  /** Local .tar.gz */
-  file: string;
-  sha256: string;
-  bytes: number;
-  files: number;
-}
+export type { Bundle } from '../bundle/pack.js';
+
 
 export interface PreparedJob {
   name: string;
   info: NormalizedJobInfo;
   tasks: number;
-  bundle: BundleFile;
+  bundle: Bundle;
   /** The rendered array script (job.sh). */
   script: string;
   /** args.b64: line i = task i's argv. */
@@ -34,6 +31,14 @@ export interface Submitted {
   chunkSize: number;
   arrays: ArraySubmission[];
   /** Bundle bytes sent (0 when the cluster already had it). */
+  uploadedBytes: number;
+  /** What the checks before submitting found worth saying (an interpreter that setup lines may provide). */
+  warnings: Warning[];
+}
+
+export interface Resubmitted {
+  arrays: ArraySubmission[];
+  /** Bytes of a new bundle sent (0 without one, or when the cluster already had it). */
   uploadedBytes: number;
 }
 
@@ -64,10 +69,37 @@ export interface DownloadOptions {
   onSkip?: (path: string, reason: string) => void;
 }
 
+/** What `gc` asks of a cluster: what local records refer to (kept whatever its age), and how old the rest must be. */
+export interface GcRequest {
+  /** job folder names (`<name>-<8 hex>`) that some local record refers to, on any cluster */
+  keepJobs: string[];
+  /** bundle hashes that some local record refers to */
+  keepBundles: string[];
+  /**
+   * Remote clusters keep folders changed more recently than this: another machine may share the folder and
+   * be launching from it. The local cluster's folder belongs to one home, so age does not matter there.
+   */
+  olderThanMs: number;
+  /** list what would go, delete nothing */
+  dryRun: boolean;
+}
+
+/** One folder `gc` removed (or, with dryRun, would remove). */
+export interface GcEntry {
+  /** `job`: a job folder; `bundle`: an unpacked bundle; `leftover`: a dead launch's upload or unpack */
+  kind: 'job' | 'bundle' | 'leftover';
+  /** absolute path on the cluster */
+  path: string;
+  bytes: number;
+}
+
 export interface Backend {
   submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted>;
-  /** Resubmits some task numbers of a recorded job on its existing script, args and bundle. */
-  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting): Promise<ArraySubmission[]>;
+  /**
+   * Resubmits some task numbers of a recorded job on its existing script and args, running the bundle of its
+   * newest attempt, or `bundle` when given: shipped first if the cluster lacks it, exactly as a launch does.
+   */
+  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted>;
   /** Finds out, with one query, whether a pending submission reached the scheduler. */
   settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict>;
   /** Current state of every task not yet final, for many jobs at once (one remote command per cluster). */
@@ -80,6 +112,16 @@ export interface Backend {
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
   /** Copies the job folder's logs/ and outputs/ into `dest` in one stream; returns the bytes moved. */
   download?(record: JobRecord, dest: string, options?: DownloadOptions): Promise<number>;
+  /**
+   * Deletes the job's folder (script, args, logs, outputs) on the cluster; the caller has made sure its tasks
+   * are over. Returns false when it was already gone. Refuses a folder that is not `<root>/jobs/<name>-<8 hex>`.
+   */
+  removeJob(record: JobRecord): Promise<boolean>;
+  /**
+   * Removes the job folders and bundles under the cluster's root that no record refers to and no unfinished
+   * job uses (see GcRequest), with ONE remote command; returns what went (or would go).
+   */
+  collectGarbage(request: GcRequest): Promise<GcEntry[]>;
   /** Runs the scheduler's health command (`pilot test-ssh`); absent for the local backend. */
   health?(): Promise<{ ok: boolean; output: string }>;
   /** Counters of the underlying transport, for tests and benchmarks. */

@@ -25,6 +25,8 @@ export interface ProbeResult {
   maxArraySize?: number;
   /** the scheduler's controller answers */
   controllerUp: boolean;
+  /** where the job's interpreter was found on the cluster's PATH: null when nowhere, undefined when not asked */
+  interpreter?: string | null;
 }
 
 /** One array to submit: its offset (task = index + offset) and its array spec, throttle included. */
@@ -38,6 +40,7 @@ export interface SubmitCommandInput {
   root: string;
   /** Absolute job folder. */
   jobDir: string;
+  /** The bundle this attempt runs: unpacked if just uploaded, and passed to the script. */
   bundleSha: string;
   /** Remote path of a just-uploaded tarball to unpack into bundles/<sha>. */
   uploadedTarball?: string;
@@ -68,8 +71,10 @@ export interface ObserveState {
 }
 
 export interface Dialect {
-  /** e.g. `slurm`; also the name used in messages */
+  /** e.g. `slurm` */
   readonly name: string;
+  /** the scheduler's name in messages, e.g. `Slurm` */
+  readonly title: string;
   /** The default script template (nunjucks). */
   readonly template: string;
   /** Refuses scheduler-bound job values that could break or hijack the script, before anything is packed. */
@@ -78,7 +83,8 @@ export interface Dialect {
   checkDefaults(defaults: DirectiveDefaults, where: string): void;
   /** The script's directive values (`--partition=debug` …), validated. */
   directives(info: NormalizedJobInfo, tasks: number, defaults: DirectiveDefaults): string[];
-  probeCommand(remoteDir: string, bundleSha: string, askLimits: boolean): string;
+  /** One command: the remote root, whether the bundle is there, limits, the controller, where `interpreter` is. */
+  probeCommand(remoteDir: string, bundleSha: string, askLimits: boolean, interpreter?: string): string;
   parseProbe(stdout: string): ProbeResult;
   /** Arrays for task numbers, each within the cluster's index limit (`chunkSize`). */
   planArrays(tasks: readonly number[], chunkSize: number, maxConcurrent?: number): PlannedArray[];
@@ -90,13 +96,18 @@ export interface Dialect {
   submitCommand(input: SubmitCommandInput): string;
   parseSubmit(code: number, stdout: string, stderr: string): ArraySubmission[];
   /** What a dry run shows as "the submit command". */
-  describeSubmit(jobDir: string, tasks: number, maxConcurrent?: number): string;
+  describeSubmit(jobDir: string, tasks: number, bundleSha: string, maxConcurrent?: number): string;
   /** Task states of many jobs with ONE remote command. */
   observe(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Observation>;
   /** Cancels whole arrays (`index` undefined) or single array elements. */
   cancelCommand(targets: { jobId: string; index?: number }[]): string;
   pendingQuery(input: PendingQueryInput): string;
   judgePending(stdout: string, jobDir: string, known: ReadonlySet<string>, planned: readonly PlannedArray[]): PendingVerdict;
+  /**
+   * Prints the working folder of every unfinished job of the user, one a line, and fails when the scheduler
+   * cannot tell (gc then deletes nothing). Run under `timeout`.
+   */
+  activeWorkDirsCommand(): string;
   /** A command whose success says the scheduler works, and whose output is worth showing (`sinfo`). */
   healthCommand(): string;
 }

@@ -1,7 +1,7 @@
 /**
  * The ONE driver of remote schedulers: runs a Dialect (the command texts and the parsing of their output, all
  * pure) over one Transport (one SSH connection). A launch costs two remote commands whatever N is, plus an
- * SFTP upload when the cluster lacks the bundle.
+ * SFTP upload when the cluster lacks the bundle; a restart one (two when it ships a new bundle).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -9,20 +9,23 @@ import { join } from 'node:path';
 import { memoryTar } from '../bundle/mem-tar.js';
 import type { RemoteClusterConfig } from '../model/cluster.js';
 import { atStep, PilotError, type LaunchStep } from '../model/errors.js';
-import { latestArrayFor, logPath } from '../model/attempts.js';
+import { currentBundle, latestArrayFor, logPath } from '../model/attempts.js';
+import { interpreterToFind, interpreterVerdict } from '../model/checks.js';
+import type { NormalizedJobInfo } from '../model/job.js';
 import { compressRanges } from '../model/ranges.js';
-import type { ArraySubmission, JobRecord, PendingSubmission } from '../model/record.js';
+import type { JobRecord, PendingSubmission } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type DownloadOptions, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from './backend.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
 import type { Dialect, ObserveState } from './dialect.js';
 
 /** The submit command may unpack a large bundle first; a dead controller is caught earlier by the probe. */
 const SUBMIT_TIMEOUT_MS = 300_000;
 
-function newPending(attempt: number, indices: string, planned: { offset: number; spec: string }[]): PendingSubmission {
-  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices, planned };
+function newPending(attempt: number, indices: string, planned: { offset: number; spec: string }[], bundle: string): PendingSubmission {
+  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices, planned, bundle };
 }
 
 /** Facts about a cluster worth remembering between calls (asking costs a round trip). */
@@ -54,54 +57,72 @@ export class RemoteBackend implements Backend {
     }
   }
 
-  async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
+  /**
+   * The first of a submission's two commands, and what it decides: the probe (controller up, interpreter
+   * found: refused here, before a byte is uploaded or anything recorded), then the upload of a bundle the
+   * cluster lacks. `info` is given for a launch (a restart's interpreter was checked when it launched).
+   */
+  private async ship(bundle: Bundle, remoteDir: string, info?: NormalizedJobInfo) {
     const cache = await this.readCache();
     const knownMax = this.cluster.maxArraySize ?? cache.maxArraySize;
-    const probe = await this.run(this.dialect.probeCommand(this.cluster.remoteDir, job.bundle.sha256, knownMax === undefined), 'probe', 'connect');
+    const probe = await this.run(this.dialect.probeCommand(remoteDir, bundle.sha256, knownMax === undefined, info && interpreterToFind(info)), 'probe', 'connect');
     const facts = this.dialect.parseProbe(probe.stdout);
     if (!facts.controllerUp) {
-      throw new PilotError('REMOTE', `the ${this.dialect.name} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
+      const e = new PilotError('REMOTE', `the ${this.dialect.title} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
         hint: `it is down or unreachable from the login node; try again later (\`pilot test-ssh ${this.cluster.name}\` shows what works)`,
       });
+      e.step = 'submit';
+      throw e;
     }
-    const maxArraySize = knownMax ?? facts.maxArraySize ?? 1001;   // Slurm's default when the config is hidden
+    const warning = info && interpreterVerdict(info, this.cluster.name, facts.interpreter);
     if (knownMax === undefined && facts.maxArraySize) {
       await mkdir(this.cacheDir, { recursive: true });
       await writeFile(this.cacheFile(), JSON.stringify({ ...cache, maxArraySize: facts.maxArraySize }, null, 2));
     }
-    const remote = { bundleDir: `${facts.root}/bundles/${job.bundle.sha256}`, jobDir: `${facts.root}/jobs/${job.name}-${randomBytes(4).toString('hex')}` };
-
     let uploadedTarball: string | undefined;
-    let uploadedBytes = 0;
     if (!facts.bundlePresent) {
-      uploadedTarball = `${remote.bundleDir}.${randomBytes(4).toString('hex')}.tar.gz`;
-      await atStep('upload', () => this.transport.put(job.bundle.file, uploadedTarball!));
-      uploadedBytes = job.bundle.bytes;
+      uploadedTarball = `${facts.root}/bundles/${bundle.sha256}.${randomBytes(4).toString('hex')}.tar.gz`;
+      await atStep('upload', () => this.transport.put(bundle.file, uploadedTarball!));
     }
+    return {
+      root: facts.root,
+      maxArraySize: knownMax ?? facts.maxArraySize ?? 1001,   // Slurm's default when the config is hidden
+      uploadedTarball,
+      uploadedBytes: uploadedTarball ? bundle.bytes : 0,
+      warnings: warning ? [warning] : [],
+    };
+  }
+
+  async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
+    const shipped = await this.ship(job.bundle, this.cluster.remoteDir, job.info);
+    const remote = { bundleDir: `${shipped.root}/bundles/${job.bundle.sha256}`, jobDir: `${shipped.root}/jobs/${job.name}-${randomBytes(4).toString('hex')}` };
     // indices must stay below MaxArraySize: arrays hold at most MaxArraySize-1 tasks (1..MaxArraySize-1)
-    const chunkSize = Math.max(1, maxArraySize - 1);
+    const chunkSize = Math.max(1, shipped.maxArraySize - 1);
     const arrays = this.dialect.planArrays(Array.from({ length: job.tasks }, (_, i) => i + 1), chunkSize, job.info.maxConcurrent);
-    const pending = newPending(1, `1-${job.tasks}`, arrays);
+    const pending = newPending(1, `1-${job.tasks}`, arrays, job.bundle.sha256);
     await onSubmitting({ remote, chunkSize, pending });
     const stdin = memoryTar([
       { name: SCRIPT_NAME, data: job.script, mode: 0o755 },
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
     ]);
-    const cmd = this.dialect.submitCommand({ root: facts.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length) });
+    const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length) });
     const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
-    return { remote, chunkSize, arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes };
+    return { remote, chunkSize, arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped.uploadedBytes, warnings: shipped.warnings };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting): Promise<ArraySubmission[]> {
-    const root = record.remote.bundleDir.replace(/\/bundles\/[^/]+$/, '');
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted> {
+    // the job's own root, even if config.yaml's remoteDir changed since: job.sh finds bundles next to its folder
+    const jobRoot = record.remote.bundleDir.replace(/\/bundles\/[^/]+$/, '');
+    const shipped = bundle && await this.ship(bundle, jobRoot);
+    const bundleSha = bundle?.sha256 ?? currentBundle(record);
     const arrays = this.dialect.planArrays(taskNumbers, record.chunkSize, record.maxConcurrent);
     const attempt = record.attempts.length + 1;
-    const pending = newPending(attempt, compressRanges(taskNumbers), arrays);
+    const pending = newPending(attempt, compressRanges(taskNumbers), arrays, bundleSha);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });
-    const cmd = this.dialect.submitCommand({ root, jobDir: record.remote.jobDir, bundleSha: record.bundle.sha256, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, arrays.length) });
+    const cmd = this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, arrays.length) });
     const r = await atStep('submit', () => this.transport.exec(cmd, { what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
-    return this.dialect.parseSubmit(r.code, r.stdout, r.stderr);
+    return { arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped?.uploadedBytes ?? 0 };
   }
 
   async settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict> {
@@ -133,6 +154,21 @@ export class RemoteBackend implements Backend {
       : record.attempts.flatMap((a) => a.arrays.map((x) => ({ jobId: x.jobId })));
     if (!targets.length) return;
     await this.run(this.dialect.cancelCommand(targets), 'cancel');
+  }
+
+  async removeJob(record: JobRecord): Promise<boolean> {
+    const r = await this.run(removeJobCommand(record.remote.jobDir, this.cluster.name), `removing ${record.remote.jobDir}`);
+    return r.stdout.includes('removed');
+  }
+
+  async collectGarbage(request: GcRequest): Promise<GcEntry[]> {
+    const cmd = gcCommand({
+      remoteDir: this.cluster.remoteDir, olderThanMinutes: request.olderThanMs / 60_000, dryRun: request.dryRun,
+      activeWorkDirs: this.dialect.activeWorkDirsCommand(),
+    });
+    // du and rm over many folders take a while; the keep list travels on stdin (no command line limit)
+    const r = await this.transport.exec(cmd, { stdin: keepList(request.keepJobs, request.keepBundles), what: 'gc', timeoutMs: 600_000 });
+    return parseGc(r.code, r.stdout, r.stderr, this.cluster.name);
   }
 
   /** Runs the dialect's health command: what `pilot test-ssh` shows. */

@@ -16,6 +16,7 @@ export const TEMPLATES = TEMPLATES_DIR;
 export interface ScriptContext {
   version: string;
   jobName: string;
+  /** the launch's bundle: what the script runs when no bundle is passed as its third argument */
   bundleSha: string;
   /** Validated `--opt=value` words for the directive lines (`#SBATCH` for Slurm). */
   sbatchLines: string[];
@@ -23,6 +24,14 @@ export interface ScriptContext {
   setup: string[];
   /** interpreter words + entrypoint; each quoted by the template. */
   command: string[];
+}
+
+/**
+ * Whether a rendered script runs the bundle named by its third argument, as the default template does (a
+ * template of your own may not): only then can an attempt run another bundle than the launch's.
+ */
+export function takesBundleArg(script: string): boolean {
+  return script.includes('PILOT_BUNDLE_SHA=${3');
 }
 
 export function commandWords(info: NormalizedJobInfo): string[] {

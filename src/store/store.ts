@@ -3,13 +3,17 @@
  * atomically (temp file + rename) under a lock, so concurrent `pilot` processes never see half a record.
  * A name is reserved by creating its folder (mkdir is atomic), so two launches can never share a name; the
  * reservation names its owner (pid + boot), so one left by a killed launch is taken back, never blocking.
+ * Every record is checked on read (model/record-check.ts): a damaged one fails with a DAMAGED PilotError that
+ * names its file and the way out, and never takes the other jobs down with it.
  */
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
-import { LockBusyError, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
+import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
+import { LockBusyError, makeDirs, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
 import { ownerMark, ownerState } from '../util/process.js';
 import { upgradeRecord, type JobRecord } from '../model/record.js';
+import { ensureHome, homeError } from './home.js';
 
 const RECORD = 'job.json';
 const LOCK = 'job.lock';
@@ -17,8 +21,31 @@ const RESERVED = '.reserved';
 /** A reservation folder with no owner file yet: its creator is between mkdir and writing the file. */
 const OWNERLESS_GRACE_MS = 10_000;
 
+/** A record that could not be read, as `list()` reports it: the job's name, its file, and the DAMAGED error. */
+export interface DamagedRecord {
+  name: string;
+  file: string;
+  error: PilotError;
+}
+
+export const isDamaged = (err: unknown): err is PilotError => err instanceof PilotError && err.code === 'DAMAGED';
+
 export class JobStore {
+  private homeReady?: Promise<void>;
+
   constructor(readonly home: string) {}
+
+  /**
+   * Makes the home and its jobs/ folder on first use, or throws ONE HOME PilotError saying why it cannot be
+   * used. Checked once per store (a failure is not kept: the user may fix it while an SDK program runs).
+   */
+  ensureHome(): Promise<void> {
+    this.homeReady ??= ensureHome(this.home).catch((err: unknown) => {
+      this.homeReady = undefined;
+      throw err;
+    });
+    return this.homeReady;
+  }
 
   get jobsDir(): string {
     return join(this.home, 'jobs');
@@ -34,7 +61,7 @@ export class JobStore {
    * launch was killed (no record, owner gone) is taken back here.
    */
   async reserve(name: string, unique = false): Promise<string> {
-    await mkdir(this.jobsDir, { recursive: true });
+    await this.ensureHome();
     for (let n = 1; n < 10_000; n++) {
       const candidate = n === 1 ? name : `${name}-${n}`;
       if (await this.tryReserve(candidate)) return candidate;
@@ -54,7 +81,7 @@ export class JobStore {
         await writeFile(join(this.jobDir(name), RESERVED), ownerMark());
         return true;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw await homeError(err, this.home);
       }
       if (!(await this.reclaimAbandoned(name))) return false;
     }
@@ -85,41 +112,55 @@ export class JobStore {
     if (!(await exists(join(this.jobDir(name), RECORD)))) await rm(this.jobDir(name), { recursive: true, force: true });
   }
 
-  /** Deletes a record and its folder (a launch proven to have submitted nothing). */
+  /**
+   * Deletes a job's folder: its record, cached logs and lock (moved aside first, so the name is free at once
+   * and nobody reads half a folder). A launch proven to have submitted nothing, or `pilot rm`.
+   */
   async remove(name: string): Promise<void> {
+    const dir = this.checkedDir(name);
     const aside = join(this.jobsDir, `.removed-${name}.${process.pid}`);
-    await rename(this.jobDir(name), aside);
+    try {
+      await rename(dir, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw await this.notFound(name);
+      throw await homeError(err, this.home);
+    }
     await rm(aside, { recursive: true, force: true });
   }
 
+  /** The record of `name`, checked: NOT_FOUND when there is none, DAMAGED when it cannot be used. */
   async read(name: string): Promise<JobRecord> {
-    const file = join(this.jobDir(name), RECORD);
+    const file = join(this.checkedDir(name), RECORD);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        const names = await this.names();
-        throw new PilotError('NOT_FOUND', `no job named '${name}'`, {
-          hint: names.length ? `recorded jobs: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}` : `no jobs recorded in ${this.home} yet`,
-        });
-      }
-      throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw await this.notFound(name);
+      throw await homeError(err, this.home);
     }
+    let raw: unknown;
     try {
-      return upgradeRecord(JSON.parse(text));
+      raw = JSON.parse(text);
     } catch (err) {
-      throw new PilotError('STORE', `${file} is not valid JSON`, { hint: 'it was edited by hand or the disk is full; restore it from a backup', cause: err });
+      throw damaged(name, file, `is not valid JSON (${text.trim() ? (err as Error).message : 'the file is empty'})`, false, err);
     }
+    const problem = recordProblem(raw, name);
+    if (problem) throw damaged(name, file, problem.problem, problem.newer);
+    return upgradeRecord(raw);
   }
 
   /** Writes the record atomically; other processes see the old or the new file, never a mix. */
   async write(record: JobRecord): Promise<void> {
-    const dir = this.jobDir(record.name);
-    await mkdir(dir, { recursive: true });
-    await sweepTemps(dir);
-    await writeJsonAtomic(join(dir, RECORD), { ...record, updatedAt: new Date().toISOString() });
-    await rm(join(dir, RESERVED), { force: true });
+    const dir = this.checkedDir(record.name);
+    await this.ensureHome();
+    try {
+      await makeDirs(dir);
+      await sweepTemps(dir);
+      await writeJsonAtomic(join(dir, RECORD), { ...record, updatedAt: new Date().toISOString() });
+      await rm(join(dir, RESERVED), { force: true });
+    } catch (err) {
+      throw await homeError(err, this.home);
+    }
   }
 
   /** Read-modify-write under the job's lock. */
@@ -137,28 +178,86 @@ export class JobStore {
    * a time per job, across processes. A lock left by a killed process is broken at once.
    */
   async withLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    const lock = join(this.jobDir(name), LOCK);
+    const lock = join(this.checkedDir(name), LOCK);
     try {
       return await withFileLock(lock, fn, { timeoutMs: 120_000 });
     } catch (err) {
-      if (!(err instanceof LockBusyError)) throw err;
+      // the folder went while we waited (`pilot rm`), or the home cannot be written
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && (err as NodeJS.ErrnoException).path === lock) throw await this.notFound(name);
+      if (!(err instanceof LockBusyError)) throw await homeError(err, this.home);
       throw new PilotError('STORE', `job '${name}' is busy: another pilot process has held ${lock} for 2 minutes`, {
         hint: 'wait for that command to finish; the lock frees itself if that process dies',
       });
     }
   }
 
-  /** Names of all recorded jobs, sorted by name. */
+  /** Names of all recorded jobs, sorted by name (damaged records included: reading them says what is wrong). */
   async names(): Promise<string[]> {
-    let entries: string[];
-    try {
-      entries = await readdir(this.jobsDir);
-    } catch {
-      return [];
-    }
-    const recorded = await Promise.all(entries.map((n) => stat(join(this.jobsDir, n, RECORD)).then(() => n, () => null)));
+    const recorded = await Promise.all((await this.entries()).map((n) => stat(join(this.jobsDir, n, RECORD)).then(() => n, () => null)));
     return recorded.filter((n): n is string => n !== null).sort();
   }
+
+  /** Every record that can be read, and every one that cannot (each once), for commands that look at all jobs. */
+  async readAll(): Promise<{ records: JobRecord[]; damaged: DamagedRecord[] }> {
+    const records: JobRecord[] = [];
+    const damagedOnes: DamagedRecord[] = [];
+    await Promise.all((await this.names()).map(async (name) => {
+      try {
+        records.push(await this.read(name));
+      } catch (err) {
+        if (isDamaged(err)) damagedOnes.push({ name, file: join(this.jobDir(name), RECORD), error: err });
+        else if (!(err instanceof PilotError && err.code === 'NOT_FOUND')) throw err;   // removed meanwhile
+      }
+    }));
+    damagedOnes.sort((a, b) => a.name.localeCompare(b.name));
+    return { records, damaged: damagedOnes };
+  }
+
+  /** Names being launched right now: reserved, not recorded yet, by a process that is alive. */
+  async launchesInProgress(): Promise<string[]> {
+    const live = await Promise.all((await this.entries()).map(async (n) => {
+      if (await exists(join(this.jobsDir, n, RECORD))) return null;
+      const owner = await readFile(join(this.jobsDir, n, RESERVED), 'utf8').catch(() => undefined);
+      return owner !== undefined && ownerState(owner) === 'alive' ? n : null;
+    }));
+    return live.filter((n): n is string => n !== null);
+  }
+
+  /** Folder names under jobs/, without the ones set aside while being removed or taken back (`.…`). */
+  private async entries(): Promise<string[]> {
+    try {
+      return (await readdir(this.jobsDir)).filter((n) => !n.startsWith('.'));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw await homeError(err, this.home);
+    }
+    // nothing launched yet: make the home now, so that one that cannot be made says so from the first command
+    await this.ensureHome();
+    return [];
+  }
+
+  /** The folder of a job, refusing names that could reach outside jobs/ (`..`, `a/b`): they name no job. */
+  private checkedDir(name: string): string {
+    if (!JOB_NAME_RE.test(name)) {
+      throw new PilotError('NOT_FOUND', `no job named '${name}'`, { hint: 'job names are letters, digits, . _ - (starting with a letter or digit)' });
+    }
+    return this.jobDir(name);
+  }
+
+  private async notFound(name: string): Promise<PilotError> {
+    const names = await this.names();
+    return new PilotError('NOT_FOUND', `no job named '${name}'`, {
+      hint: names.length ? `recorded jobs: ${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}` : `no jobs recorded in ${this.home} yet`,
+    });
+  }
+}
+
+function damaged(name: string, file: string, problem: string, newer = false, cause?: unknown): PilotError {
+  return new PilotError('DAMAGED', `the record of job '${name}' (${file}) ${problem}`, {
+    cause,
+    hint: newer
+      ? `upgrade pilot to read it, or remove the job from this pilot with \`pilot rm ${name}\``
+      : `remove the job with \`pilot rm ${name}\` (its folder on the cluster stays until \`pilot gc\`), or repair the file or restore it from a backup`,
+  });
 }
 
 async function exists(path: string): Promise<boolean> {

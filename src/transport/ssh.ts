@@ -90,6 +90,9 @@ export async function connectSsh(target: SshTarget): Promise<SshTransport> {
       }
     });
     client.connect(config);
+    // Nagle's algorithm would hold every small request until the previous one is acknowledged (~40-80 ms per
+    // round trip on a submit); pilot's traffic is small requests and answers
+    client.setNoDelay(true);
   });
   return new SshTransport(client, `${target.user}@${target.host}:${target.port}`);
 }

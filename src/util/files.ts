@@ -1,10 +1,11 @@
 /**
  * The one home of "write a file so that nobody ever reads half of it" (temp file + rename), of sweeping the
- * temp files a killed process left behind, and of the owner-checked lock files.
+ * temp files a killed process left behind, of the owner-checked lock files, and of making folders (`mkdir -p`
+ * that cannot spin) and measuring them.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { link, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ownerMark, ownerState, processAlive } from './process.js';
 
@@ -136,4 +137,41 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   } finally {
     await rm(file, { force: true });
   }
+}
+
+/**
+ * `mkdir -p` that always ends. Node's `mkdir(dir, { recursive: true })` spins for ever (100 % CPU, the promise
+ * never settles) when a parent exists but refuses children with ENOENT, as /proc does (`PILOT_HOME=/proc/x`):
+ * it reads ENOENT as "parent missing", makes the parent (EEXIST), and tries again. Here a component is made
+ * once its parent exists, and an ENOENT after that is final. Throws the errno error of the component that
+ * could not be made (ENOTDIR when a file stands in the way).
+ */
+export async function makeDirs(dir: string): Promise<void> {
+  try {
+    await mkdir(dir);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return;
+      throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${dir}'`), { code: 'ENOTDIR', path: dir });
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) throw err;
+  }
+  await makeDirs(dirname(dir));
+  // the parent exists now: an ENOENT from here on means it takes no children, and is final
+  await mkdir(dir).catch(async (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EEXIST' || !(await stat(dir)).isDirectory()) throw err;
+  });
+}
+
+/** Bytes under `path` (files and links, not following links); 0 when it is gone. Like `du -s`, without blocks. */
+export async function diskUsage(path: string): Promise<number> {
+  const s = await lstat(path).catch(() => undefined);
+  if (!s) return 0;
+  if (!s.isDirectory()) return s.size;
+  const names = await readdir(path).catch(() => [] as string[]);
+  let total = 0;
+  for (const n of names) total += await diskUsage(join(path, n));
+  return total;
 }

@@ -21,6 +21,13 @@ export function shScript(script: string): string {
   return `sh -c ${quote(script)}`;
 }
 
+/** A remote path as a shell expression: `~/x` → "$HOME"/x (quoted), anything else quoted as is. */
+export function remotePathExpr(path: string): string {
+  if (path === '~') return '"$HOME"';
+  if (path.startsWith('~/')) return `"$HOME"/${quote(path.slice(2))}`;
+  return quote(path);
+}
+
 /** Quotes each word and joins them with spaces: one shell command line from an exact argv. */
 export function quoteArgv(argv: readonly string[]): string {
   return argv.map(quote).join(' ');

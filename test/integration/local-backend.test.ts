@@ -163,7 +163,7 @@ describe('LocalBackend', () => {
     expect([...first.values()].filter((s) => s.state === 'FAILED').map((s) => s.index)).toEqual([2, 5]);
 
     for (const t of [2, 5]) rmSync(join(root, 'jobs', `fail-${t}`));
-    const arrays = await b.resubmit(record, [2, 5], noop);
+    const { arrays } = await b.resubmit(record, [2, 5], noop);
     expect(arrays).toEqual([{ jobId: expect.stringMatching(/^\d+$/), offset: 0, arraySpec: '2,5%3' }]);
     expect(arrays[0]!.jobId).not.toBe(record.attempts[0]!.arrays[0]!.jobId);
     record.attempts.push({ attempt: 2, submittedAt: new Date().toISOString(), indices: '2,5', arrays });

@@ -2,8 +2,10 @@
 // the real test cluster (test/fixtures/slurm/), as submitit mocks its subprocess. It runs no shell: each command
 // is recognised by what it does, and every command is kept so tests can count round trips. The real cluster
 // (integration tier) stays the judge of what the commands really do.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SlurmWrapper } from '../../src/engine/wrapper.js';
 import type { ExecOptions, ExecResult, ReadStreamOptions, Transport, TransportStats } from '../../src/transport/types.js';
 import { emptyStats } from '../../src/transport/types.js';
 import { PilotError } from '../../src/model/errors.js';
@@ -38,6 +40,8 @@ export interface FakeClusterOptions {
   adopt?: string;
   /** the stderr files the status command reads, by `<job id>_<index>` (absent: no such file) */
   stderr?: Record<string, string>;
+  /** commands `command -v` does not find (default: those named `no-such-…`) */
+  missingCommands?: string[];
 }
 
 export class FakeCluster implements Transport {
@@ -56,8 +60,14 @@ export class FakeCluster implements Transport {
     this.commands.push(command);
     const ok = (stdout: string): ExecResult => ({ code: 0, stdout, stderr: '' });
     if (command.includes('bundle=present')) {
-      return ok(`home=/home/pilot\nroot=/home/pilot/pilot\nbundle=${this.uploads.length ? 'present' : 'missing'}\n` +
-        `maxArraySize=${this.options.maxArraySize ?? 100001}\ncontroller=${this.options.controllerUp === false ? 0 : 1}\n`);
+      // the bundle is there once a tarball of that hash was uploaded (the submit command unpacks it)
+      const sha = /bundles\/"([0-9a-f]{64})\/\.pilot-complete/.exec(command)?.[1];
+      const present = this.uploads.some((u) => u.includes(`/bundles/${sha}.`));
+      const lookup = /command -v (\S+) 2>/.exec(command)?.[1];
+      const missing = lookup && (this.options.missingCommands ?? []).concat(lookup.startsWith('no-such-') ? [lookup] : []).includes(lookup);
+      return ok(`home=/home/pilot\nroot=/home/pilot/pilot\nbundle=${present ? 'present' : 'missing'}\n` +
+        `maxArraySize=${this.options.maxArraySize ?? 100001}\ncontroller=${this.options.controllerUp === false ? 0 : 1}\n` +
+        (lookup ? `interpreter=${missing ? '' : `/usr/bin/${lookup}`}\n` : ''));
     }
     if (command.includes('sbatch --parsable')) {
       // one `@@submitted <id> <offset> <spec>` per sbatch in the command, as the real script prints them
@@ -99,4 +109,13 @@ export class FakeCluster implements Transport {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A fresh PILOT_HOME whose config.yaml names the fake cluster `lab`, and a wrapper that connects to it. */
+export function fakeLab(options: FakeClusterOptions = {}) {
+  const home = mkdtempSync(join(tmpdir(), 'pilot-engine-'));
+  writeFileSync(join(home, 'config.yaml'), 'clusters:\n  lab: { host: fake.invalid, partition: debug }\n');
+  const cluster = new FakeCluster(options);
+  const pilot = new SlurmWrapper({ home, connect: async () => cluster });
+  return { home, cluster, pilot };
 }

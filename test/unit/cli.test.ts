@@ -36,7 +36,7 @@ describe('renderers', () => {
   });
 });
 
-const COMMANDS = ['launch', 'status', 'wait', 'logs', 'restart-failed', 'cancel', 'list', 'download', 'test-ssh'];
+const COMMANDS = ['launch', 'status', 'wait', 'logs', 'restart-failed', 'cancel', 'list', 'rm', 'gc', 'download', 'test-ssh'];
 
 describe('pilot CLI', () => {
   it('lists every command in --help, teaches each with examples, and prints its version', () => {

@@ -39,7 +39,7 @@ describe('normalizeJobInfo', () => {
     expect(e.exitCode).toBe(2);
     expect(e.message).toMatch(/maxConcurrent/);
     expect(err({ jobName: 'bad name!', entrypoint: 'x' }).message).toMatch(/jobName/);
-    expect(err({ jobName: 'j', entrypoint: 'x', srcDir: 'nope' }).message).toMatch(/srcDir: .*nope is not a folder/);
+    expect(err({ jobName: 'j', entrypoint: 'x', srcDir: 'nope' }).message).toMatch(/srcDir: .*nope does not exist/);
     expect(err({ jobName: 'j', entrypoint: 'x', srcDir: 'src', time: 'soon' }).message).toMatch(/time/);
     expect(err({ jobName: 'j', entrypoint: 'x', srcDir: 'src', args: [[{}]] }).message).toMatch(/args/);
     expect(err({ jobName: 'j', entrypoint: 'x', srcDir: 'src', partiton: 'typo' }).hint).toMatch(/allowed fields/);

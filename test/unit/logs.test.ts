@@ -133,7 +133,7 @@ function fakeTarget(dir: string, log: { data: Buffer; reads: number }): LogTarge
     },
   } as unknown as Backend;
   const record = { name: 'j', finalStates: {}, attempts: [{ attempt: 1, indices: '1', arrays: [{ jobId: '1', offset: 0 }] }], chunkSize: 10 } as unknown as JobRecord;
-  return { backend, record, index: 1, attempt: 1, stream: 'out', file: join(dir, 'logs', '1.attempt1.out') };
+  return { backend: async () => backend, record, index: 1, attempt: 1, stream: 'out', file: join(dir, 'logs', '1.attempt1.out') };
 }
 
 function memoryWritable() {

@@ -36,7 +36,7 @@ describe('remote commands', () => {
     expect(cmd).toContain('--dependency=afterany:"$prev"');
     expect(cmd).toContain('scancel $ids');
     expect(cmd).not.toContain('tar -xf -');
-    expect(cmd).toContain(' job.sh 7 2 2>');
+    expect(cmd).toContain(' job.sh 7 2 x 2>');   // offset, attempt, the bundle the attempt runs
   });
 });
 

@@ -52,6 +52,8 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
         process.stdout.write(d.script);
         process.stdout.write(`# ---- args.txt (one line per task; the script reads the same argv from args.b64)\n${d.argsText}`);
         process.stdout.write(`# ---- submit\n${d.sbatchCommand}\n`);
+        // what could be checked without connecting (warnings went to stderr as they were found)
+        process.stdout.write(`# ---- checks\n${d.checks.map((c) => `${c}\n`).join('')}`);
       }
       return 0;
     }
@@ -60,8 +62,10 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
       printJson({ name: job.name, tasks: job.tasks, slurmJobIds: job.slurmJobIds });
     } else if (!opts.json) {
       process.stdout.write(`${job.name}\n`);
+      const { bundle } = job;
       process.stderr.write(`  ${job.tasks} task${job.tasks === 1 ? '' : 's'} on ${job.cluster} as job ${job.slurmJobIds.join(', ')}` +
-        ` (bundle ${job.bundle.sha256.slice(0, 12)}: ${job.bundle.uploadedBytes ? `${formatBytes(job.bundle.uploadedBytes)} ${job.cluster === 'local' ? 'unpacked' : 'uploaded'}` : 'already there, nothing sent'})\n` +
+        ` (bundle ${bundle.sha256.slice(0, 12)}: ${formatBytes(bundle.bytes)}, ${bundle.files} file${bundle.files === 1 ? '' : 's'};` +
+        ` ${bundle.uploadedBytes ? (job.cluster === 'local' ? 'unpacked' : 'uploaded') : 'already there, nothing sent'})\n` +
         `  next: pilot status ${job.name} · pilot logs ${job.name}/1 · pilot wait ${job.name}\n`);
     }
     if (opts.wait) {

@@ -1,18 +1,23 @@
-/** `pilot restart-failed NAME`: resubmits only the failed tasks on the same bundle, script and args. */
+/** `pilot restart-failed NAME`: resubmits only the failed tasks on the same script and args (`--repack`: new code). */
 import type { TaskState } from '../../model/states.js';
 import { printJson, withWrapper } from '../common.js';
 
 /** `states` comes checked by the CLI's --states parser (define.ts). */
-export interface RestartFailedOptions { states: readonly TaskState[]; dryRun?: boolean; json?: boolean }
+export interface RestartFailedOptions { states: readonly TaskState[]; repack?: boolean; dryRun?: boolean; json?: boolean }
 
 export async function run(name: string, opts: RestartFailedOptions): Promise<number> {
   const { states } = opts;
   return withWrapper(async (pilot) => {
-    const r = await pilot.restartFailed(name, { states: [...states], dryRun: Boolean(opts.dryRun) });
+    const r = await pilot.restartFailed(name, { states: [...states], repack: Boolean(opts.repack), dryRun: Boolean(opts.dryRun) });
+    // (changed sources without --repack are a `warning:` line on stderr, printed as the engine finds them)
+    const code = opts.repack && r.sourcesChanged ? ' with the new sources' : opts.repack && r.sourcesChanged === false ? ' (sources unchanged: same bundle)' : '';
     if (opts.json) printJson(r);
     else if (!r.indices.length) process.stdout.write(`${r.name}: no task is ${states.join('/')}; nothing to restart\n`);
-    else if (opts.dryRun) process.stdout.write(`${r.name}: would resubmit ${r.indices.length} task(s) as attempt ${r.attempt}: ${r.indices.join(',')}\n`);
-    else process.stdout.write(`${r.name}: resubmitted ${r.indices.length} task(s) as attempt ${r.attempt} (job ${r.slurmJobIds.join(', ')}): ${r.indices.join(',')}\n`);
+    else if (opts.dryRun) process.stdout.write(`${r.name}: would resubmit ${r.indices.length} task(s) as attempt ${r.attempt}${code}: ${r.indices.join(',')}\n`);
+    else {
+      const shipped = r.bundle?.repacked ? `, bundle ${r.bundle.sha256.slice(0, 12)}` : '';
+      process.stdout.write(`${r.name}: resubmitted ${r.indices.length} task(s) as attempt ${r.attempt}${code} (job ${r.slurmJobIds.join(', ')}${shipped}): ${r.indices.join(',')}\n`);
+    }
     return 0;
   });
 }

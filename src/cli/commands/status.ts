@@ -1,12 +1,12 @@
 /** `pilot status [NAME…]`: per-task states, one remote command per cluster; no name: the latest job. */
 import { failureClass } from '../../model/failure.js';
 import type { JobStatus } from '../../model/tracking.js';
-import { printJson, withWrapper } from '../common.js';
+import { printJson, printProblem, withWrapper } from '../common.js';
 import { checkExitCode } from '../exit-codes.js';
 import { useColor } from '../progress.js';
 import { renderStatus } from '../render.js';
 
-/** The fixed JSON shape of DESIGN.md, plus a few extra fields (a failed task's class and last stderr line). */
+/** The fixed JSON shape users rely on, plus a few extra fields (a failed task's class and last stderr line). */
 export function statusJson(s: JobStatus) {
   return {
     name: s.name,
@@ -38,13 +38,13 @@ export async function run(wanted: string[], opts: StatusOptions): Promise<number
     let statuses: JobStatus[];
     let others = 0;
     if (every) {
-      statuses = await pilot.list();
+      statuses = await pilot.list({ onDamaged: (d) => printProblem('warning', d.error) });
     } else if (wanted.length) {
       statuses = await pilot.status(wanted);
     } else {
-      const jobs = (await pilot.store.names()).length;
-      statuses = jobs ? [await pilot.status()] : [];
-      others = Math.max(0, jobs - 1);
+      // the latest readable job; a damaged record is said once, as with --all
+      statuses = await pilot.list({ last: 1, onDamaged: (d) => printProblem('warning', d.error) });
+      others = Math.max(0, (await pilot.store.names()).length - 1);
     }
     if (opts.json) {
       printJson(every || wanted.length > 1 ? statuses.map(statusJson) : statusJson(statuses[0]!));

@@ -18,16 +18,18 @@ import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type BundleFile, type DownloadOptions, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Submitted } from '../backend.js';
-import { latestArrayFor, logPath } from '../../model/attempts.js';
+import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
+import { currentBundle, latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
 import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
 import { observeLocal, readTailsLocal, supervisorAlive } from './observe.js';
+import { checkInterpreterHere } from './which.js';
+import { collectLocal, removeLocalJob } from './cleanup.js';
 import { parseTimeLimit } from '../../model/time.js';
 
-function localPending(attempt: number, tasks: number[]): PendingSubmission {
-  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices: compressRanges(tasks), planned: [{ offset: 0, spec: compressRanges(tasks) }] };
+function localPending(attempt: number, tasks: number[], bundle: string): PendingSubmission {
+  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices: compressRanges(tasks), planned: [{ offset: 0, spec: compressRanges(tasks) }], bundle };
 }
 
 /** No MaxArraySize locally: one submission always holds every task (offset 0). */
@@ -61,6 +63,7 @@ export class LocalBackend implements Backend {
 
   async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
     const timeLimitMs = parseTimeLimit(job.info.time) ?? null;   // bad input fails before anything is written
+    const { warnings } = checkInterpreterHere(job.info);
     const { bundleDir, uploadedBytes } = await atStep('unpack', () => this.ensureBundle(job.bundle));
     const jobDir = join(this.root, 'jobs', `${job.name}-${randomBytes(4).toString('hex')}`);
     const remote = { jobDir, bundleDir };
@@ -74,20 +77,24 @@ export class LocalBackend implements Backend {
       throw err;
     }
     const tasks = Array.from({ length: job.tasks }, (_, i) => i + 1);
-    await onSubmitting({ remote, chunkSize: CHUNK_SIZE, pending: localPending(1, tasks) });
-    const array = await atStep('submit', () => this.launch(jobDir, job.name, job.info, tasks, job.info.maxConcurrent, timeLimitMs, 1));
-    return { remote, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes };
+    const sha = job.bundle.sha256;
+    await onSubmitting({ remote, chunkSize: CHUNK_SIZE, pending: localPending(1, tasks, sha) });
+    const array = await atStep('submit', () => this.launch(jobDir, job.name, job.info, { tasks, maxConcurrent: job.info.maxConcurrent, timeLimitMs, attempt: 1, bundleSha: sha }));
+    return { remote, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes, warnings };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting): Promise<ArraySubmission[]> {
-    const { jobDir, bundleDir } = record.remote;
-    if (!existsSync(join(jobDir, SCRIPT_NAME)) || !existsSync(join(bundleDir, COMPLETE_MARKER))) {
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted> {
+    const { jobDir } = record.remote;
+    const sha = bundle?.sha256 ?? currentBundle(record);
+    if (!existsSync(join(jobDir, SCRIPT_NAME)) || (!bundle && !existsSync(join(this.root, 'bundles', sha, COMPLETE_MARKER)))) {
       throw new PilotError('NOT_FOUND', `the local files of ${record.name} are gone (${jobDir})`, { hint: 'launch the job again' });
     }
     const timeLimitMs = parseTimeLimit(record.info.time) ?? null;
+    const { uploadedBytes } = bundle ? await atStep('unpack', () => this.ensureBundle(bundle)) : { uploadedBytes: 0 };
     const attempt = record.attempts.length + 1;
-    await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, taskNumbers) });
-    return [await this.launch(jobDir, record.name, record.info, taskNumbers, record.maxConcurrent, timeLimitMs, attempt)];
+    await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, taskNumbers, sha) });
+    const array = await this.launch(jobDir, record.name, record.info, { tasks: taskNumbers, maxConcurrent: record.maxConcurrent, timeLimitMs, attempt, bundleSha: sha });
+    return { arrays: [array], uploadedBytes };
   }
 
   /** A local submission exists once its array file does (written before its supervisor starts). */
@@ -167,12 +174,20 @@ export class LocalBackend implements Backend {
     return bytes;
   }
 
+  removeJob(record: JobRecord): Promise<boolean> {
+    return removeLocalJob(this.root, record.remote.jobDir);
+  }
+
+  collectGarbage(request: GcRequest): Promise<GcEntry[]> {
+    return collectLocal(this.root, request);
+  }
+
   async close(): Promise<void> {}
 
   // ---------------------------------------------------------------- internals
 
   /** Unpacks the bundle once per content hash: into a temp folder, then one rename (a racing launch is fine). */
-  private async ensureBundle(bundle: BundleFile): Promise<{ bundleDir: string; uploadedBytes: number }> {
+  private async ensureBundle(bundle: Bundle): Promise<{ bundleDir: string; uploadedBytes: number }> {
     const bundleDir = join(this.root, 'bundles', bundle.sha256);
     if (existsSync(join(bundleDir, COMPLETE_MARKER))) return { bundleDir, uploadedBytes: 0 };
     await sweepTemps(dirname(bundleDir), /\.tmp\.(\d+)\.[0-9a-f]+$/);   // left by launches that were killed
@@ -194,15 +209,17 @@ export class LocalBackend implements Backend {
   }
 
   /** Records one submission and starts its detached supervisor. */
-  private async launch(jobDir: string, jobName: string, info: NormalizedJobInfo, tasks: number[],
-    maxConcurrent: number | undefined, timeLimitMs: number | null, attempt: number): Promise<ArraySubmission> {
-    const k = maxConcurrent ?? availableParallelism();
+  private async launch(jobDir: string, jobName: string, info: NormalizedJobInfo, run: {
+    tasks: number[]; maxConcurrent: number | undefined; timeLimitMs: number | null; attempt: number; bundleSha: string;
+  }): Promise<ArraySubmission> {
+    const { tasks, timeLimitMs, attempt, bundleSha } = run;
+    const k = run.maxConcurrent ?? availableParallelism();
     // one id for the submission, one per task (each task's SLURM_JOB_ID), as Slurm numbers array tasks
     const first = await allocateIds(this.root, tasks.length + 1);
     const id = String(first);
     const indices = compressRanges(tasks);
     const spec: ArrayFile = {
-      arrayId: id, jobName, offset: 0, attempt, indices, maxConcurrent: k, timeLimitMs, graceMs: this.graceMs,
+      arrayId: id, jobName, offset: 0, attempt, bundleSha, indices, maxConcurrent: k, timeLimitMs, graceMs: this.graceMs,
       firstTaskJobId: first + 1, cpus: info.cpus ?? null, submittedAt: new Date().toISOString(), supervisor: null,
     };
     await mkdir(join(jobDir, 'state'), { recursive: true });

@@ -20,6 +20,8 @@ export interface ArrayFile {
   offset: number;
   /** Attempt number of the job this submission belongs to (the script's PILOT_ATTEMPT). */
   attempt: number;
+  /** The bundle this submission runs: the script's third argument (absent in files of older versions). */
+  bundleSha?: string;
   /** Array indices of this submission, compressed (`1-6`, `2,5`). */
   indices: string;
   maxConcurrent: number;

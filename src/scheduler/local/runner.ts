@@ -1,6 +1,6 @@
 /**
  * The body of a local supervisor: runs the tasks of one submission (ArrayFile) with at most K at a time,
- * each as `bash job.sh <offset> <attempt>` in the job folder with the variables a Slurm array task would see, in a
+ * each as `bash job.sh <offset> <attempt> <bundle sha>` in the job folder with the variables a Slurm array task would see, in a
  * process group of its own so that a time limit or a cancel can end everything the task started. Every
  * transition is written to the task's state file before the next event is handled.
  */
@@ -102,7 +102,8 @@ export class ArrayRunner {
     const start = new Date().toISOString();
     let child: ChildProcess;
     try {
-      child = spawn('bash', [SCRIPT_NAME, String(this.spec.offset), String(this.spec.attempt ?? 1)], {
+      const args = [SCRIPT_NAME, String(this.spec.offset), String(this.spec.attempt ?? 1), ...(this.spec.bundleSha ? [this.spec.bundleSha] : [])];
+      child = spawn('bash', args, {
         cwd: this.jobDir, detached: true, stdio: ['ignore', out, err], env: this.taskEnv(index),
       });
     } finally {

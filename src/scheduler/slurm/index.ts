@@ -15,6 +15,7 @@ import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand 
 
 export const slurmDialect: Dialect = {
   name: 'slurm',
+  title: 'Slurm',
   template: join(TEMPLATES, 'slurm-array.sh.njk'),
   checkJob(info, where) {
     checkSbatchArgs(info.sbatchArgs, where);
@@ -44,11 +45,13 @@ export const slurmDialect: Dialect = {
   },
   submitCommand,
   parseSubmit: parseSubmitOutput,
-  describeSubmit: (jobDir, tasks, maxConcurrent) => `cd ${jobDir} && sbatch --parsable --array=${arraySpec(`1-${tasks}`, maxConcurrent)} job.sh 0 1`,
+  describeSubmit: (jobDir, tasks, bundleSha, maxConcurrent) => `cd ${jobDir} && sbatch --parsable --array=${arraySpec(`1-${tasks}`, maxConcurrent)} job.sh 0 1 ${bundleSha}`,
   observe: observeSlurm,
   // plain words: any login shell parses them
   cancelCommand: (targets) => `scancel ${targets.map((t) => quote(t.index === undefined ? t.jobId : `${t.jobId}_${t.index}`)).join(' ')}`,
   pendingQuery,
   judgePending,
+  // squeue lists every job not finished yet (pending, running, suspended, completing); %Z is its working folder
+  activeWorkDirsCommand: () => 'squeue -h -u "$(id -un)" -o %Z',
   healthCommand: () => 'sinfo -h -o "%P %a %D %T"',
 };

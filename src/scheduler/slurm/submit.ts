@@ -1,7 +1,7 @@
 /**
  * Pure builders for the few remote commands a submission needs, and parsers for their output. A
  * scheduleJobs call runs at most two commands whatever N is: a probe (home folder, bundle present?,
- * MaxArraySize when not cached) and the submit (unpack the bundle if it was just uploaded, write the job's
+ * MaxArraySize when not cached, the controller, where the interpreter is) and the submit (unpack the bundle if it was just uploaded, write the job's
  * files from stdin, sbatch every array).
  */
 import { compressRanges } from '../../model/ranges.js';
@@ -9,25 +9,23 @@ import { PilotError } from '../../model/errors.js';
 import { arraySpec } from './directives.js';
 import type { PlannedArray, ProbeResult, SubmitCommandInput } from '../dialect.js';
 import type { ArraySubmission } from '../../model/record.js';
-import { quote, shScript } from '../../util/quote.js';
+import { quote, remotePathExpr, shScript } from '../../util/quote.js';
 
-/** A remote path as a shell expression: `~/x` → "$HOME"/x (quoted), anything else quoted as is. */
-export function remotePathExpr(path: string): string {
-  if (path === '~') return '"$HOME"';
-  if (path.startsWith('~/')) return `"$HOME"/${quote(path.slice(2))}`;
-  return quote(path);
-}
+export { remotePathExpr };
 
-export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySize: boolean): string {
+export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySize: boolean, interpreter?: string): string {
   const root = remotePathExpr(remoteDir);
   return shScript([
     `R=${root}`,
     `mkdir -p "$R/bundles" "$R/jobs" || exit 3`,
     `printf 'home=%s\\nroot=%s\\n' "$HOME" "$(cd "$R" && pwd -P)"`,
-    `if [ -f "$R/bundles/"${quote(bundleSha)}/.pilot-complete ]; then echo bundle=present; else echo bundle=missing; fi`,
+    // touched when reused: `pilot gc` removes only bundles nobody has launched with for a while
+    `if [ -f "$R/bundles/"${quote(bundleSha)}/.pilot-complete ]; then touch -c "$R/bundles/"${quote(bundleSha)}; echo bundle=present; else echo bundle=missing; fi`,
     ...(askMaxArraySize ? [`echo "maxArraySize=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *//p')"`] : []),
     // answers in milliseconds even when slurmctld is down, where sbatch would hang for ~10 s and then fail
     `echo "controller=$(scontrol ping 2>&1 | grep -c ' is UP')"`,
+    // in the shell sbatch will run from, whose environment the tasks inherit (sbatch's default --export=ALL)
+    ...(interpreter === undefined ? [] : [`echo "interpreter=$(command -v ${quote(interpreter)} 2>/dev/null)"`]),
   ].join('; '));
 }
 
@@ -38,7 +36,10 @@ export function parseProbe(stdout: string): ProbeResult {
   }));
   if (!kv.home || !kv.root) throw new PilotError('REMOTE', `unexpected answer from the cluster: ${JSON.stringify(stdout.slice(0, 300))}`, { hint: 'a login banner or shell rc file that prints to stdout confuses pilot; make it quiet for non-interactive shells' });
   const max = Number(kv.maxArraySize);
-  return { home: kv.home, root: kv.root, bundlePresent: kv.bundle === 'present', maxArraySize: Number.isFinite(max) && max > 0 ? max : undefined, controllerUp: Number(kv.controller) > 0 };
+  return {
+    home: kv.home, root: kv.root, bundlePresent: kv.bundle === 'present', maxArraySize: Number.isFinite(max) && max > 0 ? max : undefined,
+    controllerUp: Number(kv.controller) > 0, ...(kv.interpreter === undefined ? {} : { interpreter: kv.interpreter || null }),
+  };
 }
 
 /**
@@ -91,7 +92,7 @@ export function submitCommand(input: SubmitCommandInput): string {
     // (`,` = all must hold), as a --dependency on the command line replaces the script's #SBATCH one
     const dep = i > 0 ? ` --dependency=${input.userDependency ? `${q(input.userDependency)},` : ''}afterany:"$prev"` : '';
     lines.push(
-      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
+      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} ${q(input.bundleSha)} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
       `echo "submitted $prev ${a.offset} ${q(a.spec)}" >> "$M"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
       ` else echo "@@error sbatch"; cat "$J/.sbatch.err"; [ -n "$ids" ] && scancel $ids; echo "cancelled$ids" >> "$M"; ${abandon}; exit 7; fi`,
     );

@@ -1,21 +1,16 @@
 // The engine and the Slurm driver over a fake transport that answers with outputs recorded on the real cluster:
 // launch, chunking past MaxArraySize, status lag, restart-failed, cancel, lost replies. Runs in milliseconds;
 // the integration tier runs the same flows against real Slurm.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../../src/index.js';
 import { PilotError } from '../../../src/model/errors.js';
-import { FakeCluster, fixture, framed, type FakeClusterOptions } from '../../support/fake-cluster.js';
+import { fakeLab, FakeCluster, fixture, framed, type FakeClusterOptions } from '../../support/fake-cluster.js';
 
 const SRC = join(import.meta.dirname, '..', '..', 'fixtures', 'echo-argv');
 
 function setup(options: FakeClusterOptions = {}) {
-  const home = mkdtempSync(join(tmpdir(), 'pilot-engine-'));
-  writeFileSync(join(home, 'config.yaml'), 'clusters:\n  lab: { host: fake.invalid, partition: debug }\n');
-  const cluster = new FakeCluster(options);
-  const pilot = new SlurmWrapper({ home, connect: async () => cluster });
+  const { home, cluster, pilot } = fakeLab(options);
   const job = (jobName: string, tasks: number, extra: Record<string, unknown> = {}) =>
     pilot.scheduleJobs({ jobName, cluster: 'lab', srcDir: SRC, entrypoint: 'echo.sh', args: Array.from({ length: tasks }, (_, i) => String(i + 1)), ...extra });
   return { home, cluster, pilot, job };

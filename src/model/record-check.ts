@@ -1,0 +1,113 @@
+/**
+ * The shape check of a job record read from disk, before anything uses it. A record is the one file pilot
+ * trusts about a job: a truncated or hand-edited one must fail with a sentence naming the field, never as a
+ * `Cannot read properties of undefined` deep inside a command. Light on purpose (no zod): `pilot list` reads
+ * every record, and this costs microseconds and no module load.
+ */
+import { TASK_STATES } from './states.js';
+
+/** The record version this pilot writes; older ones are upgraded on read, newer ones refused. */
+export const RECORD_VERSION = 2;
+
+/** A job name: what jobName accepts, and all the store accepts as a folder name (so never `..` or a path). */
+export const JOB_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/** What is wrong with a record, and whether it is simply newer than this pilot (a different fix). */
+export interface RecordProblem {
+  problem: string;
+  newer?: boolean;
+}
+
+/** What is wrong at `path` inside the record (`.attempts[0].indices`, or '' for the whole value). */
+interface Issue {
+  path: string;
+  what: string;
+}
+type Check = (value: unknown) => Issue | undefined;
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`);
+const is = (ok: boolean, what: string): Issue | undefined => (ok ? undefined : { path: '', what });
+const within = (prefix: string, issue: Issue | undefined): Issue | undefined => issue && { path: prefix + issue.path, what: issue.what };
+
+const str: Check = (v) => is(typeof v === 'string', `is ${kind(v)}, not text`);
+const absPath: Check = (v) => str(v) ?? is((v as string).startsWith('/'), `is ${JSON.stringify(v)}, not an absolute path`);
+const int = (min: number): Check => (v) => is(Number.isSafeInteger(v) && (v as number) >= min, `is ${JSON.stringify(v)}, not a whole number ≥ ${min}`);
+const num: Check = (v) => is(typeof v === 'number' && Number.isFinite(v), `is ${JSON.stringify(v)}, not a number`);
+const oneOf = (...values: string[]): Check => (v) => is(values.includes(v as string), `is ${JSON.stringify(v)}, not one of ${values.join(', ')}`);
+const optional = (check: Check): Check => (v) => (v === undefined ? undefined : check(v));
+
+/** An object with these fields (others are allowed: a newer pilot of the same version may add some). */
+function object(fields: Record<string, Check>): Check {
+  return (v) => {
+    if (!isObj(v)) return is(false, `is ${kind(v)}, not an object`);
+    for (const [key, check] of Object.entries(fields)) {
+      const issue = check(v[key]);
+      if (issue) return { path: `.${key}${issue.path}`, what: v[key] === undefined ? 'is missing' : issue.what };
+    }
+    return undefined;
+  };
+}
+
+function list(item: Check): Check {
+  return (v) => {
+    if (!Array.isArray(v)) return is(false, `is ${kind(v)}, not a list`);
+    for (let i = 0; i < v.length; i++) {
+      const issue = within(`[${i}]`, item(v[i]));
+      if (issue) return issue;
+    }
+    return undefined;
+  };
+}
+
+/** `{ "3": … }`: per task number. */
+function byTask(item: Check): Check {
+  return (v) => {
+    if (!isObj(v)) return is(false, `is ${kind(v)}, not an object`);
+    for (const [key, value] of Object.entries(v)) {
+      const issue = /^[1-9]\d*$/.test(key) ? within(`["${key}"]`, item(value)) : is(false, `has the key ${JSON.stringify(key)}, not a task number`);
+      if (issue) return issue;
+    }
+    return undefined;
+  };
+}
+
+const taskStatus = object({ index: int(1), state: oneOf(...TASK_STATES), attempt: int(1) });
+// version 1 named a submission's id slurmJobId; upgradeRecord renames it
+const submission: Check = (v) => object({ offset: int(0), arraySpec: str })(v)
+  ?? (typeof ((v as Obj).jobId ?? (v as Obj).slurmJobId) === 'string' ? undefined : { path: '.jobId', what: 'is missing' });
+
+const RECORD = object({
+  name: str,
+  cluster: str,
+  backend: oneOf('slurm', 'local'),
+  createdAt: str,
+  tasks: int(1),
+  chunkSize: int(1),
+  maxConcurrent: optional(int(1)),
+  info: object({}),
+  bundle: object({ sha256: str, bytes: num, files: num }),
+  remote: object({ jobDir: absPath, bundleDir: absPath }),
+  attempts: list(object({ attempt: int(1), indices: str, arrays: list(submission) })),
+  pending: optional(object({ attempt: int(1), token: str, startedAt: str, indices: str, planned: list(object({ offset: int(0), spec: str })) })),
+  finalStates: byTask(taskStatus),
+  lastKnown: optional(byTask(taskStatus)),
+});
+
+/**
+ * Checks a parsed `job.json` that lives in the folder `folder` (the job's name). Returns undefined when the
+ * record can be used (after upgradeRecord), or what is wrong with it, phrased to follow "the record …".
+ */
+export function recordProblem(raw: unknown, folder: string): RecordProblem | undefined {
+  if (!isObj(raw)) return { problem: `holds ${kind(raw)}, not a job record` };
+  const version = raw.version;
+  if (!Number.isSafeInteger(version) || (version as number) < 1) return { problem: `has no valid version (${JSON.stringify(version)})` };
+  if ((version as number) > RECORD_VERSION) {
+    return { problem: `was written by a newer pilot (record version ${version}; this one reads versions up to ${RECORD_VERSION})`, newer: true };
+  }
+  const issue = RECORD(raw);
+  if (issue) return { problem: `field ${issue.path.slice(1)} ${issue.what}` };
+  if (raw.name !== folder) return { problem: `names the job ${JSON.stringify(raw.name)} but lives in the folder of '${folder}' (copied or renamed by hand?)` };
+  return undefined;
+}
