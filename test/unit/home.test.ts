@@ -2,8 +2,8 @@
 // command, and never a loop. Tests run as root, where chmod does not stop writes: an impossible home is a
 // path under /proc (which answers ENOENT to mkdir, and made Node's recursive mkdir spin for ever) or a file
 // standing where the folder should be; the chmod case runs only for other users.
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -84,12 +84,21 @@ describe('an unusable home in the SDK', () => {
     });
   }
 
-  it.skipIf(isRoot)('a folder without write permission (chmod 0500)', async () => {
+  it('a folder without write permission (chmod 0555): one clear error', () => {
+    // root writes anywhere, so the check runs as `nobody` in a child process (the test runner is root in CI)
     const dir = tmp();
-    chmodSync(dir, 0o500);
-    const err = await new JobStore(join(dir, 'home')).ensureHome().catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'HOME', message: expect.stringMatching(/permission denied in /) });
-    chmodSync(dir, 0o700);
+    chmodSync(dir, 0o755);
+    const locked = join(dir, 'locked');
+    mkdirSync(locked, { mode: 0o555 });
+    chmodSync(locked, 0o555);
+    const store = join(import.meta.dirname, '..', '..', 'dist', 'store', 'store.js');
+    const code = `const { JobStore } = await import(${JSON.stringify(store)});
+      try { await new JobStore(${JSON.stringify(join(locked, 'home'))}).ensureHome(); console.log('made'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', ...(isRoot ? { uid: 65534, gid: 65534 } : {}) });
+    const out = JSON.parse(r.stdout.trim()) as { code: string; message: string };
+    expect(out.code).toBe('HOME');
+    expect(out.message).toMatch(/permission denied in /);
   });
 
   it('a home that can be made is made on first use, and a missing one lists no jobs', async () => {
