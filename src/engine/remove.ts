@@ -41,7 +41,9 @@ export async function remove(engine: Engine, name: string, options: RemoveOption
   const [before] = await refresh(engine, [record]);
   const cancelled = unfinished(before!);
   if (cancelled.length && options.force && !before!.pending) {
-    await (await engine.backendFor(record.cluster)).cancel(record, cancelled);
+    // every task open: cancel the arrays themselves (Slurm reports elements of a held array cancelled one by one
+    // only as a plain array row, which cannot be told apart per task)
+    await (await engine.backendFor(record.cluster)).cancel(record, cancelled.length === record.tasks ? undefined : cancelled);
     await waitFor(engine, name, { timeoutMs: CANCEL_WAIT_MS }).catch((err: unknown) => {
       if (!(err instanceof PilotError && err.code === 'TIMEOUT')) throw err;
       throw new PilotError('TIMEOUT', `the cancelled tasks of '${name}' are not reported ended after ${CANCEL_WAIT_MS / 1000} s: nothing was removed`, {

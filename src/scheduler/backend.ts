@@ -130,5 +130,7 @@ export interface Backend {
 }
 
 export const SCRIPT_NAME = 'job.sh';
+/** In each job folder: the bundles its attempts ran, one `bundles/<sha>` line each (what gc keeps). */
+export const BUNDLES_USED = '.pilot-bundles';
 export const ARGS_FILE = 'args.b64';
 export const ARGS_TEXT = 'args.txt';

@@ -80,7 +80,7 @@ export function gcCommand(input: GcCommandInput): string {
     '  case ${d#jobs/} in *[!A-Za-z0-9._-]* | [!A-Za-z0-9]*) continue ;; *-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;; *) continue ;; esac',
     `  if grep -qxF "$d" "$K" || grep -qxF "$R/$d" "$K.w" || young "$d" ${age}; then`,
     // a job folder that stays keeps the bundle its script runs from
-    '    sed -n \'s|.*bundles/"\\{0,1\\}\\([0-9a-f]\\{64\\}\\).*|bundles/\\1|p\' "$d/job.sh" >> "$K" 2>/dev/null',
+    '    cat "$d/job.sh" "$d/.pilot-bundles" 2>/dev/null | sed -n \'s|.*bundles/"\\{0,1\\}\\([0-9a-f]\\{64\\}\\).*|bundles/\\1|p\' >> "$K"',
     '  else drop job "$d"; fi',
     'done',
     'for d in bundles/*; do',

@@ -95,18 +95,27 @@ describe('concurrency and killed launches', () => {
     for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((Math.random() * 2 ** 32) >>> 0, i);
     writeFileSync(join(yaml, '..', 'code', 'weights.bin'), big);
     const delays = [100, 400, 900, 1500];
+    let killedMidway = 0;
     for (const delay of delays) {
+      // new bytes every round: packing and uploading really happen each time (no index hit, no bundle on the cluster)
+      writeFileSync(join(yaml, '..', 'code', 'weights.bin'), Buffer.concat([big, Buffer.from(String(delay))]));
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'pilot.js'), 'launch', yaml], { env: { ...process.env, PILOT_HOME: home }, stdio: 'ignore' });
+      const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
       await sleep(delay);
+      const finishedFirst = child.exitCode !== null;
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('close', r));
-      // the same launch again: adopts what the killed one submitted, or launches anew; never blocked, never twice
-      const again = await pilot(['launch', yaml, '--json'], home);
-      expect(again.code, again.stderr).toBe(0);
-      expect(JSON.parse(again.stdout).name).toBe('killed');
+      await closed;
+      if (!finishedFirst) {
+        killedMidway++;
+        // the same launch again: adopts what the killed one submitted, or launches anew; never blocked, never twice
+        const again = await pilot(['launch', yaml, '--json'], home);
+        expect(again.code, again.stderr).toBe(0);
+        expect(JSON.parse(again.stdout).name).toBe('killed');
+      }
       expect((await pilot(['cancel', 'killed'], home)).code).toBe(0);
-      rmSync(join(home, 'jobs', 'killed'), { recursive: true, force: true });   // as `pilot rm` will
+      rmSync(join(home, 'jobs', 'killed'), { recursive: true, force: true });   // as `pilot rm` would
     }
+    expect(killedMidway).toBeGreaterThanOrEqual(2);
     const ssh = await connect();
     const root = `pilot-tests/${home.split('/').pop()}/`;
     const seen = await ssh.exec(`{ squeue -h -t all -u "$USER" -n killed -o '%F|%Z'; sacct -X -n -P -u "$USER" --name=killed -S now-1hour --format=JobID,WorkDir; } | grep ${root} | sed 's/_.*|/|/' | cut -d'|' -f1 | sort -u`);

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
+import { ARGS_FILE, ARGS_TEXT, BUNDLES_USED, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
 import { currentBundle, latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
@@ -214,6 +214,8 @@ export class LocalBackend implements Backend {
   }): Promise<ArraySubmission> {
     const { tasks, timeLimitMs, attempt, bundleSha } = run;
     const k = run.maxConcurrent ?? availableParallelism();
+    // every bundle the job's attempts run, where `pilot gc` looks (as on a cluster)
+    await appendFile(join(jobDir, BUNDLES_USED), `bundles/${bundleSha}\n`);
     // one id for the submission, one per task (each task's SLURM_JOB_ID), as Slurm numbers array tasks
     const first = await allocateIds(this.root, tasks.length + 1);
     const id = String(first);

@@ -55,8 +55,9 @@ export async function collectLocal(root: string, request: GcRequest): Promise<Gc
     if (!entry.isDirectory() || !JOB_FOLDER_RE.test(entry.name)) continue;
     const dir = join(jobs, entry.name);
     if (keepJobs.has(entry.name) || await running(dir)) {
-      const script = await readFile(join(dir, 'job.sh'), 'utf8').catch(() => '');
-      for (const m of script.matchAll(BUNDLE_REF_RE)) keepBundles.add(m[1]!);
+      // job.sh names the launch's bundle; .pilot-bundles every bundle an attempt ran (--repack included)
+      const named = await Promise.all(['job.sh', '.pilot-bundles'].map((f) => readFile(join(dir, f), 'utf8').catch(() => '')));
+      for (const m of named.join('\n').matchAll(BUNDLE_REF_RE)) keepBundles.add(m[1]!);
     } else {
       await drop('job', dir);
     }

@@ -8,6 +8,7 @@ import { compressRanges } from '../../model/ranges.js';
 import { PilotError } from '../../model/errors.js';
 import { arraySpec } from './directives.js';
 import type { PlannedArray, ProbeResult, SubmitCommandInput } from '../dialect.js';
+import { BUNDLES_USED } from '../backend.js';
 import type { ArraySubmission } from '../../model/record.js';
 import { quote, remotePathExpr, shScript } from '../../util/quote.js';
 
@@ -76,6 +77,8 @@ export function submitCommand(input: SubmitCommandInput): string {
     `B=${q(`${input.root}/bundles/${input.bundleSha}`)}`, `J=${q(input.jobDir)}`, `M=${q(markerPath(input.jobDir, input.token))}`,
     // first of all, so that a later look can tell "never started" from "started"
     `mkdir -p "$J" && echo "begin $$" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
+    // every bundle the job's attempts run, named where \`pilot gc\` looks (a --repack attempt is not in job.sh)
+    `echo ${q(`bundles/${input.bundleSha}`)} >> "$J/${BUNDLES_USED}"`,
   ];
   const abandon = input.withJobFiles ? 'cd / && rm -rf "$J"' : 'echo end >> "$M"';
   if (input.uploadedTarball) {
