@@ -33,7 +33,7 @@ describe('daily use on the Slurm test cluster', () => {
     expect(launched.code, launched.stderr).toBe(1);
     const doc = JSON.parse(launched.stdout);
     expect(doc.counts).toEqual({ COMPLETED: 2, FAILED: 1 });
-    expect(doc.tasks[1]).toEqual({ index: 2, state: 'FAILED', exitCode: 3, attempt: 1, failure: 'EXIT', lastError: 'boom: something broke' });
+    expect(doc.tasks[1]).toMatchObject({ index: 2, state: 'FAILED', exitCode: 3, attempt: 1, failure: 'EXIT', lastError: 'boom: something broke' });
 
     const status = await pilot(['status'], home);                  // the latest job
     expect(status.code, status.stderr).toBe(0);

@@ -25,7 +25,7 @@ describe.each(['lab', 'local'])('restart-failed after fixing the code on %s', (c
     writeFileSync(join(dir, 'job.yaml'), `jobName: ${name}\ncluster: ${cluster}\nentrypoint: train.sh\nargs: ["a", "b c", "d"]\n`);
     const wait = async (counts: Record<string, number>) => {
       const r = await pilot(['wait', name, '--timeout', '120', '--json'], home);
-      expect(r.code, r.stderr).toBe(0);
+      expect(r.code, r.stderr).toBe(counts.FAILED ? 1 : 0);   // wait exits 1 when a task failed (README: exit codes)
       expect(JSON.parse(r.stdout).counts).toEqual(counts);
     };
     const log = async (attempt?: number) => (await pilot(['logs', `${name}/2`, ...(attempt ? ['--attempt', String(attempt)] : [])], home)).stdout;

@@ -70,11 +70,13 @@ describe('concurrency and killed launches', () => {
   it('two restart-failed at the same moment produce exactly one new attempt', async () => {
     const home = makeHome();
     const w = new SlurmWrapper({ home });
-    const job = await w.scheduleJobs({ jobName: 'double-restart', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh', args: ['1', '2', '3'] });
+    // echo.sh fails task 2 while <remote root>/jobs/fail-2 exists: made BEFORE the launch, so no task can outrun it
+    const failFlag = `~/pilot-tests/${home.split('/').pop()}/jobs/fail-2`;
     const ssh = await connect();
-    await ssh.exec(`touch ${job.remoteDir}/../fail-2`);   // echo.sh fails task 2 while this file exists
+    await ssh.exec(`mkdir -p ${failFlag.replace(/\/fail-2$/, '')} && touch ${failFlag}`);
+    const job = await w.scheduleJobs({ jobName: 'double-restart', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh', args: ['1', '2', '3'] });
     await w.wait(job.name, { minIntervalMs: 300, maxIntervalMs: 1000, timeoutMs: 90_000 });
-    await ssh.exec(`rm -f ${job.remoteDir}/../fail-2`);
+    await ssh.exec(`rm -f ${failFlag}`);
     await ssh.close();
     await w.close();
     const runs = await Promise.all([1, 2].map(() => pilot(['restart-failed', job.name, '--json'], home)));
