@@ -41,9 +41,14 @@ export class Engine implements EngineContext {
     return resolveCluster(this.home, name);
   }
 
-  /** The backend of a cluster, connecting on first use; a failed connection is not kept. */
-  backend(cluster: ClusterConfig): Promise<Backend> {
+  /** The backend of a cluster, connecting on first use; a failed or dropped connection is not kept. */
+  async backend(cluster: ClusterConfig): Promise<Backend> {
     let b = this.backends.get(cluster.name);
+    // a connection that dropped (VPN, sshd restart) is replaced: a long `wait` recovers when the network does
+    if (b && (await b.catch(() => undefined))?.usable === false) {
+      this.backends.delete(cluster.name);
+      b = undefined;
+    }
     if (!b) {
       const wrap = this.options.wrapTransport;
       const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c) => wrap(await connectOverSsh(c)) : undefined);

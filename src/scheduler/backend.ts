@@ -126,6 +126,8 @@ export interface Backend {
   health?(): Promise<{ ok: boolean; output: string }>;
   /** Counters of the underlying transport, for tests and benchmarks. */
   readonly stats?: TransportStats;
+  /** false once its connection is gone: the engine opens a new one instead of failing for ever */
+  readonly usable?: boolean;
   close(): Promise<void>;
 }
 

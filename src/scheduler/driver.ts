@@ -45,6 +45,10 @@ export class RemoteBackend implements Backend {
     return this.transport.stats;
   }
 
+  get usable(): boolean {
+    return this.transport.closed !== true;
+  }
+
   private cacheFile(): string {
     return join(this.cacheDir, `${this.cluster.name}.json`);
   }

@@ -121,6 +121,10 @@ export class SshTransport implements Transport {
     client.on('end', () => drop());
   }
 
+  get closed(): boolean {
+    return this.lost !== undefined;
+  }
+
   /** Runs `op` unless the connection is gone; rejects as soon as it goes, whatever `op` is waiting for. */
   private guard<T>(op: (reject: (err: PilotError) => void) => Promise<T>): Promise<T> {
     if (this.lost) return Promise.reject(this.lost);

@@ -52,6 +52,8 @@ export interface Transport {
    */
   readStream(remotePath: string, options: ReadStreamOptions): Promise<number | null>;
   readonly stats: TransportStats;
+  /** true once the connection is gone (dropped or closed): a new one must be made */
+  readonly closed?: boolean;
   close(): Promise<void>;
 }
 

@@ -48,6 +48,8 @@ export class FakeCluster implements Transport {
   readonly stats: TransportStats = emptyStats();
   readonly commands: string[] = [];
   readonly uploads: string[] = [];
+  /** set it to play a dropped connection */
+  closed = false;
   private readonly ids: string[];
   private statusCalls = 0;
 

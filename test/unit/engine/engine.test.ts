@@ -1,6 +1,8 @@
 // The engine and the Slurm driver over a fake transport that answers with outputs recorded on the real cluster:
 // launch, chunking past MaxArraySize, status lag, restart-failed, cancel, lost replies. Runs in milliseconds;
 // the integration tier runs the same flows against real Slurm.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../../src/index.js';
@@ -191,5 +193,21 @@ describe('restart-failed and cancel', () => {
     expect(await pilot.cancel('over')).toEqual({ name: 'over', cancelled: {}, finished: { COMPLETED: 4, FAILED: 2 } });
     expect(await pilot.cancel('over/3')).toEqual({ name: 'over', index: 3, cancelled: {}, finished: { FAILED: 1 } });
     expect(cluster.commands.some((c) => c.startsWith('scancel'))).toBe(false);
+  });
+});
+
+describe('connections', () => {
+  it('replaces a dropped connection instead of failing for ever (a long wait outlives a VPN drop)', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'pilot-engine-'));
+    writeFileSync(join(home, 'config.yaml'), 'clusters:\n  lab: { host: fake.invalid, partition: debug }\n');
+    const made: FakeCluster[] = [];
+    const pilot = new SlurmWrapper({ home, connect: async () => { made.push(new FakeCluster({ jobIds: ['14'], status: [fixture('status-accounting-3ids')] })); return made.at(-1)!; } });
+    await pilot.scheduleJobs({ jobName: 'drop', cluster: 'lab', srcDir: SRC, entrypoint: 'echo.sh', args: ['1', '2', '3', '4', '5', '6'] });
+    expect(made).toHaveLength(1);
+    made[0]!.closed = true;
+    const s = await pilot.status('drop');
+    expect(made).toHaveLength(2);
+    expect(s.stale).toBeUndefined();
+    expect(s.done).toBe(true);
   });
 });
