@@ -3,7 +3,7 @@
 // path under /proc (which answers ENOENT to mkdir, and made Node's recursive mkdir spin for ever) or a file
 // standing where the folder should be; the chmod case runs only for other users.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -91,7 +91,11 @@ describe('an unusable home in the SDK', () => {
     const locked = join(dir, 'locked');
     mkdirSync(locked, { mode: 0o555 });
     chmodSync(locked, 0o555);
-    const store = join(import.meta.dirname, '..', '..', 'dist', 'store', 'store.js');
+    // a copy of the build `nobody` can read wherever the checkout lives (it needs no package from node_modules)
+    const copy = tmp();
+    chmodSync(copy, 0o755);
+    cpSync(join(import.meta.dirname, '..', '..', 'dist'), join(copy, 'dist'), { recursive: true });
+    const store = join(copy, 'dist', 'store', 'store.js');
     const code = `const { JobStore } = await import(${JSON.stringify(store)});
       try { await new JobStore(${JSON.stringify(join(locked, 'home'))}).ensureHome(); console.log('made'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }`;
