@@ -3,6 +3,7 @@
  * An attempt may hold several arrays (split at MaxArraySize): task t sits in the chunk with offset
  * floor((t-1)/chunkSize)*chunkSize, as array index t - offset.
  */
+import { posix } from 'node:path';
 import { compressRanges, expandRanges, rangesInclude } from './ranges.js';
 import type { ArraySubmission, JobRecord, TaskStatus } from './record.js';
 
@@ -44,6 +45,11 @@ export function openTasks(record: JobRecord): number[] {
   const open: number[] = [];
   for (let t = 1; t <= record.tasks; t++) if (!record.finalStates[t]) open.push(t);
   return open;
+}
+
+/** The remote root a job lives in (`<root>/jobs/<folder>`): restarts find bundles next to the job's folder. */
+export function remoteRoot(record: Pick<JobRecord, 'remote'>): string {
+  return posix.dirname(posix.dirname(record.remote.jobDir));
 }
 
 /** The offset of the split array that holds task t (arrays hold chunkSize tasks each). */

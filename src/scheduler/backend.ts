@@ -7,6 +7,7 @@ import type { NormalizedJobInfo } from '../model/job.js';
 import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../model/record.js';
 import type { ReadTails } from '../model/tracking.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
+import { randomBytes } from 'node:crypto';
 import type { TransportStats } from '../transport/types.js';
 import type { Bundle } from '../bundle/pack.js';
 
@@ -129,6 +130,11 @@ export interface Backend {
   /** false once its connection is gone: the engine opens a new one instead of failing for ever */
   readonly usable?: boolean;
   close(): Promise<void>;
+}
+
+/** A submission about to be sent, with the token that names its marker file. */
+export function newPending(attempt: number, indices: string, planned: { offset: number; spec: string }[], bundle: string): PendingSubmission {
+  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices, planned, bundle };
 }
 
 export const SCRIPT_NAME = 'job.sh';

@@ -4,12 +4,12 @@
  * SFTP upload when the cluster lacks the bundle; a restart one (two when it ships a new bundle).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { memoryTar } from '../bundle/mem-tar.js';
 import type { RemoteClusterConfig } from '../model/cluster.js';
 import { atStep, PilotError, type LaunchStep } from '../model/errors.js';
-import { currentBundle, latestArrayFor, logPath } from '../model/attempts.js';
+import { currentBundle, latestArrayFor, logPath, remoteRoot } from '../model/attempts.js';
 import { interpreterToFind, interpreterVerdict } from '../model/checks.js';
 import type { NormalizedJobInfo } from '../model/job.js';
 import { compressRanges } from '../model/ranges.js';
@@ -17,16 +17,13 @@ import type { JobRecord, PendingSubmission } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
-import { ARGS_FILE, ARGS_TEXT, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { writeJsonAtomic } from '../util/files.js';
+import { ARGS_FILE, ARGS_TEXT, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
 import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
 import type { Dialect, ObserveState } from './dialect.js';
 
 /** The submit command may unpack a large bundle first; a dead controller is caught earlier by the probe. */
 const SUBMIT_TIMEOUT_MS = 300_000;
-
-function newPending(attempt: number, indices: string, planned: { offset: number; spec: string }[], bundle: string): PendingSubmission {
-  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices, planned, bundle };
-}
 
 /** Facts about a cluster worth remembering between calls (asking costs a round trip). */
 interface ClusterCache {
@@ -72,16 +69,14 @@ export class RemoteBackend implements Backend {
     const probe = await this.run(this.dialect.probeCommand(remoteDir, bundle.sha256, knownMax === undefined, info && interpreterToFind(info)), 'probe', 'connect');
     const facts = this.dialect.parseProbe(probe.stdout);
     if (!facts.controllerUp) {
-      const e = new PilotError('REMOTE', `the ${this.dialect.title} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
+      throw new PilotError('REMOTE', `the ${this.dialect.title} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
         hint: `it is down or unreachable from the login node; try again later (\`pilot test-ssh ${this.cluster.name}\` shows what works)`,
       });
-      e.step = 'submit';
-      throw e;
     }
     const warning = info && interpreterVerdict(info, this.cluster.name, facts.interpreter);
     if (knownMax === undefined && facts.maxArraySize) {
       await mkdir(this.cacheDir, { recursive: true });
-      await writeFile(this.cacheFile(), JSON.stringify({ ...cache, maxArraySize: facts.maxArraySize }, null, 2));
+      await writeJsonAtomic(this.cacheFile(), { ...cache, maxArraySize: facts.maxArraySize });
     }
     let uploadedTarball: string | undefined;
     if (!facts.bundlePresent) {
@@ -117,7 +112,7 @@ export class RemoteBackend implements Backend {
 
   async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted> {
     // the job's own root, even if config.yaml's remoteDir changed since: job.sh finds bundles next to its folder
-    const jobRoot = record.remote.bundleDir.replace(/\/bundles\/[^/]+$/, '');
+    const jobRoot = remoteRoot(record);
     const shipped = bundle && await this.ship(bundle, jobRoot);
     const bundleSha = bundle?.sha256 ?? currentBundle(record);
     const arrays = this.dialect.planArrays(taskNumbers, record.chunkSize, record.maxConcurrent);
@@ -187,6 +182,7 @@ export class RemoteBackend implements Backend {
     const pipe = new PassThrough();
     // the job wrote outputs/: whatever links it left there are checked before they are made here
     const extracting = safeExtractStream(pipe, dest, { onSkip: options.onSkip });
+    extracting.catch(() => undefined);   // awaited below; failing while tar still streams must not go unhandled
     let bytes = 0;
     // one tar stream over one channel instead of one SFTP request per file
     const r = await this.transport.exec(shScript(`cd ${quote(record.remote.jobDir)} && tar -czf - --ignore-failed-read logs outputs 2>/dev/null`), {

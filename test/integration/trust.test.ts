@@ -110,7 +110,13 @@ describe('concurrency and killed launches', () => {
       if (!finishedFirst) {
         killedMidway++;
         // the same launch again: adopts what the killed one submitted, or launches anew; never blocked, never twice
-        const again = await pilot(['launch', yaml, '--json'], home);
+        // killed after sbatch was sent, the remote submit may still be unpacking: pilot then refuses to decide
+        // ("cannot be checked yet") and the hint says to look again in a moment, which is what a user does
+        let again = await pilot(['launch', yaml, '--json'], home);
+        for (let i = 0; i < 20 && /cannot be checked yet/.test(again.stderr); i++) {
+          await sleep(500);
+          again = await pilot(['launch', yaml, '--json'], home);
+        }
         expect(again.code, again.stderr).toBe(0);
         expect(JSON.parse(again.stdout).name).toBe('killed');
       }

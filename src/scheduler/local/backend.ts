@@ -18,7 +18,7 @@ import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
-import { ARGS_FILE, ARGS_TEXT, BUNDLES_USED, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
+import { ARGS_FILE, ARGS_TEXT, BUNDLES_USED, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
 import { currentBundle, latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
@@ -28,8 +28,10 @@ import { checkInterpreterHere } from './which.js';
 import { collectLocal, removeLocalJob } from './cleanup.js';
 import { parseTimeLimit } from '../../model/time.js';
 
+/** Locally a submission is one array holding every task given (no MaxArraySize to split by). */
 function localPending(attempt: number, tasks: number[], bundle: string): PendingSubmission {
-  return { attempt, token: randomBytes(8).toString('hex'), startedAt: new Date().toISOString(), indices: compressRanges(tasks), planned: [{ offset: 0, spec: compressRanges(tasks) }], bundle };
+  const indices = compressRanges(tasks);
+  return newPending(attempt, indices, [{ offset: 0, spec: indices }], bundle);
 }
 
 /** No MaxArraySize locally: one submission always holds every task (offset 0). */

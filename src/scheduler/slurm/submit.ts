@@ -9,6 +9,7 @@ import { PilotError } from '../../model/errors.js';
 import { arraySpec } from './directives.js';
 import type { PlannedArray, ProbeResult, SubmitCommandInput } from '../dialect.js';
 import { BUNDLES_USED } from '../backend.js';
+import { chunkOffset } from '../../model/attempts.js';
 import type { ArraySubmission } from '../../model/record.js';
 import { quote, remotePathExpr, shScript } from '../../util/quote.js';
 
@@ -48,12 +49,12 @@ export function parseProbe(stdout: string): ProbeResult {
  * k*chunk+1 … (k+1)*chunk as indices 1 … chunk, with offset k*chunk. The user still sees tasks 1..N.
  */
 export function planArrays(taskNumbers: readonly number[], chunkSize: number, maxConcurrent?: number): PlannedArray[] {
-  const byChunk = new Map<number, number[]>();
+  const byOffset = new Map<number, number[]>();
   for (const t of [...taskNumbers].sort((a, b) => a - b)) {
-    const k = Math.floor((t - 1) / chunkSize);
-    (byChunk.get(k) ?? byChunk.set(k, []).get(k)!).push(t - k * chunkSize);
+    const offset = chunkOffset({ chunkSize }, t);
+    (byOffset.get(offset) ?? byOffset.set(offset, []).get(offset)!).push(t - offset);
   }
-  return [...byChunk.entries()].map(([k, local]) => ({ offset: k * chunkSize, spec: arraySpec(compressRanges(local), maxConcurrent) }));
+  return [...byOffset.entries()].map(([offset, local]) => ({ offset, spec: arraySpec(compressRanges(local), maxConcurrent) }));
 }
 
 /** The marker file of a submission, inside the job folder. */
