@@ -38,11 +38,18 @@ function killSshd(): void {
   try { execFileSync('pkill', ['-KILL', '-f', '^sshd: pilot']); } catch { /* no session left */ }
 }
 
+/** Stops slurmctld for good: up.sh restarts only a daemon that is gone, not one still shutting down. */
 function stopSlurmctld(): void {
-  process.kill(Number(readFileSync('/run/slurm/slurmctld.pid', 'utf8')), 'SIGTERM');
-  for (let i = 0; i < 100; i++) {
-    if (execFileSync('sh', ['-c', 'scontrol ping 2>&1 || true']).toString().includes('DOWN')) return;
-    execFileSync('sleep', ['0.1']);
+  const pid = Number(readFileSync('/run/slurm/slurmctld.pid', 'utf8'));
+  process.kill(pid, 'SIGTERM');
+  const gone = `. ${join(ROOT, 'test/cluster/lib.sh')}; gone ${pid}`;   // zombies count as gone (lib.sh)
+  for (let i = 0; i < 300; i++) {
+    try {
+      execFileSync('bash', ['-c', gone]);
+      return;
+    } catch {
+      execFileSync('sleep', ['0.1']);
+    }
   }
   throw new Error('slurmctld did not stop');
 }
