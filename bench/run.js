@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 const root = join(import.meta.dirname, '..');
 const { SlurmWrapper } = await import(join(root, 'dist/index.js'));
 const { connectSsh } = await import(join(root, 'dist/transport/ssh.js'));
+const { directHop } = await import(join(root, 'dist/model/cluster.js'));
 const { packBundle } = await import(join(root, 'dist/bundle/pack.js'));
 const rows = [];
 const time = async (fn) => { const t = performance.now(); await fn(); return (performance.now() - t) / 1000; };
@@ -23,6 +24,7 @@ const envFile = join(process.env.LAB_DIR ?? join(process.env.TMPDIR ?? '/tmp', '
 if (existsSync(envFile)) {
   const env = Object.fromEntries(readFileSync(envFile, 'utf8').trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
   const target = { host: env.PILOT_TEST_SSH_HOST, port: Number(env.PILOT_TEST_SSH_PORT), user: env.PILOT_TEST_SSH_USER, identityFile: env.PILOT_TEST_SSH_KEY, knownHosts: env.PILOT_TEST_SSH_KNOWN_HOSTS };
+  const route = { jumps: [], target: directHop({ host: target.host, port: target.port, user: target.user, identityFiles: [target.identityFile], knownHostsFiles: [target.knownHosts] }) };
   const home = mkdtempSync(join(tmpdir(), 'pilot-bench-'));
   writeFileSync(join(home, 'config.yaml'), `clusters:\n  lab: { host: ${target.host}, port: ${target.port}, user: ${target.user}, identityFile: ${target.identityFile}, knownHosts: ${target.knownHosts}, remoteDir: ~/pilot-bench, partition: debug }\n`);
   const N = 100;
@@ -30,7 +32,7 @@ if (existsSync(envFile)) {
   const ids = [];
   const naive = await time(async () => {
     for (let i = 0; i < N; i++) {
-      const ssh = await connectSsh(target);
+      const ssh = await connectSsh(route);
       const r = await ssh.exec(`sbatch --parsable --hold -o /dev/null --wrap 'echo ${i}'`);
       ids.push(r.stdout.trim());
       await ssh.close();
@@ -49,7 +51,7 @@ if (existsSync(envFile)) {
   const names = [];
   for (let i = 0; i < 10; i++) names.push((await pilot.scheduleJobs({ jobName: `st-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: ['a'], sbatchArgs: ['--hold'] })).name);
   const records = await Promise.all(names.map((n) => pilot.store.read(n)));
-  const ssh = await connectSsh(target);
+  const ssh = await connectSsh(route);
   const naivePoll = await time(async () => {
     for (const r of records) {
       const id = r.attempts[0].arrays[0].jobId;
@@ -105,7 +107,7 @@ async function speedRows(target, home, src) {
   row('pilot launch (100 tasks)', 'ssh host sbatch', median(floor), 'pilot launch', median(cli));
 
   const p = new SlurmWrapper({ home });
-  const ssh = await connectSsh(target);
+  const ssh = await connectSsh(route);
   const sdk = [], bare = [];
   for (let i = 0; i < runs; i++) {
     bare.push(await time(async () => { cleanup.push((await ssh.exec('cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true')).stdout.trim()); }));

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { expandPath } from '../util/paths.js';
 import { formatZodError } from './zod-error.js';
-import type { ClusterConfig, RemoteClusterConfig } from '../model/cluster.js';
+import { directHop, type ClusterConfig, type RemoteClusterConfig } from '../model/cluster.js';
 import { dialectFor } from '../scheduler/index.js';
 import type { z as Z } from 'zod';
 
@@ -61,13 +61,23 @@ export async function loadConfigFile(home: string): Promise<Record<string, Remot
     if (name === 'local') throw new PilotError('CONFIG', `${file}: the cluster name 'local' is reserved for the built-in local backend`, { hint: 'rename that cluster' });
     // partition and account become script directives: the dialect refuses what could end their line
     dialectFor('slurm').checkDefaults({ partition: c.partition, account: c.account }, `${file}: clusters.${name}`);
+    const identityFiles = c.identityFile ? [expandPath(c.identityFile, homedir())] : [];
+    const knownHostsFiles = [expandPath(c.knownHosts, homedir())];
+    const target = directHop({ alias: name, host: c.host, port: c.port, user: c.user, identityFiles, knownHostsFiles });
     out[name] = {
       kind: 'slurm',
       name,
-      ...c,
-      identityFile: c.identityFile ? expandPath(c.identityFile, homedir()) : undefined,
-      knownHosts: expandPath(c.knownHosts, homedir()),
+      transport: 'ssh2',
+      ssh: { jumps: [], target },
+      openssh: { destination: `${c.user}@${c.host}`, args: ['-p', String(c.port), ...identityFiles.flatMap((f) => ['-i', f])] },
+      remoteDir: c.remoteDir,
+      partition: c.partition,
+      account: c.account,
+      maxArraySize: c.maxArraySize,
     };
+    if (c.proxyJump) {
+      throw new PilotError('CONFIG', `cluster '${name}': proxyJump is not supported yet`, { hint: 'remove proxyJump, or use a tunnel (ssh -L) and point host/port at it' });
+    }
   }
   return out;
 }
@@ -81,9 +91,6 @@ export async function resolveCluster(home: string, name: string): Promise<Cluste
     throw new PilotError('CONFIG', `unknown cluster '${name}'`, {
       hint: `known clusters: ${known}. Add it under clusters: in ${join(home, 'config.yaml')}`,
     });
-  }
-  if (found.proxyJump) {
-    throw new PilotError('CONFIG', `cluster '${name}': proxyJump is not supported yet`, { hint: 'remove proxyJump, or use a tunnel (ssh -L) and point host/port at it' });
   }
   return found;
 }

@@ -1,5 +1,6 @@
 /** Acting on recorded jobs: cancel, download what they wrote, and checking that a cluster answers. */
 import { resolve } from 'node:path';
+import { describeRoute } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
 import { isFinal } from '../model/states.js';
 import { countStates } from '../model/tracking.js';
@@ -53,5 +54,5 @@ export async function checkConnection(engine: Engine, clusterName: string): Prom
   const backend = await engine.backend(cluster);
   const connectMs = Date.now() - started;
   const health = await backend.health!();
-  return { cluster: cluster.name, target: `${cluster.user}@${cluster.host}:${cluster.port}`, connectMs, ...health };
+  return { cluster: cluster.name, target: describeRoute(cluster.ssh), connectMs, ...health };
 }

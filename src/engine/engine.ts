@@ -8,9 +8,9 @@ import type { ClusterConfig } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
 import type { JobRecord } from '../model/record.js';
 import type { Backend } from '../scheduler/backend.js';
-import { connectOverSsh, openBackend, type Connect } from '../scheduler/index.js';
+import { connectTransport, openBackend, type Connect } from '../scheduler/index.js';
 import { JobStore } from '../store/store.js';
-import type { Transport } from '../transport/types.js';
+import type { Prompter, Transport } from '../transport/types.js';
 import { resolveCluster } from './config.js';
 import { EngineEmitter } from './events.js';
 import { settle, type EngineContext } from './submission.js';
@@ -21,6 +21,8 @@ export interface EngineOptions {
   connect?: Connect;
   /** Wraps every connection opened (fault injection, recording). */
   wrapTransport?: (transport: Transport) => Transport;
+  /** Answers login prompts (passphrase, one-time password); see ConnectContext. */
+  prompt?: Prompter;
 }
 
 export class Engine implements EngineContext {
@@ -51,8 +53,8 @@ export class Engine implements EngineContext {
     }
     if (!b) {
       const wrap = this.options.wrapTransport;
-      const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c) => wrap(await connectOverSsh(c)) : undefined);
-      b = openBackend(cluster, this.home, connect);
+      const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c, ctx) => wrap(await connectTransport(c, ctx)) : undefined);
+      b = openBackend(cluster, this.home, connect, { prompt: this.options.prompt });
       this.backends.set(cluster.name, b);
       b.catch(() => this.backends.delete(cluster.name));
     }

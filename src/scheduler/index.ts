@@ -3,9 +3,9 @@
  * engine names no scheduler; adding PBS means a dialect here and a `kind` in the cluster config.
  */
 import { join } from 'node:path';
-import type { ClusterConfig } from '../model/cluster.js';
+import type { ClusterConfig, RemoteClusterConfig } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
-import type { Transport } from '../transport/types.js';
+import type { ConnectContext, Transport } from '../transport/types.js';
 import type { Backend } from './backend.js';
 import type { Dialect } from './dialect.js';
 import { slurmDialect } from './slurm/index.js';
@@ -20,21 +20,25 @@ export function dialectFor(kind: string): Dialect {
 }
 
 /** Opens how a transport is made for a remote cluster (tests inject a fake one). */
-export type Connect = (cluster: Extract<ClusterConfig, { kind: 'slurm' }>) => Promise<Transport>;
+export type Connect = (cluster: RemoteClusterConfig, context: ConnectContext) => Promise<Transport>;
 
 /** The backend of a cluster: the local supervisor, or the one driver running the cluster's dialect over SSH. */
-export async function openBackend(cluster: ClusterConfig, home: string, connect?: Connect): Promise<Backend> {
+export async function openBackend(cluster: ClusterConfig, home: string, connect: Connect = connectTransport, context: ConnectContext = {}): Promise<Backend> {
   if (cluster.kind === 'local') {
     const { LocalBackend } = await import('./local/backend.js');
     return new LocalBackend(join(home, 'local'));
   }
   const { RemoteBackend } = await import('./driver.js');
-  const transport = await (connect ?? connectOverSsh)(cluster);
+  const transport = await connect(cluster, context);
   return new RemoteBackend(cluster, transport, dialectFor(cluster.kind), join(home, 'cache', 'clusters'));
 }
 
-/** The default transport: one ssh2 connection with strict host keys. */
-export async function connectOverSsh(cluster: Extract<ClusterConfig, { kind: 'slurm' }>): Promise<Transport> {
+/** The cluster's own transport: pilot's ssh2 connection, or the system OpenSSH client with a master socket. */
+export async function connectTransport(cluster: RemoteClusterConfig, context: ConnectContext): Promise<Transport> {
+  if (cluster.transport === 'openssh') {
+    const { connectOpenSsh } = await import('../transport/openssh.js');
+    return connectOpenSsh(cluster.openssh, context);
+  }
   const { connectSsh } = await import('../transport/ssh.js');
-  return connectSsh({ host: cluster.host, port: cluster.port, user: cluster.user, identityFile: cluster.identityFile, knownHosts: cluster.knownHosts });
+  return connectSsh(cluster.ssh, context);
 }

@@ -8,19 +8,9 @@ import type { Client, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
 import { PilotError } from '../model/errors.js';
 import { assertRegularFile, chunkedRead } from './chunked-read.js';
 import { checkHostKey, knownHostName, knownKeyTypes, parseKnownHosts } from './known-hosts.js';
-import { emptyStats, type ExecOptions, type ExecResult, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';
+import type { SshRoute } from '../model/cluster.js';
+import { emptyStats, type ConnectContext, type ExecOptions, type ExecResult, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';
 
-export interface SshTarget {
-  host: string;
-  port: number;
-  user: string;
-  /** Private key file; when absent, the ssh-agent at $SSH_AUTH_SOCK is used. */
-  identityFile?: string;
-  /** known_hosts file checked strictly. */
-  knownHosts: string;
-  /** Connect timeout in ms. */
-  readyTimeout?: number;
-}
 
 // known_hosts names a key type; the algorithms ssh2 negotiates for it.
 const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
@@ -38,8 +28,10 @@ async function readOptional(path: string, what: string, hint: string): Promise<B
   }
 }
 
-export async function connectSsh(target: SshTarget): Promise<SshTransport> {
+export async function connectSsh(route: SshRoute, _context: ConnectContext = {}): Promise<SshTransport> {
   const { Client } = await import('ssh2');
+  const hop = route.target;
+  const target = { host: hop.host, port: hop.port, user: hop.user, identityFile: hop.identityFiles[0], knownHosts: hop.knownHostsFiles[0]!, readyTimeout: hop.connectTimeoutMs };
   const knownText = await readOptional(target.knownHosts, 'known_hosts file', 'set knownHosts in the cluster config to a file that holds the host key (ssh-keyscan -p PORT HOST >> FILE, after checking the fingerprint)');
   const entries = parseKnownHosts(knownText.toString('utf8'));
   const known = knownKeyTypes(entries, target.host, target.port);

@@ -38,6 +38,8 @@ export interface TransportStats {
   bytesUp: number;
   /** Bytes received: exec stdout/stderr + readStream contents. */
   bytesDown: number;
+  /** Questions asked while connecting (key passphrase, one-time password...): a 2FA user sees this many. */
+  prompts: number;
 }
 
 export interface Transport {
@@ -58,5 +60,26 @@ export interface Transport {
 }
 
 export function emptyStats(): TransportStats {
-  return { commands: 0, uploads: 0, bytesUp: 0, bytesDown: 0 };
+  return { commands: 0, uploads: 0, bytesUp: 0, bytesDown: 0, prompts: 0 };
+}
+
+/** A question the login needs answered by the user (or a script standing in for them). */
+export interface PromptRequest {
+  /** passphrase: of a key file; keyboard-interactive: what the server asks (one-time password...); password. */
+  kind: 'passphrase' | 'keyboard-interactive' | 'password';
+  /** The text to show, as the server or OpenSSH would word it. */
+  message: string;
+  /** false: the answer is a secret (not echoed). */
+  echo: boolean;
+  /** `user@host:port` being logged in to. */
+  hop: string;
+}
+
+/** Answers a prompt; rejecting aborts the login. */
+export type Prompter = (request: PromptRequest) => Promise<string>;
+
+/** What a transport needs from its caller while connecting. */
+export interface ConnectContext {
+  /** Answers login prompts; without it: $PILOT_ASKPASS / $SSH_ASKPASS, else the terminal, else a clear error. */
+  prompt?: Prompter;
 }

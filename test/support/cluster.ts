@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { directHop } from '../../src/model/cluster.js';
 import { connectSsh, type SshTransport } from '../../src/transport/ssh.js';
 
 export interface ClusterFacts {
@@ -30,7 +31,7 @@ export function cluster(): ClusterFacts {
 
 export function connect(overrides: Partial<{ knownHosts: string }> = {}): Promise<SshTransport> {
   const c = cluster();
-  return connectSsh({ host: c.host, port: c.port, user: c.user, identityFile: c.key, knownHosts: overrides.knownHosts ?? c.knownHosts });
+  return connectSsh({ jumps: [], target: directHop({ host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [overrides.knownHosts ?? c.knownHosts] }) });
 }
 
 /** A fresh PILOT_HOME whose config.yaml names the test cluster `lab`, with its own remoteDir. */
