@@ -48,12 +48,13 @@ export async function loadConfigFile(home: string): Promise<Record<string, Remot
     account: nullable(z.string()),
     proxyJump: nullable(z.string()),
     maxArraySize: z.number().int().min(2).optional(),
+    transport: z.enum(['ssh2', 'openssh']).default('ssh2'),
   }).strict();
   const schema = z.object({ clusters: z.record(z.string(), cluster).default({}) }).passthrough();
   const parsed = schema.safeParse(doc);
   if (!parsed.success) {
     throw new PilotError('CONFIG', `${file} is invalid: ${formatZodError(parsed.error)}`, {
-      hint: 'each cluster needs at least `host`; allowed keys: host, port, user, identityFile, knownHosts, remoteDir, partition, account, proxyJump, maxArraySize',
+      hint: 'each cluster needs at least `host`; allowed keys: host, port, user, identityFile, knownHosts, remoteDir, partition, account, proxyJump, maxArraySize, transport',
     });
   }
   const out: Record<string, RemoteClusterConfig> = {};
@@ -67,9 +68,13 @@ export async function loadConfigFile(home: string): Promise<Record<string, Remot
     out[name] = {
       kind: 'slurm',
       name,
-      transport: 'ssh2',
+      transport: c.transport,
       ssh: { jumps: [], target },
-      openssh: { destination: `${c.user}@${c.host}`, args: ['-p', String(c.port), ...identityFiles.flatMap((f) => ['-i', f])] },
+      openssh: {
+        destination: `${c.user}@${c.host}`,
+        args: ['-p', String(c.port), ...identityFiles.flatMap((f) => ['-i', f]), ...(identityFiles.length ? ['-o', 'IdentitiesOnly=yes'] : []),
+          '-o', `UserKnownHostsFile=${knownHostsFiles.map((f) => `"${f}"`).join(' ')}`, '-o', 'StrictHostKeyChecking=yes'],
+      },
       remoteDir: c.remoteDir,
       partition: c.partition,
       account: c.account,
