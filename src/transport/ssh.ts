@@ -1,104 +1,32 @@
 /**
- * The ssh2 transport: ONE authenticated connection carries every exec channel and the SFTP session of a call,
- * so a 2FA user is prompted at most once and N tasks cost the same round trips as one.
- * Host keys are verified strictly against known_hosts: an unknown or changed key refuses the connection.
+ * The ssh2 transport: ONE authenticated connection carries every exec channel and the SFTP session of a
+ * command, so a 2FA user is prompted at most once and N tasks cost the same round trips as one. It is opened
+ * by connect.ts (jump hosts, host keys, login); this module only uses it.
  */
-import { readFile } from 'node:fs/promises';
-import type { Client, ConnectConfig, SFTPWrapper, Stats } from 'ssh2';
+import type { Client, SFTPWrapper, Stats } from 'ssh2';
 import { PilotError } from '../model/errors.js';
 import { assertRegularFile, chunkedRead } from './chunked-read.js';
-import { checkHostKey, knownHostName, knownKeyTypes, parseKnownHosts } from './known-hosts.js';
-import type { SshRoute } from '../model/cluster.js';
-import { emptyStats, type ConnectContext, type ExecOptions, type ExecResult, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';
+import { emptyStats, type ExecOptions, type ExecResult, type HopInfo, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';
 
+export { connectSsh } from './connect.js';
 
-// known_hosts names a key type; the algorithms ssh2 negotiates for it.
-const HOST_KEY_ALGORITHMS: Record<string, string[]> = {
-  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
-};
-const DEFAULT_HOST_KEY_ORDER = [
-  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa',
-];
-
-async function readOptional(path: string, what: string, hint: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (cause) {
-    throw new PilotError('SSH', `cannot read ${what} ${path}: ${(cause as Error).message}`, { hint, cause });
-  }
-}
-
-export async function connectSsh(route: SshRoute, _context: ConnectContext = {}): Promise<SshTransport> {
-  const { Client } = await import('ssh2');
-  const hop = route.target;
-  const target = { host: hop.host, port: hop.port, user: hop.user, identityFile: hop.identityFiles[0], knownHosts: hop.knownHostsFiles[0]!, readyTimeout: hop.connectTimeoutMs };
-  const knownText = await readOptional(target.knownHosts, 'known_hosts file', 'set knownHosts in the cluster config to a file that holds the host key (ssh-keyscan -p PORT HOST >> FILE, after checking the fingerprint)');
-  const entries = parseKnownHosts(knownText.toString('utf8'));
-  const known = knownKeyTypes(entries, target.host, target.port);
-  const preferred = known.flatMap((t) => HOST_KEY_ALGORITHMS[t] ?? [t]);
-  const serverHostKey = [...new Set([...preferred, ...DEFAULT_HOST_KEY_ORDER])];
-
-  let verdict: ReturnType<typeof checkHostKey> | undefined;
-  const config: ConnectConfig = {
-    host: target.host,
-    port: target.port,
-    username: target.user,
-    readyTimeout: target.readyTimeout ?? 20_000,
-    // a connection that silently died (VPN dropped, server gone) is noticed within ~30 s, so nothing waits for ever
-    keepaliveInterval: 10_000,
-    keepaliveCountMax: 3,
-    algorithms: { serverHostKey: serverHostKey as never },
-    hostVerifier: (key: Buffer) => {
-      verdict = checkHostKey(entries, target.host, target.port, key);
-      return verdict === 'trusted';
-    },
-  };
-  if (target.identityFile) {
-    config.privateKey = await readOptional(target.identityFile, 'identity file', 'set identityFile in the cluster config to your private key');
-  } else if (process.env.SSH_AUTH_SOCK) {
-    config.agent = process.env.SSH_AUTH_SOCK;
-  }
-
-  const client = new Client();
-  await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve());
-    client.once('error', (err) => {
-      const name = knownHostName(target.host, target.port);
-      if (verdict === 'mismatch' || verdict === 'revoked') {
-        reject(new PilotError('HOST_KEY', `host key for ${name} does NOT match ${target.knownHosts}${verdict === 'revoked' ? ' (key is revoked)' : ''}: refusing to connect`, {
-          hint: 'someone may be intercepting the connection, or the host was reinstalled. Check the fingerprint with your cluster admins before editing known_hosts.',
-          cause: err,
-        }));
-      } else if (verdict === 'unknown') {
-        reject(new PilotError('HOST_KEY', `host ${name} is not in ${target.knownHosts}: refusing to connect (strict host-key checking)`, {
-          hint: `add its key after checking the fingerprint, e.g. ssh-keyscan -p ${target.port} ${target.host} >> ${target.knownHosts}`,
-          cause: err,
-        }));
-      } else {
-        reject(new PilotError('SSH', `cannot connect to ${target.user}@${target.host}:${target.port}: ${err.message}`, {
-          hint: 'check host, port, user and identityFile in the cluster config; `pilot test-ssh CLUSTER` tries the connection alone',
-          cause: err,
-        }));
-      }
-    });
-    client.connect(config);
-    // Nagle's algorithm would hold every small request until the previous one is acknowledged (~40-80 ms per
-    // round trip on a submit); pilot's traffic is small requests and answers
-    client.setNoDelay(true);
-  });
-  return new SshTransport(client, `${target.user}@${target.host}:${target.port}`);
-}
 
 export const DEFAULT_COMMAND_TIMEOUT_MS = 60_000;
 
 export class SshTransport implements Transport {
-  readonly stats: TransportStats = emptyStats();
+  readonly stats: TransportStats;
+  readonly hops: readonly HopInfo[];
+  private readonly jumps: Client[];
   private sftpSession?: Promise<SFTPWrapper>;
   /** Set once the connection is gone; every pending and later call fails with it instead of hanging. */
   private lost?: PilotError;
   private readonly onLost = new Set<(err: PilotError) => void>();
 
-  constructor(private readonly client: Client, private readonly label = 'the cluster') {
+  constructor(private readonly client: Client, private readonly label = 'the cluster',
+    extra: { stats?: TransportStats; jumps?: Client[]; hops?: HopInfo[] } = {}) {
+    this.stats = extra.stats ?? emptyStats();
+    this.jumps = extra.jumps ?? [];
+    this.hops = extra.hops ?? [];
     const drop = (why?: Error) => {
       if (this.lost) return;
       this.lost = new PilotError('SSH', `the connection to ${label} was lost${why?.message ? `: ${why.message}` : ''}`, {
@@ -108,9 +36,12 @@ export class SshTransport implements Transport {
       for (const fail of this.onLost) fail(this.lost);
       this.onLost.clear();
     };
-    client.on('error', drop);
-    client.on('close', () => drop());
-    client.on('end', () => drop());
+    // a jump host going away takes the tunnel, and so this connection, with it
+    for (const c of [client, ...this.jumps]) {
+      c.on('error', drop);
+      c.on('close', () => drop());
+      c.on('end', () => drop());
+    }
   }
 
   get closed(): boolean {
@@ -233,11 +164,13 @@ export class SshTransport implements Transport {
 
   async close(): Promise<void> {
     this.client.end();
+    for (const c of this.jumps) c.end();
   }
 
   /** Cuts the connection at once, as a network failure would (tests use it to drop a launch mid-way). */
   destroy(): void {
     this.client.destroy();
+    for (const c of this.jumps) c.destroy();
   }
 }
 

@@ -56,6 +56,8 @@ export interface Transport {
   readonly stats: TransportStats;
   /** true once the connection is gone (dropped or closed): a new one must be made */
   readonly closed?: boolean;
+  /** How the connection was made, when the transport knows. */
+  readonly hops?: readonly HopInfo[];
   close(): Promise<void>;
 }
 
@@ -82,4 +84,33 @@ export type Prompter = (request: PromptRequest) => Promise<string>;
 export interface ConnectContext {
   /** Answers login prompts; without it: $PILOT_ASKPASS / $SSH_ASKPASS, else the terminal, else a clear error. */
   prompt?: Prompter;
+  /** Asked about a host that is in no known_hosts file; true appends its key to the hop's first known_hosts. */
+  confirmHostKey?: (question: HostKeyQuestion) => Promise<boolean>;
+  /** Told what the connection did on the user's behalf (a host key recorded under accept-new). */
+  notice?: (message: string) => void;
+  /** The cluster's name in pilot, for the fixes errors suggest (`pilot trust NAME`). */
+  clusterName?: string;
+}
+
+export interface HostKeyQuestion {
+  /** `user@host:port` */
+  hop: string;
+  /** The name looked up in known_hosts (`[host]:port` or the HostKeyAlias). */
+  name: string;
+  keyType: string;
+  /** `SHA256:…` */
+  fingerprint: string;
+  /** Where the key will be appended. */
+  file: string;
+}
+
+/** What a connection found on its way, hop by hop (jump hosts first), for `pilot test-ssh`. */
+export interface HopInfo {
+  hop: string;
+  /** `SHA256:…` of the host key that was verified */
+  hostKey: string;
+  /** The login method that was accepted ("agent", "key ~/.ssh/id_ed25519, keyboard-interactive"). */
+  auth: string;
+  /** Milliseconds from the start of this hop to logged in. */
+  ms: number;
 }
