@@ -4,7 +4,7 @@
  * everything it takes and returns is exported here as a type.
  */
 export { SlurmWrapper } from './engine/wrapper.js';
-export type { DamagedRecord, GcItem, GcOptions, GcResult, ListOptions, RemoveOptions, RemoveResult } from './engine/wrapper.js';
+export type { DamagedRecord, GcItem, GcOptions, GcResult, HopInfo, HostKeyQuestion, ListOptions, PromptRequest, Prompter, RemoveOptions, RemoveResult, TrustResult } from './engine/wrapper.js';
 export type {
   ConnectionCheck, DownloadResult, DryRun, EngineEvents, JobStatus, RestartOptions, RestartResult, ScheduleResult,
   StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,
@@ -19,5 +19,5 @@ export { quote, quoteArgv } from './util/quote.js';
 export { TASK_STATES, FINAL_STATES, isFinal } from './model/states.js';
 export type { TaskState } from './model/states.js';
 export type { ArraySubmission, Attempt, JobRecord, PendingSubmission, TaskStatus } from './model/record.js';
-export type { ClusterConfig, LocalClusterConfig, RemoteClusterConfig } from './model/cluster.js';
-export type { ExecOptions, ExecResult, ReadStreamOptions, Transport, TransportStats } from './transport/types.js';
+export type { ClusterConfig, LocalClusterConfig, RemoteClusterConfig, SshHop, SshRoute, TransportKind } from './model/cluster.js';
+export type { ConnectContext, ExecOptions, ExecResult, ReadStreamOptions, Transport, TransportStats } from './transport/types.js';

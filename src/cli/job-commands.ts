@@ -136,14 +136,4 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
       'pilot download fine-tune-mlp --to results/run-1',
     ))
     .action(async (name, opts) => finish(await (await import('./commands/download.js')).run(name, opts)));
-
-  parent.command('test-ssh')
-    .description('Connect to a cluster, check the host key, run sinfo')
-    .argument('<cluster>', 'cluster name from $PILOT_HOME/config.yaml, or `local`')
-    .option('--json', 'Print the result as JSON')
-    .addHelpText('after', examples(
-      'pilot test-ssh lab          # clusters live in $PILOT_HOME/config.yaml (see README)',
-      'pilot test-ssh lab --json',
-    ))
-    .action(async (cluster, opts) => finish(await (await import('./commands/test-ssh.js')).run(cluster, opts)));
 }

@@ -12,6 +12,7 @@ import { isPilotError } from '../model/errors.js';
 import { packageVersion } from '../util/version.js';
 import { printProblem } from './common.js';
 import { examples } from './define.js';
+import { addClusterCommands } from './cluster-commands.js';
 import { addJobCommands } from './job-commands.js';
 
 /** README "Exit codes" in short; the values are model/errors.ts's EXIT_CODES. */
@@ -87,6 +88,7 @@ function onlyGlobals(argv: string[]): boolean {
 export function topLevelHelp(): string {
   const program = createProgram();
   addJobCommands(program, () => {});
+  addClusterCommands(program, () => {});
   let text = '';
   program.configureOutput({ getOutHelpWidth: () => 80, writeOut: (str) => { text += str; } });
   program.outputHelp();
@@ -97,6 +99,7 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = createProgram();
   addJobCommands(program, (c) => { code = c; });
+  addClusterCommands(program, (c) => { code = c; });
   oneLineErrors(program, 'pilot');
   // global options may come before or after the command (`pilot status --home x`): read them once parsed
   program.hook('preAction', () => {

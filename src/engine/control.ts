@@ -8,7 +8,8 @@ import { makeDirs } from '../util/files.js';
 import type { Engine } from './engine.js';
 import { checkIndex, resolveName, resolveRef } from './refs.js';
 import { refresh } from './track.js';
-import type { CancelResult, ConnectionCheck, DownloadResult } from './types.js';
+import type { HostKeyQuestion } from '../transport/types.js';
+import type { CancelResult, ConnectionCheck, DownloadResult, TrustResult } from './types.js';
 
 /**
  * Cancels what still runs or waits of a job (or of one task). The states are asked first, in the same single
@@ -46,13 +47,40 @@ export async function download(engine: Engine, ref: string | undefined, options:
   return { dest, bytes, skipped };
 }
 
-/** Connects (strict host key) and runs the scheduler's health command. */
+/** Connects (strict host key) and checks what pilot needs on the cluster, in one remote command. */
 export async function checkConnection(engine: Engine, clusterName: string): Promise<ConnectionCheck> {
   const cluster = await engine.cluster(clusterName);
-  if (cluster.kind === 'local') return { cluster: 'local', target: 'local', connectMs: 0, ok: true, output: 'runs on this machine, no SSH needed' };
+  if (cluster.kind === 'local') return { cluster: 'local', target: 'local', transport: 'local', connectMs: 0, ok: true, problems: [] };
   const started = Date.now();
   const backend = await engine.backend(cluster);
   const connectMs = Date.now() - started;
   const health = await backend.health!();
-  return { cluster: cluster.name, target: describeRoute(cluster.ssh), connectMs, ...health };
+  return {
+    cluster: cluster.name, target: describeRoute(cluster.ssh), transport: cluster.transport, connectMs, ...health,
+    ...(backend.hops?.length ? { hops: backend.hops } : {}), prompts: backend.stats?.prompts,
+  };
+}
+
+/**
+ * Connects once, asking `confirm` about every hop whose host key is in no known_hosts file; a yes appends the
+ * key to that hop's first known_hosts file. Changed keys are still refused: trusting never replaces a key.
+ */
+export async function trustCluster(engine: Engine, clusterName: string, confirm: (question: HostKeyQuestion) => Promise<boolean>): Promise<TrustResult> {
+  const cluster = await engine.cluster(clusterName);
+  if (cluster.kind === 'local') throw new PilotError('BAD_INPUT', 'the local cluster has no host key to trust', { hint: 'pilot trust is for remote clusters' });
+  if (cluster.transport === 'openssh') {
+    throw new PilotError('BAD_INPUT', `cluster ${cluster.name} uses the system ssh client (transport: openssh), which keeps its own known_hosts`, {
+      hint: `run \`ssh ${[...cluster.openssh.args, cluster.openssh.destination].join(' ')}\` once: ssh shows the fingerprint and asks`,
+    });
+  }
+  const added: HostKeyQuestion[] = [];
+  const transport = await engine.connectOnce(cluster, {
+    confirmHostKey: async (question) => {
+      const yes = await confirm(question);
+      if (yes) added.push(question);
+      return yes;
+    },
+  });
+  await transport.close();
+  return { cluster: cluster.name, target: describeRoute(cluster.ssh), added, hops: transport.hops ?? [] };
 }

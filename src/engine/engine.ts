@@ -4,13 +4,13 @@
  * (launch, track, restart, control, task-logs) are functions over it.
  */
 import type { Warning } from '../model/checks.js';
-import type { ClusterConfig } from '../model/cluster.js';
+import type { ClusterConfig, RemoteClusterConfig } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
 import type { JobRecord } from '../model/record.js';
 import type { Backend } from '../scheduler/backend.js';
 import { connectTransport, openBackend, type Connect } from '../scheduler/index.js';
 import { JobStore } from '../store/store.js';
-import type { Prompter, Transport } from '../transport/types.js';
+import type { ConnectContext, Prompter, Transport } from '../transport/types.js';
 import { resolveCluster } from './config.js';
 import { EngineEmitter } from './events.js';
 import { settle, type EngineContext } from './submission.js';
@@ -54,11 +54,19 @@ export class Engine implements EngineContext {
     if (!b) {
       const wrap = this.options.wrapTransport;
       const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c, ctx) => wrap(await connectTransport(c, ctx)) : undefined);
-      b = openBackend(cluster, this.home, connect, { prompt: this.options.prompt });
+      b = openBackend(cluster, this.home, connect, {
+        prompt: this.options.prompt, clusterName: cluster.name, notice: (message) => this.events.emit('warning', { name: cluster.name, message }),
+      });
       this.backends.set(cluster.name, b);
       b.catch(() => this.backends.delete(cluster.name));
     }
     return b;
+  }
+
+  /** A connection of its own, outside the cache, with more of the context (`pilot trust`). */
+  async connectOnce(cluster: RemoteClusterConfig, context: ConnectContext): Promise<Transport> {
+    const connect = this.options.connect ?? connectTransport;
+    return connect(cluster, { prompt: this.options.prompt, clusterName: cluster.name, ...context });
   }
 
   async backendFor(clusterName: string): Promise<Backend> {

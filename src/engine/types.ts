@@ -1,4 +1,6 @@
 /** What the SDK's calls return (the public types, exported from the package). */
+import type { HealthReport } from '../scheduler/dialect.js';
+import type { HopInfo, HostKeyQuestion } from '../transport/types.js';
 import type { TaskState } from '../model/states.js';
 import type { Warning } from '../model/checks.js';
 
@@ -66,15 +68,23 @@ export interface DownloadResult {
   skipped: { path: string; reason: string }[];
 }
 
-export interface ConnectionCheck {
+export interface ConnectionCheck extends Partial<HealthReport> {
   cluster: string;
-  /** `user@host:port`, or `local` */
+  /** `user@host:port via jump -> …`, or `local` */
   target: string;
+  /** the transport used (`ssh2`, `openssh`, `local`) */
+  transport: string;
   connectMs: number;
-  /** the scheduler's health command succeeded */
+  /** one empty command's round trip, ms */
+  roundTripMs?: number;
+  /** hop by hop: the host key verified and the login method accepted (when the transport knows) */
+  hops?: readonly HopInfo[];
+  /** questions asked while logging in */
+  prompts?: number;
+  /** everything pilot needs works */
   ok: boolean;
-  /** what it printed (`sinfo`) */
-  output: string;
+  /** what is missing, in words */
+  problems: string[];
 }
 
 export interface CancelResult {
@@ -119,4 +129,12 @@ export interface GcResult {
   bytes: number;
   /** Clusters that could not be asked, with why: nothing of theirs was removed. */
   skipped: { cluster: string; reason: string }[];
+}
+
+export interface TrustResult {
+  cluster: string;
+  target: string;
+  /** host keys written to known_hosts (empty: every hop was known already) */
+  added: HostKeyQuestion[];
+  hops: readonly HopInfo[];
 }

@@ -7,9 +7,9 @@
 import type { JobInfo } from '../model/job.js';
 import type { JobStatus } from '../model/tracking.js';
 import type { Connect } from '../scheduler/index.js';
-import type { Transport, TransportStats } from '../transport/types.js';
+import type { HostKeyQuestion, Prompter, Transport, TransportStats } from '../transport/types.js';
 import { defaultHome } from '../util/paths.js';
-import { cancel, checkConnection, download } from './control.js';
+import { cancel, checkConnection, download, trustCluster } from './control.js';
 import { Engine } from './engine.js';
 import type { EngineEvents } from './events.js';
 import { gc, type GcOptions } from './gc.js';
@@ -20,11 +20,14 @@ import { resolveName, resolveRef } from './refs.js';
 import { restartFailed, type RestartOptions } from './restart.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
+import type { TrustResult } from './types.js';
+import type { ClusterEntry } from './config-write.js';
 import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
 
 export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
-export type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcItem, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+export type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcItem, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs, TrustResult } from './types.js';
+export type { HopInfo, HostKeyQuestion, PromptRequest, Prompter } from '../transport/types.js';
 export type { ListOptions, WaitOptions } from './track.js';
 export type { RestartOptions } from './restart.js';
 export type { Warning } from '../model/checks.js';
@@ -47,6 +50,15 @@ export interface WrapperOptions {
    * new SlurmWrapper({ wrapTransport: (t) => new Proxy(t, {}) });
    */
   wrapTransport?: (transport: Transport) => Transport;
+  /**
+   * Answers login questions: a key's passphrase, a one-time password (keyboard-interactive), a password.
+   * Without it: $PILOT_ASKPASS (a program printing the answer), else the terminal, else the login fails
+   * with a clear error instead of hanging. Everything one wrapper does shares one connection per cluster,
+   * so a 2FA user answers once.
+   * @example
+   * new SlurmWrapper({ prompt: async (q) => q.kind === 'keyboard-interactive' ? totp() : secret });
+   */
+  prompt?: Prompter;
 }
 
 export class SlurmWrapper {
@@ -55,7 +67,7 @@ export class SlurmWrapper {
 
   constructor(options: WrapperOptions = {}) {
     this.home = options.home ?? defaultHome();
-    this.engine = new Engine({ home: this.home, connect: options.connect, wrapTransport: options.wrapTransport });
+    this.engine = new Engine({ home: this.home, connect: options.connect, wrapTransport: options.wrapTransport, prompt: options.prompt });
   }
 
   /** The job records (read them; writing is the engine's). */
@@ -258,12 +270,33 @@ export class SlurmWrapper {
   }
 
   /**
-   * Connects to a cluster (strict host key) and runs its scheduler's health command (`sinfo`).
+   * Connects to a cluster (strict host key) and checks, in one remote command, what pilot needs there: the
+   * Slurm commands and version, the controller, MaxArraySize, accounting, a writable remote folder.
    * @example
-   * const c = await pilot.checkConnection('lab');   // { ok: true, connectMs: 140, output: 'debug* up 1 idle' }
+   * const c = await pilot.checkConnection('lab');   // { ok: true, connectMs: 140, version: 'slurm 22.05.8', hops: [...] }
    */
   checkConnection(cluster: string): Promise<ConnectionCheck> {
     return checkConnection(this.engine, cluster);
+  }
+
+  /**
+   * Records the host key of every hop of a cluster that is in no known_hosts file yet, after `confirm` says
+   * yes to its fingerprint. A changed key is never replaced: that connection is refused.
+   * @example
+   * await pilot.trust('lab', async (q) => q.fingerprint === 'SHA256:…');
+   */
+  trust(cluster: string, confirm: (question: HostKeyQuestion) => Promise<boolean>): Promise<TrustResult> {
+    return trustCluster(this.engine, cluster, confirm);
+  }
+
+  /**
+   * Adds a cluster entry to config.yaml (comments and order kept), checked by the loader every command uses.
+   * @example
+   * await pilot.addCluster('hpc', { sshAlias: 'hpc-login', remoteDir: '~/pilot', partition: 'gpu' });
+   */
+  async addCluster(name: string, entry: ClusterEntry, options: { force?: boolean } = {}): Promise<string> {
+    const { addClusterEntry } = await import('./config-write.js');
+    return addClusterEntry(this.home, name, entry, options);
   }
 
   /** Transport counters of a cluster's open connection (commands run, bytes moved), for tests and benchmarks. */

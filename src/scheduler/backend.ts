@@ -2,13 +2,14 @@
  * What the core asks of a scheduler backend (Slurm over a transport, or the local supervisor). Backends
  * get everything pre-rendered: they move files, submit, observe and cancel; they never print.
  */
+import type { HealthReport } from './dialect.js';
 import type { Warning } from '../model/checks.js';
 import type { NormalizedJobInfo } from '../model/job.js';
 import type { ArraySubmission, JobRecord, PendingSubmission, TaskStatus } from '../model/record.js';
 import type { ReadTails } from '../model/tracking.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import { randomBytes } from 'node:crypto';
-import type { TransportStats } from '../transport/types.js';
+import type { HopInfo, TransportStats } from '../transport/types.js';
 import type { Bundle } from '../bundle/pack.js';
 
 export type { Bundle } from '../bundle/pack.js';
@@ -124,9 +125,11 @@ export interface Backend {
    */
   collectGarbage(request: GcRequest): Promise<GcEntry[]>;
   /** Runs the scheduler's health command (`pilot test-ssh`); absent for the local backend. */
-  health?(): Promise<{ ok: boolean; output: string }>;
+  health?(): Promise<HealthReport & { roundTripMs: number }>;
   /** Counters of the underlying transport, for tests and benchmarks. */
   readonly stats?: TransportStats;
+  /** How the connection was made, hop by hop, when the transport knows. */
+  readonly hops?: readonly HopInfo[];
   /** false once its connection is gone: the engine opens a new one instead of failing for ever */
   readonly usable?: boolean;
   close(): Promise<void>;

@@ -108,6 +108,26 @@ export interface Dialect {
    * cannot tell (gc then deletes nothing). Run under `timeout`.
    */
   activeWorkDirsCommand(): string;
-  /** A command whose success says the scheduler works, and whose output is worth showing (`sinfo`). */
-  healthCommand(): string;
+  /** ONE command checking what pilot needs on the cluster (`pilot test-ssh`), and reading its answer. */
+  healthCommand(remoteDir: string): string;
+  parseHealth(stdout: string): HealthReport;
+}
+
+/** What `pilot test-ssh` reports about the scheduler side of a cluster. */
+export interface HealthReport {
+  /** everything pilot needs is there */
+  ok: boolean;
+  /** what is missing, in words */
+  problems: string[];
+  /** each scheduler command and where it was found (null: not found) */
+  commands: Record<string, string | null>;
+  version?: string;
+  controllerUp: boolean;
+  maxArraySize?: number;
+  /** job accounting on (sacct answers for finished jobs); undefined when the config could not be read */
+  accounting?: boolean;
+  /** the remote folder, resolved, when writable */
+  remoteDir?: string;
+  /** partitions: name, availability, nodes, state */
+  partitions: string[];
 }

@@ -20,7 +20,7 @@ import { quote, shScript } from '../util/quote.js';
 import { writeJsonAtomic } from '../util/files.js';
 import { ARGS_FILE, ARGS_TEXT, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
 import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
-import type { Dialect, ObserveState } from './dialect.js';
+import type { Dialect, HealthReport, ObserveState } from './dialect.js';
 
 /** The submit command may unpack a large bundle first; a dead controller is caught earlier by the probe. */
 const SUBMIT_TIMEOUT_MS = 300_000;
@@ -40,6 +40,11 @@ export class RemoteBackend implements Backend {
 
   get stats() {
     return this.transport.stats;
+  }
+
+  /** How the connection was made, hop by hop (what `pilot test-ssh` shows). */
+  get hops() {
+    return this.transport.hops;
   }
 
   get usable(): boolean {
@@ -170,10 +175,13 @@ export class RemoteBackend implements Backend {
     return parseGc(r.code, r.stdout, r.stderr, this.cluster.name);
   }
 
-  /** Runs the dialect's health command: what `pilot test-ssh` shows. */
-  async health(): Promise<{ ok: boolean; output: string }> {
-    const r = await this.transport.exec(`${this.dialect.healthCommand()} 2>&1`, { what: 'the health check', timeoutMs: 30_000 });
-    return { ok: r.code === 0, output: r.stdout.trim() };
+  /** Runs the dialect's health command and times one empty round trip: what `pilot test-ssh` shows. */
+  async health(): Promise<HealthReport & { roundTripMs: number }> {
+    const started = performance.now();
+    await this.transport.exec('true', { what: 'a round trip', timeoutMs: 30_000 });
+    const roundTripMs = Math.round(performance.now() - started);
+    const r = await this.transport.exec(this.dialect.healthCommand(this.cluster.remoteDir), { what: 'the health check', timeoutMs: 30_000 });
+    return { ...this.dialect.parseHealth(r.stdout), roundTripMs };
   }
 
   async download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {

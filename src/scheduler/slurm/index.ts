@@ -11,6 +11,7 @@ import { judgePending, pendingQuery } from './adopt.js';
 import { arraySpec, sbatchLines } from './directives.js';
 import { observeSlurm } from './observe.js';
 import { assertSbatchValue, checkSbatchArgs, SLURM_WORD_RE, userDependency } from './options.js';
+import { healthCommand, parseHealth } from './health.js';
 import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './submit.js';
 
 export const slurmDialect: Dialect = {
@@ -53,5 +54,6 @@ export const slurmDialect: Dialect = {
   judgePending,
   // squeue lists every job not finished yet (pending, running, suspended, completing); %Z is its working folder
   activeWorkDirsCommand: () => 'squeue -h -u "$(id -un)" -o %Z',
-  healthCommand: () => 'sinfo -h -o "%P %a %D %T"',
+  healthCommand,
+  parseHealth,
 };
