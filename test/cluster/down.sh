@@ -28,7 +28,8 @@ if alive /run/slurm/slurmctld.pid /usr/sbin/slurmctld; then
     for i in $(seq 1 150); do [ -z "$(squeue -h -t R,CG,S 2>/dev/null)" ] && break; sleep 0.2; done
   fi
 fi
-# 2. daemons, reverse start order
+# 2. daemons, reverse start order (the SSH lab's two sshd instances first)
+bash "$(dirname "$0")/ssh-lab.sh" --down $([ $PURGE = 1 ] && echo --purge)
 stop sshd      "$LAB/sshd.pid"            /usr/sbin/sshd
 stop slurmd    /run/slurm/slurmd.pid       /usr/sbin/slurmd
 stop slurmctld /run/slurm/slurmctld.pid    /usr/sbin/slurmctld

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test/cluster/up.sh - idempotently install and start, WITHOUT systemd, on Debian 12 as root:
 #   munged + MariaDB + slurmdbd + slurmctld + slurmd (one node, loopback) + an sshd on 127.0.0.1:$SSH_PORT
-#   and an unprivileged test user with an ed25519 key.
+#   and an unprivileged test user with an ed25519 key, then the SSH lab (ssh-lab.sh: a 2FA sshd on :2223 and a
+#   bastion on :2224).
 # Safe to re-run: daemons that are already up are left alone; a changed slurm.conf restarts slurmctld/slurmd.
 # Writes $LAB/cluster.env with everything a test needs (host, port, user, key, known_hosts).
 set -euo pipefail
@@ -267,4 +268,7 @@ EOF
 ssh -p "$SSH_PORT" -i "$LAB/keys/id_ed25519" -o BatchMode=yes -o UserKnownHostsFile="$LAB/known_hosts" \
     -o StrictHostKeyChecking=yes -o LogLevel=ERROR "$TEST_USER@127.0.0.1" 'sinfo -h -o "%P %a %D %T"' >&2 \
   || die "ssh smoke test failed (see $LAB/sshd.log)"
+# ---------------------------------------------------------------- 6. SSH lab (2FA sshd, bastion, encrypted key)
+# always, never skipped: appends its PILOT_TEST_* facts to the cluster.env written above
+LAB_DIR="$LAB" TEST_USER="$TEST_USER" SSH_PORT="$SSH_PORT" bash "$(dirname "$0")/ssh-lab.sh" || die "ssh-lab.sh failed"
 log "cluster ready; env in $LAB/cluster.env"
