@@ -102,13 +102,12 @@ async function agentLogin(sock: string, onlyFiles: string[] | undefined, usedKey
   const allowed = onlyFiles ? (await Promise.all(onlyFiles.map(publicBlob))).filter((b): b is Buffer => !!b) : undefined;
   if (allowed && !allowed.length) return undefined;
   const agent = new OpenSSHAgent(sock);
-  const list = agent.getIdentities.bind(agent);
-  agent.getIdentities = (cb) => list((err, keys) => {
-    const blob = (k: object) => ('getPublicSSH' in k ? (k as ParsedKey).getPublicSSH() : Buffer.alloc(0));
-    const usable = (keys ?? []).filter((k) => !allowed || allowed.some((b) => b.equals(blob(k))));
-    usedKeys.push(...usable.map(blob));
-    cb(err, usable);
-  });
+  // asked here, not by ssh2, so an agent with no usable key is skipped instead of being reported as tried
+  const keys = await new Promise<ParsedKey[]>((resolve) => agent.getIdentities((err, k) => resolve(err ? [] : (k ?? []) as ParsedKey[])));
+  const usable = keys.filter((k) => !allowed || allowed.some((b) => b.equals(k.getPublicSSH())));
+  if (!usable.length) return undefined;
+  usedKeys.push(...usable.map((k) => k.getPublicSSH()));
+  agent.getIdentities = (cb) => cb(null, usable);
   return { type: 'agent', username, agent };
 }
 
