@@ -1,5 +1,8 @@
 /** Small helpers shared by CLI commands (and main.ts: this module loads nothing at start-up). */
 
+/** Global options, set by main() once parsed. */
+export const cli = { verbose: false };
+
 export async function withWrapper<T>(fn: (pilot: import('../engine/wrapper.js').SlurmWrapper) => Promise<T>): Promise<T> {
   const { SlurmWrapper } = await import('../engine/wrapper.js');
   const pilot = new SlurmWrapper();
@@ -8,6 +11,14 @@ export async function withWrapper<T>(fn: (pilot: import('../engine/wrapper.js').
   try {
     return await fn(pilot);
   } finally {
+    // a 2FA user cares how often they were asked: everything one command does shares one connection
+    if (cli.verbose) {
+      for (const c of await pilot.connections()) {
+        const s = c.stats;
+        process.stderr.write(`verbose: ${c.cluster}: ${c.opened} connection${c.opened === 1 ? '' : 's'}` +
+          (s ? `, ${s.prompts} prompt${s.prompts === 1 ? '' : 's'}, ${s.commands} remote commands, ${s.uploads} uploads, ${s.bytesUp} bytes up, ${s.bytesDown} bytes down` : '') + '\n');
+      }
+    }
     await pilot.close();
   }
 }

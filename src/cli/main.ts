@@ -10,7 +10,7 @@
 import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { isPilotError } from '../model/errors.js';
 import { packageVersion } from '../util/version.js';
-import { printProblem } from './common.js';
+import { cli, printProblem } from './common.js';
 import { examples } from './define.js';
 import { addClusterCommands } from './cluster-commands.js';
 import { addJobCommands } from './job-commands.js';
@@ -32,7 +32,7 @@ export function createProgram() {
     .usage('<command> [options]')
     .description('Launch Slurm job arrays over SSH: ship the code once, one sbatch --array, per-task status and logs.')
     .option('--home <dir>', 'Pilot home with config.yaml and job records (default: $PILOT_HOME or ~/.pilot)')
-    .option('--verbose', 'Show stack traces on errors')
+    .option('--verbose', 'Show stack traces on errors, and per cluster: connections, login prompts, remote commands')
     .version(`pilot/${packageVersion()} ${process.platform}-${process.arch} node-${process.version}`, '-v, --version', 'Print the version')
     .helpOption('-h, --help', 'Show help')
     .helpCommand('help [command]', 'Show help for a command')
@@ -103,8 +103,9 @@ export async function main(argv: string[]): Promise<number> {
   oneLineErrors(program, 'pilot');
   // global options may come before or after the command (`pilot status --home x`): read them once parsed
   program.hook('preAction', () => {
-    const { home } = program.opts();
+    const { home, verbose } = program.opts();
     if (home !== undefined) process.env.PILOT_HOME = home;
+    cli.verbose = verbose === true;
   });
 
   if (onlyGlobals(argv)) {

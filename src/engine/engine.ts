@@ -30,6 +30,8 @@ export class Engine implements EngineContext {
   readonly store: JobStore;
   readonly events = new EngineEmitter();
   private readonly backends = new Map<string, Promise<Backend>>();
+  /** Connections opened per cluster (`--verbose` shows them: a 2FA user logs in once per command). */
+  readonly connectionsOpened = new Map<string, number>();
 
   constructor(private readonly options: EngineOptions) {
     this.home = options.home;
@@ -54,6 +56,7 @@ export class Engine implements EngineContext {
     if (!b) {
       const wrap = this.options.wrapTransport;
       const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c, ctx) => wrap(await connectTransport(c, ctx)) : undefined);
+      this.connectionsOpened.set(cluster.name, (this.connectionsOpened.get(cluster.name) ?? 0) + 1);
       b = openBackend(cluster, this.home, connect, {
         prompt: this.options.prompt, clusterName: cluster.name, notice: (message) => this.events.emit('warning', { name: cluster.name, message }),
       });

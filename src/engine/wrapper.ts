@@ -299,6 +299,16 @@ export class SlurmWrapper {
     return addClusterEntry(this.home, name, entry, options);
   }
 
+  /**
+   * Every cluster this wrapper connected to: how many connections it opened (1 unless one dropped) and the
+   * counters of the current one, prompts included.
+   */
+  async connections(): Promise<{ cluster: string; opened: number; stats?: TransportStats }[]> {
+    return Promise.all([...this.engine.connectionsOpened].map(async ([cluster, opened]) => ({
+      cluster, opened, stats: (await this.engine.opened(cluster)?.catch(() => undefined))?.stats,
+    })));
+  }
+
   /** Transport counters of a cluster's open connection (commands run, bytes moved), for tests and benchmarks. */
   async transportStats(cluster: string): Promise<TransportStats | undefined> {
     return (await this.engine.opened(cluster))?.stats;

@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { askpassLog, gone, lab, otpCode, resetOtpState, runSsh, startAgent, writeSshConfig, type LabFacts } from '../support/ssh-lab.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { askpassLog, gone, holdOtpServer, lab, otpCode, resetOtpState, runSsh, startAgent, writeSshConfig, type LabFacts } from '../support/ssh-lab.js';
 
 let L: LabFacts;
 let dir: string;
@@ -58,6 +58,9 @@ describe('lab facts', () => {
 });
 
 describe.sequential('2FA sshd: key AND TOTP code', () => {
+  let release: () => void;
+  beforeAll(async () => { release = await holdOtpServer(); }, 11 * 60_000);
+  afterAll(() => release?.());
   const target = (cmd = 'id -un') => ['-o', 'NumberOfPasswordPrompts=1', '-p', String(L.otpPort), L.otpHost, cmd];
 
   it('logs in with the key and the code from SSH_ASKPASS, asking exactly once', async () => {

@@ -176,3 +176,25 @@ export function runSsh(args: string[], env: Record<string, string> = {}, opts: {
     p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
+
+/**
+ * Holds the 2FA sshd for one test file's OTP logins: pam_oath accepts a code once, so files that log in
+ * there take turns (a lock folder next to users.oath; one left by a killed run is taken after 5 minutes).
+ * Returns the release function; call it in afterAll.
+ */
+export async function holdOtpServer(): Promise<() => void> {
+  const { mkdirSync, statSync, rmdirSync } = await import('node:fs');
+  const lock = join(lab().dir, 'otp-tests.lock');
+  for (const end = Date.now() + 10 * 60_000; ;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 5 * 60_000) rmdirSync(lock, { recursive: true } as never);
+      if (Date.now() > end) throw new Error(`${lock} held for 10 minutes`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return () => rmSync(lock, { recursive: true, force: true });
+}
