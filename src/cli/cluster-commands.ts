@@ -43,6 +43,7 @@ cluster admins confirm the new fingerprint.
     .option('--user <user>', 'user name on the cluster')
     .option('--port <port>', 'ssh port', wholeNumber)
     .option('--identity-file <file>', 'private key file')
+    .option('--known-hosts <file>', 'known_hosts file to check (default ~/.ssh/known_hosts)')
     .option('--proxy-jump <hops>', 'jump hosts, as ssh -J takes them: [user@]host[:port],...')
     .option('--remote-dir <dir>', "pilot's folder on the cluster (default ~/pilot)")
     .option('--partition <name>', 'default Slurm partition')

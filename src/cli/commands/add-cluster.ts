@@ -5,7 +5,7 @@ import { withWrapper } from '../common.js';
 import { describe } from './test-ssh.js';
 
 export interface AddClusterOptions {
-  alias?: string; host?: string; user?: string; port?: number; identityFile?: string; proxyJump?: string;
+  alias?: string; host?: string; user?: string; port?: number; identityFile?: string; knownHosts?: string; proxyJump?: string;
   remoteDir?: string; partition?: string; account?: string; transport?: string; force?: boolean; test?: boolean;
 }
 
@@ -31,6 +31,7 @@ export async function run(name: string, opts: AddClusterOptions): Promise<number
     user: await ask('User name on the cluster?', opts.user, process.env.USER ?? ''),
     port: opts.port ?? (interactive && !alias ? Number(await askLine('Port?', '22')) : undefined),
     identityFile: await ask('Private key file (empty: agent and the default keys)?', opts.identityFile),
+    knownHosts: opts.knownHosts,
     proxyJump: opts.proxyJump,
     remoteDir: opts.remoteDir ?? (interactive ? await askLine("pilot's folder on the cluster?", '~/pilot') : undefined),
     partition: opts.partition ?? (interactive ? (await askLine('Default Slurm partition (empty: the cluster default)?')) || undefined : undefined),
