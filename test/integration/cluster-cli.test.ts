@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { pilot } from '../support/cli.js';
+import { pilot, pilotOnTty } from '../support/cli.js';
 import { cluster, makeHome } from '../support/cluster.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pilot-cc-'));
@@ -93,5 +93,22 @@ describe('pilot add-cluster', () => {
     const bad = await pilot(['add-cluster', 'lab4', '--host', 'h', '--partition', 'a\nb'], home);
     expect(bad.code).toBe(2);
     expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+});
+
+describe('pilot trust on a terminal', () => {
+  it('shows the fingerprint and asks; "no" writes nothing, "yes" appends the key', async () => {
+    const kh = join(tmp(), 'known_hosts');
+    writeFileSync(kh, '');
+    const home = makeHome();
+    writeFileSync(join(home, 'config.yaml'), readFileSync(join(home, 'config.yaml'), 'utf8').replace(/knownHosts: .*/, `knownHosts: ${kh}`));
+    const no = await pilotOnTty(['trust', 'lab'], home, [{ when: /\(yes\/no\)/, say: 'no' }]);
+    expect(no.stdout).toMatch(/ssh-ed25519 key fingerprint: SHA256:\S{43}/);
+    expect(no.code).toBe(1);
+    expect(no.stdout).toMatch(/was not trusted: nothing written/);
+    expect(readFileSync(kh, 'utf8')).toBe('');
+    const yes = await pilotOnTty(['trust', 'lab'], home, [{ when: /\(yes\/no\)/, say: 'yes' }]);
+    expect(yes.code, yes.stdout).toBe(0);
+    expect(readFileSync(kh, 'utf8').trim()).toBe(hostLine().trim());
   });
 });

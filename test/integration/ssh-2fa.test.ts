@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../src/index.js';
 import type { PromptRequest } from '../../src/transport/types.js';
-import { pilot } from '../support/cli.js';
+import { pilot, pilotOnTty } from '../support/cli.js';
 import { holdOtpServer, lab, otpCode, resetOtpState } from '../support/ssh-lab.js';
 
 const SRC = join(import.meta.dirname, '..', 'fixtures', 'echo-argv');
@@ -108,5 +108,16 @@ describe.sequential('one-time passwords: one prompt per command', () => {
     expect(nobody.code).toBe(1);
     expect(nobody.stderr).toMatch(/asks "One-time password.*" \(keyboard-interactive\), but there is no terminal/);
     expect(Date.now() - started).toBeLessThan(20_000);
+  });
+
+  it('on a terminal, asks the code itself (not echoed), once', async () => {
+    const home = otpHome();
+    resetOtpState();
+    const code = otpCode();
+    const r = await pilotOnTty(['test-ssh', 'otp'], home, [{ when: OTP_PROMPT, say: code }], { PILOT_ASKPASS: '', SSH_ASKPASS: '' });
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout.match(/One-time password/g)).toHaveLength(1);
+    expect(r.stdout).not.toContain(code);
+    expect(r.stdout).toMatch(/prompts +1/);
   });
 });

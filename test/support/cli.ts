@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { quoteArgv } from '../../src/util/quote.js';
 import { join } from 'node:path';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'pilot.js');
@@ -11,6 +12,28 @@ export function pilot(args: string[], home: string, env: Record<string, string> 
     execFile(process.execPath, [BIN, ...args], { env: { ...process.env, PILOT_HOME: home, ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as NodeJS.ErrnoException).code === 'number' ? Number((err as NodeJS.ErrnoException).code) : 1) : 0;
       resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Runs `pilot` on a real pseudo-terminal (util-linux `script`), answering each question when its text
+ * appears: how a user at a terminal sees prompts (hidden input, y/n questions).
+ */
+export function pilotOnTty(args: string[], home: string, answers: { when: RegExp; say: string }[], env: Record<string, string> = {}): Promise<CliResult> {
+  const command = quoteArgv([process.execPath, BIN, ...args]);
+  return new Promise((resolve) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { env: { ...process.env, PILOT_HOME: home, ...env } });
+    let out = '';
+    const pending = [...answers];
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      while (pending.length && pending[0]!.when.test(out)) child.stdin.write(`${pending.shift()!.say}\r`);
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? 1, stdout: out.replace(/\r\n/g, '\n'), stderr: '' });
     });
   });
 }
