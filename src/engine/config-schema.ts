@@ -1,0 +1,92 @@
+/**
+ * Reading and checking `$PILOT_HOME/config.yaml` (no SSH here: resolving a cluster is config.ts's job).
+ *
+ *   clusters:
+ *     lab:   { host: login.example.org, port: 22, user: alice, identityFile: ~/.ssh/id_ed25519,
+ *              knownHosts: ~/.ssh/known_hosts, proxyJump: bastion.example.org, strictHostKeyChecking: yes,
+ *              remoteDir: ~/pilot, partition: debug, account: null, transport: ssh2 }
+ *     hpc:   { sshAlias: hpc-login, remoteDir: /scratch/me/pilot }   # the rest from ~/.ssh/config
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { z as Z } from 'zod';
+import type { HostKeyPolicy, TransportKind } from '../model/cluster.js';
+import { PilotError } from '../model/errors.js';
+import { dialectFor } from '../scheduler/index.js';
+import { formatZodError } from './zod-error.js';
+
+/** One cluster of config.yaml as written (checked, nothing resolved, `null` read as unset). */
+export interface ClusterEntry {
+  /** An OpenSSH host alias to resolve with `ssh -G`; the fields below set in the entry override it. */
+  sshAlias?: string;
+  host?: string;
+  port?: number;
+  user?: string;
+  identityFiles?: string[];
+  knownHosts?: string[];
+  proxyJump?: string;
+  strictHostKeyChecking?: HostKeyPolicy;
+  remoteDir: string;
+  partition?: string;
+  account?: string;
+  maxArraySize?: number;
+  transport: TransportKind;
+}
+
+export const CLUSTER_KEYS = ['sshAlias', 'host', 'port', 'user', 'identityFile', 'knownHosts', 'proxyJump', 'strictHostKeyChecking',
+  'remoteDir', 'partition', 'account', 'maxArraySize', 'transport'] as const;
+
+/** The clusters of `<home>/config.yaml` ({} when there is no such file). Errors name the file and the key. */
+export async function loadConfigFile(home: string): Promise<Record<string, ClusterEntry>> {
+  const file = join(home, 'config.yaml');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new PilotError('CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const [{ parse }, { z }] = await Promise.all([import('yaml'), import('zod')]);
+  let doc: unknown;
+  try {
+    doc = parse(text) ?? {};
+  } catch (err) {
+    throw new PilotError('CONFIG', `${file} is not valid YAML: ${(err as Error).message}`, { hint: 'fix the YAML syntax at the line shown', cause: err });
+  }
+  // YAML `null` and a missing key mean the same: not set
+  const unset = <T>(v: T | null | undefined) => v ?? undefined;
+  const nullable = (t: Z.ZodString) => t.nullish().transform(unset);
+  const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).nullish()
+    .transform((v) => (v == null ? undefined : typeof v === 'string' ? [v] : v));
+  const cluster = z.object({
+    sshAlias: nullable(z.string().min(1).regex(/^[^-\s]\S*$/, 'an ssh host alias: no spaces, not starting with -')),
+    host: nullable(z.string().min(1)),
+    port: z.number().int().min(1).max(65535).nullish().transform(unset),
+    user: nullable(z.string().min(1)),
+    identityFile: pathList,
+    knownHosts: pathList,
+    proxyJump: nullable(z.string().min(1)),
+    strictHostKeyChecking: z.enum(['yes', 'accept-new', 'ask']).nullish().transform(unset),
+    remoteDir: z.string().default('~/pilot'),
+    partition: nullable(z.string()),
+    account: nullable(z.string()),
+    maxArraySize: z.number().int().min(2).optional(),
+    transport: z.enum(['ssh2', 'openssh']).default('ssh2'),
+  }).strict().refine((c) => c.host !== undefined || c.sshAlias !== undefined, { message: 'needs `host` or `sshAlias`' });
+  const schema = z.object({ clusters: z.record(z.string(), cluster).default({}) }).passthrough();
+  const parsed = schema.safeParse(doc);
+  if (!parsed.success) {
+    throw new PilotError('CONFIG', `${file} is invalid: ${formatZodError(parsed.error)}`, {
+      hint: `each cluster needs \`host\` (or \`sshAlias\`, a Host of ~/.ssh/config); allowed keys: ${CLUSTER_KEYS.join(', ')}`,
+    });
+  }
+  const out: Record<string, ClusterEntry> = {};
+  for (const [name, c] of Object.entries(parsed.data.clusters)) {
+    if (name === 'local') throw new PilotError('CONFIG', `${file}: the cluster name 'local' is reserved for the built-in local backend`, { hint: 'rename that cluster' });
+    // partition and account become script directives: the dialect refuses what could end their line
+    dialectFor('slurm').checkDefaults({ partition: c.partition, account: c.account }, `${file}: clusters.${name}`);
+    const { identityFile, ...rest } = c;
+    out[name] = Object.fromEntries(Object.entries({ ...rest, identityFiles: identityFile }).filter(([, v]) => v !== undefined)) as unknown as ClusterEntry;
+  }
+  return out;
+}
