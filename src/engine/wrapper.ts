@@ -299,10 +299,7 @@ export class SlurmWrapper {
     return addClusterEntry(this.home, name, entry, options);
   }
 
-  /**
-   * Every cluster this wrapper connected to: how many connections it opened (1 unless one dropped) and the
-   * counters of the current one, prompts included.
-   */
+  /** Each cluster connected to: connections opened (1 unless one dropped), the current one's counters. */
   async connections(): Promise<{ cluster: string; opened: number; stats?: TransportStats }[]> {
     return Promise.all([...this.engine.connectionsOpened].map(async ([cluster, opened]) => ({
       cluster, opened, stats: (await this.engine.opened(cluster)?.catch(() => undefined))?.stats,
