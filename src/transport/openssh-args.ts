@@ -45,10 +45,13 @@ export function describeTarget(target: OpenSshTarget): string {
 }
 
 // Options given before the user's: OpenSSH keeps the FIRST value it reads, so these win over both the user's
-// arguments and their config files. The ControlPath must be ours (private folder, short enough for a socket).
+// arguments and their config files. The ControlPath must be ours (private folder, short enough for a socket);
+// a RemoteCommand or RequestTTY of their config would replace our commands or mangle bytes through a pty,
+// their forwardings and LocalCommand are for their interactive sessions, not for pilot's master.
 function leading(controlPath: string): string[] {
-  return ['-o', `ControlPath=${controlPath}`];
+  return ['-o', `ControlPath=${controlPath}`, ...SESSION];
 }
+const SESSION = ['-o', 'RequestTTY=no', '-o', 'RemoteCommand=none', '-o', 'ClearAllForwardings=yes', '-o', 'PermitLocalCommand=no'];
 
 // Defaults given after the user's arguments, so an explicit `-o ConnectTimeout=...` of theirs is kept: a dead
 // network is noticed by the master within ~30 s, and a connection attempt does not wait for ever.
@@ -78,7 +81,7 @@ export function execArgs(target: OpenSshTarget, controlPath: string, command: st
 
 /** `ssh -O check|exit`: asks the master (never the network) whether it runs, or to stop. */
 export function controlArgs(target: OpenSshTarget, controlPath: string, op: 'check' | 'exit'): string[] {
-  return ['-O', op, ...leading(controlPath), ...target.args, target.destination];
+  return ['-O', op, '-o', `ControlPath=${controlPath}`, ...target.args, target.destination];
 }
 
 /** The pid in `Master running (pid=1234)`, the answer of `ssh -O check`. */
@@ -133,7 +136,8 @@ export function connectError(target: OpenSshTarget, stderr: string, mode: Prompt
  * The one remote command of readStream: the type is checked without opening the file (a FIFO would block
  * the open, a link could point anywhere), then the size is printed on a header line and the bytes from
  * `start` to that size follow. dd opens with O_NOFOLLOW|O_NONBLOCK and stops at the size, so a file swapped
- * between the check and the open neither blocks nor streams for ever. Header: `N` missing, `K <letter>` not a
+ * between the check and the open neither blocks nor streams for ever; fullblock: a short read (network file
+ * systems) is continued, not counted as a block, so no byte before the size is left out. Header: `N` missing, `K <letter>` not a
  * regular file, `F <size>` then the bytes.
  */
 export function readScript(path: string, start: number): string {
@@ -147,7 +151,7 @@ export function readScript(path: string, start: number): string {
     `n=$((s - ${start})); [ "$n" -gt 0 ] || n=0`,
     'echo "F $s"',
     `[ "$n" -gt 0 ] || exit 0`,
-    `exec dd if="$p" iflag=nofollow,nonblock,skip_bytes,count_bytes skip=${start} count="$n" bs=131072 status=none`,
+    `exec dd if="$p" iflag=nofollow,nonblock,skip_bytes,count_bytes,fullblock skip=${start} count="$n" bs=131072 status=none`,
   ].join('\n'));
 }
 
