@@ -3,7 +3,7 @@
 // sees: one TCP connection is one login), prompts answered through the askpass bridge, host keys refused, and
 // nothing that waits for an answer nobody can give.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,6 +30,7 @@ function privateTarget(knownHosts = cluster().knownHosts, keyPass?: string) {
   chmodSync(key, 0o600);
   if (keyPass) execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', keyPass, '-f', key]);
   const controlDir = mkdtempSync('/tmp/pcm-');
+  removeLater.push(dir, controlDir);
   return {
     target: { destination: `${c.user}@${c.host}`, args: ['-p', String(c.port), '-i', key, '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'StrictHostKeyChecking=yes'] },
     controlDir,
@@ -38,8 +39,10 @@ function privateTarget(knownHosts = cluster().knownHosts, keyPass?: string) {
 }
 
 const stopLater: OpenSshTransport[] = [];
+const removeLater: string[] = [];
 afterAll(async () => {
   await Promise.all(stopLater.map((t) => t.stopMaster()));
+  for (const dir of removeLater) rmSync(dir, { recursive: true, force: true });
 });
 
 /** The client port of the TCP connection a command came through: the same port means no new login. */

@@ -60,4 +60,10 @@ export function makeHome(extra = ''): string {
   return home;
 }
 
+/**
+ * The clusters a test written for both backends runs on: `lab` alone under PILOT_TEST_TRANSPORT (the
+ * integration-openssh project), since the local backend has no transport and already ran in `integration`.
+ */
+export const BACKENDS: string[] = process.env.PILOT_TEST_TRANSPORT ? ['lab'] : ['lab', 'local'];
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

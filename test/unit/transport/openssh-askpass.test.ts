@@ -1,7 +1,7 @@
 // The askpass bridge, end to end on this machine: OpenSSH would run the program with the question; it reaches
 // the prompt callback over the private socket and the answer comes back on stdout. A stranger's token gets nothing.
 import { execFile } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, statSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,8 @@ function ask(program: string, question: string, env: Record<string, string>): Pr
 
 describe('openssh askpass bridge', () => {
   it('forwards the question to the callback and prints its answer; a rejection or a wrong token aborts', async () => {
-    const dir = await controlDir(mkdtempSync('/tmp/pcm-'));
+    const base = mkdtempSync('/tmp/pcm-');
+    const dir = await controlDir(base);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     const program = await askpassProgram(dir);
     const asked: PromptRequest[] = [];
@@ -34,6 +35,7 @@ describe('openssh askpass bridge', () => {
       expect(bridge.asked).toBe(2);
     } finally {
       await bridge.close();
+      rmSync(base, { recursive: true, force: true });
     }
   });
 
