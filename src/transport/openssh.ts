@@ -6,7 +6,7 @@
  * close() leaves the master running for the next command; stopMaster() ends it.
  */
 import { spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type ReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import { PilotError } from '../model/errors.js';
@@ -175,8 +175,13 @@ export class OpenSshTransport implements Transport {
   private async run(command: string, o: Omit<RunOptions, 'args' | 'onBytes'>): Promise<ExecResult> {
     this.usable();
     const r = await runSsh({ ...o, args: execArgs(this.target, this.controlPath, command), onBytes: (n) => { this.stats.bytesDown += n; } });
-    if (r.code === SSH_FAILED && await this.masterPid() === undefined) {
-      throw this.markLost(r.stderr.replace(/\r/g, '').trim().split('\n').pop());
+    if (r.code !== SSH_FAILED) return r;
+    if (await this.masterPid() === undefined) throw this.markLost(r.stderr.replace(/\r/g, '').trim().split('\n').pop());
+    // every command is a session of the one connection: sshd's MaxSessions (10 by default) caps them
+    if (/session request failed|Session open refused/i.test(r.stderr)) {
+      throw new PilotError('REMOTE', `${this.label} refused one more session on the connection: ${r.stderr.trim()}`, {
+        hint: 'the server limits commands running at once on one connection (sshd MaxSessions); try again',
+      });
     }
     return r;
   }
@@ -199,17 +204,16 @@ export class OpenSshTransport implements Transport {
   async put(localPathOrData: string | Buffer, remotePath: string): Promise<void> {
     this.usable();
     this.stats.uploads++;
-    let stdin: Buffer | NodeJS.ReadableStream;
+    let file: ReadStream | undefined;
     if (typeof localPathOrData === 'string') {
-      const file = createReadStream(localPathOrData);
-      await new Promise<void>((resolve, reject) => file.once('open', () => resolve()).once('error', reject));
+      file = createReadStream(localPathOrData);
+      await new Promise<void>((resolve, reject) => file!.once('open', () => resolve()).once('error', reject));
       file.on('data', (d) => { this.stats.bytesUp += d.length; });
-      stdin = file;
     } else {
       this.stats.bytesUp += localPathOrData.length;
-      stdin = localPathOrData;
     }
-    const r = await this.run(putCommand(remotePath), { stdin });
+    // ssh may stop reading early (a failure): the file is closed whatever happens
+    const r = await this.run(putCommand(remotePath), { stdin: file ?? (localPathOrData as Buffer) }).finally(() => file?.destroy());
     if (r.code !== 0) throw new PilotError('REMOTE', `upload of ${remotePath} to ${this.label} failed (exit ${r.code}): ${r.stderr.trim()}`, { hint: 'the remote folder must exist and be writable' });
   }
 
