@@ -46,8 +46,11 @@ function runSsh(o: RunOptions): Promise<ExecResult> {
     const out: Buffer[] = [];
     const errs: Buffer[] = [];
     let failed: Error | undefined;
-    // the last chunk handed to onStdout may still be in use when ssh exits: the call ends after it
+    // chunks go to onStdout one at a time, in order. Pausing stdout is the backpressure, but it cannot be the
+    // ordering: node resumes a child's paused stdio when the child exits (flushStdio), and a mux client exits
+    // while the master still writes into the pipe it handed over. `inflight` is the queue's tail.
     let inflight: Promise<void> = Promise.resolve();
+    let queued = 0;
     // a mux client hands its pipes to the master, so they stay open until the remote command ends whatever
     // happens to the client: a failure settles at once and cuts our ends (the master then drops the session)
     const fail = (err: Error) => {
@@ -68,16 +71,12 @@ function runSsh(o: RunOptions): Promise<ExecResult> {
     child.stdout.on('data', (d: Buffer) => {
       o.onBytes?.(d.length);
       if (o.keepStdout !== false) out.push(d);
-      if (failed || !o.onStdout) return;
-      try {
-        const pending = o.onStdout(d);
-        if (pending) {
-          child.stdout.pause();
-          inflight = pending.then(() => { child.stdout.resume(); }, (err: Error) => fail(err));
-        }
-      } catch (err) {
-        fail(err as Error);
-      }
+      if (!o.onStdout) return;
+      queued++;
+      child.stdout.pause();
+      inflight = inflight
+        .then(async () => { if (!failed) await o.onStdout!(d); })
+        .then(() => { if (--queued === 0 && !failed) child.stdout.resume(); }, (err: Error) => fail(err));
     });
     child.stderr.on('data', (d: Buffer) => {
       o.onBytes?.(d.length);
