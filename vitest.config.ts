@@ -32,6 +32,20 @@ export default defineConfig({
           sequence: { groupOrder: 0 },
         },
       }, {
+        // the Slurm flows again, with `lab` on the system ssh client (transport: openssh; see makeHome). The
+        // local backend's files and the testbed check have nothing to do with the transport.
+        test: {
+          name: 'integration-openssh',
+          include: ['test/integration/**/*.test.ts'],
+          exclude: ['test/integration/local-*.test.ts', 'test/integration/testbed.test.ts', 'test/integration/openssh.test.ts'],
+          env: { PILOT_TEST_TRANSPORT: 'openssh' },
+          globalSetup: ['./test/support/cluster-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+          maxConcurrency: 4,
+          sequence: { groupOrder: 0 },
+        },
+      }, {
         // reconfigures the cluster without accounting (ACCOUNTING=0), so it runs alone, after everything else
         test: {
           name: 'integration-noacct',

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pilot } from '../support/cli.js';
-import { connect, makeHome } from '../support/cluster.js';
+import { BACKENDS, connect, makeHome } from '../support/cluster.js';
 
 /** A project folder with `files` and a job.yaml of `fields`; a job name of its own (Slurm job names are shared). */
 function project(cluster: string, fields: Record<string, string>, files: Record<string, string | Buffer> = {}) {
@@ -19,7 +19,7 @@ function project(cluster: string, fields: Record<string, string>, files: Record<
   return { yaml: join(dir, 'job.yaml'), name };
 }
 
-describe.each(['lab', 'local'])('checks before anything is queued on %s', (cluster) => {
+describe.each(BACKENDS)('checks before anything is queued on %s', (cluster) => {
   const isLocal = cluster === 'local';
 
   /** What the cluster holds for this home (job folders and bundles), and whether Slurm knows the job name. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isPilotError, SlurmWrapper } from '../../src/index.js';
 import { quote } from '../../src/util/quote.js';
-import { connect, makeHome } from '../support/cluster.js';
+import { BACKENDS, connect, makeHome } from '../support/cluster.js';
 import { pilotMeasured } from '../support/measured.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'echo-argv');
@@ -16,7 +16,7 @@ const MAX_RSS_KB = 100 * 1024;
 /** `seq 1 70000000` is 628,888,897 bytes: past V8's longest string (0x1fffffe8 characters, ~512 MiB). */
 const BIG_LINES = 70_000_000;
 
-describe.each(['lab', 'local'])('pilot logs on %s', (cluster) => {
+describe.each(BACKENDS)('pilot logs on %s', (cluster) => {
   const isLocal = cluster === 'local';
   /** Runs a shell command where the job's files are: this machine for `local`, the cluster over ssh for `lab`. */
   async function sh(cmd: string): Promise<string> {

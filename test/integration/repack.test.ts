@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { pilot } from '../support/cli.js';
-import { makeHome } from '../support/cluster.js';
+import { BACKENDS, makeHome } from '../support/cluster.js';
 
 const code = (version: string, buggy: boolean) => [
   '#!/bin/bash',
@@ -16,7 +16,7 @@ const code = (version: string, buggy: boolean) => [
   ...(buggy ? ['if [ "$PILOT_TASK_INDEX" = 2 ]; then echo "bug in v1" >&2; exit 3; fi'] : []),
 ].join('\n') + '\n';
 
-describe.each(['lab', 'local'])('restart-failed after fixing the code on %s', (cluster) => {
+describe.each(BACKENDS)('restart-failed after fixing the code on %s', (cluster) => {
   it('warns that the sources changed, reruns the old code by default, and --repack runs the new code', async () => {
     const home = makeHome();
     const dir = mkdtempSync(join(tmpdir(), 'pilot-proj-'));

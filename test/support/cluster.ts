@@ -34,8 +34,13 @@ export function connect(overrides: Partial<{ knownHosts: string }> = {}): Promis
   return connectSsh({ jumps: [], target: directHop({ host: c.host, port: c.port, user: c.user, identityFiles: [c.key], knownHostsFiles: [overrides.knownHosts ?? c.knownHosts] }) });
 }
 
-/** A fresh PILOT_HOME whose config.yaml names the test cluster `lab`, with its own remoteDir. */
+/**
+ * A fresh PILOT_HOME whose config.yaml names the test cluster `lab`, with its own remoteDir. Under
+ * PILOT_TEST_TRANSPORT=openssh (the integration-openssh project) `lab` uses the system ssh client, so the same
+ * Slurm tests run over both transports; `extra` naming a transport of its own keeps it.
+ */
 export function makeHome(extra = ''): string {
+  const transport = process.env.PILOT_TEST_TRANSPORT && !/^\s*transport:/m.test(extra) ? `    transport: ${process.env.PILOT_TEST_TRANSPORT}` : '';
   const c = cluster();
   const home = mkdtempSync(join(tmpdir(), 'pilot-home-'));
   const remoteDir = `~/pilot-tests/${home.split('/').pop()}`;
@@ -49,9 +54,16 @@ export function makeHome(extra = ''): string {
     `    knownHosts: ${c.knownHosts}`,
     `    remoteDir: ${remoteDir}`,
     `    partition: ${c.partition}`,
+    transport,
     extra,
   ].join('\n'));
   return home;
 }
+
+/**
+ * The clusters a test written for both backends runs on: `lab` alone under PILOT_TEST_TRANSPORT (the
+ * integration-openssh project), since the local backend has no transport and already ran in `integration`.
+ */
+export const BACKENDS: string[] = process.env.PILOT_TEST_TRANSPORT ? ['lab'] : ['lab', 'local'];
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
