@@ -14,9 +14,13 @@ const SRC = join(import.meta.dirname, '..', 'fixtures', 'echo-argv');
 const OTP_PROMPT = /One-time password/i;
 
 /** A PILOT_HOME whose cluster `otp` is the 2FA sshd (the same machine, so Slurm is there too). */
-function otpHome(): string {
+function otpHome(extra: string[] = []): string {
   const L = lab();
   const home = mkdtempSync(join(tmpdir(), 'pilot-home-'));
+  // a known_hosts of its own: the openssh transport names its master socket after the options, so no test
+  // finds another test's master still logged in
+  const knownHosts = join(home, 'known_hosts');
+  writeFileSync(knownHosts, readFileSync(L.knownHosts));
   writeFileSync(join(home, 'config.yaml'), [
     'clusters:',
     '  otp:',
@@ -24,9 +28,10 @@ function otpHome(): string {
     `    port: ${L.otpPort}`,
     `    user: ${L.user}`,
     `    identityFile: ${L.key}`,
-    `    knownHosts: ${L.knownHosts}`,
+    `    knownHosts: ${knownHosts}`,
     `    remoteDir: ~/pilot-tests/${home.split('/').pop()}`,
     '    partition: debug',
+    ...extra,
   ].join('\n') + '\n');
   return home;
 }
@@ -119,5 +124,25 @@ describe.sequential('one-time passwords: one prompt per command', () => {
     expect(r.stdout.match(/One-time password/g)).toHaveLength(1);
     expect(r.stdout).not.toContain(code);
     expect(r.stdout).toMatch(/prompts +1/);
+  });
+
+  it('openssh transport: the master logs in once; the next command within ControlPersist asks nothing', async () => {
+    const home = otpHome(['    transport: openssh']);
+    const log = join(mkdtempSync(join(tmpdir(), 'pilot-askpass-')), 'prompts.log');
+    // the master goes away by itself 20 s after the last command
+    const env = { PILOT_ASKPASS: lab().askpassOtp, PILOT_TEST_ASKPASS_LOG: log, PILOT_CONTROL_PERSIST: '20' };
+    const prompts = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    resetOtpState();
+    const launched = await pilot(['launch', jobFile(mkdtempSync(join(tmpdir(), 'pilot-otp-')), 'otp-master'), '--wait'], home, env);
+    expect(launched.code, launched.stderr).toBe(0);
+    expect(prompts()).toHaveLength(1);
+    expect(prompts()[0]).toMatch(OTP_PROMPT);
+    const logs = await pilot(['logs', 'otp-master/2'], home, env);
+    expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stdout).toContain('task=2');
+    const tested = await pilot(['test-ssh', 'otp'], home, env);
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/\(openssh\)/);
+    expect(prompts()).toHaveLength(1);
   });
 });

@@ -66,4 +66,20 @@ describe('a Host of ~/.ssh/config as the cluster', () => {
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/unknown cluster 'hcp': no cluster named hcp in config\.yaml, no Host hcp in .*config, and no host of that name\nhint: known clusters: local/);
   });
+
+  it('the openssh transport takes the same alias (ssh -F, ProxyJump by ssh itself) and runs a job', async () => {
+    const { dir, config } = sshHome();
+    const env = { HOME: dir, PILOT_SSH_CONFIG: config, PILOT_CONTROL_PERSIST: '20' };
+    const home = mkdtempSync(join(tmpdir(), 'pilot-home-'));
+    writeFileSync(join(home, 'config.yaml'), `clusters:\n  hpc:\n    sshAlias: hpc\n    transport: openssh\n    remoteDir: ~/pilot-tests/${home.split('/').pop()}\n`);
+    const job = join(mkdtempSync(join(tmpdir(), 'pilot-aliasjob-')), 'job.yaml');
+    writeFileSync(job, `jobName: via-alias-openssh\ncluster: hpc\nsrcDir: ${FIXTURE}\nentrypoint: echo.sh\nargs: ["x"]\ntime: "0:05:00"\n`);
+    const launched = await pilot(['launch', job, '--wait'], home, env);
+    expect(launched.code, launched.stderr).toBe(0);
+    const logs = await pilot(['logs', 'via-alias-openssh/1'], home, env);
+    expect(logs.stdout).toContain('task=1');
+    const tested = await pilot(['test-ssh', 'hpc'], home, env);
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/^hpc: connected in \d+ ms \(openssh\)/);
+  });
 });
