@@ -17,6 +17,7 @@ import {
   parseReadHeader, promptEnv, promptMode, putCommand, readScript, SSH_FAILED, type OpenSshTarget, type ReadHeader,
 } from './openssh-args.js';
 import { askpassProgram, controlDir, startAskpassBridge } from './openssh-local.js';
+import { chooseAsker } from './prompt.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './ssh.js';
 import { emptyStats, type ConnectContext, type ExecOptions, type ExecResult, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';
 
@@ -105,8 +106,10 @@ export async function connectOpenSsh(target: OpenSshTarget, context: ConnectCont
   const transport = new OpenSshTransport(target, controlPath);
   if (await transport.masterPid() !== undefined) return transport;
 
-  const mode = promptMode(context.prompt !== undefined, process.env, isatty(0));
-  const bridge = mode.kind === 'callback' ? await startAskpassBridge(dir, context.prompt!, describeTarget(target)) : undefined;
+  // $PILOT_ASKPASS is run through the bridge as well, so its questions are counted like the callback's (--verbose)
+  const prompt = context.prompt ?? (process.env.PILOT_ASKPASS ? chooseAsker(undefined, process.env) : undefined);
+  const mode = promptMode(prompt !== undefined, process.env, isatty(0));
+  const bridge = mode.kind === 'callback' ? await startAskpassBridge(dir, prompt!, describeTarget(target)) : undefined;
   try {
     const env = promptEnv(mode, process.env, bridge && { program: await askpassProgram(dir), socket: bridge.socket, token: bridge.token });
     // without any way to answer, BatchMode makes ssh fail at once; ConnectTimeout bounds the rest, this is a last guard

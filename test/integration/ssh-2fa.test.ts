@@ -133,12 +133,14 @@ describe.sequential('one-time passwords: one prompt per command', () => {
     const env = { PILOT_ASKPASS: lab().askpassOtp, PILOT_TEST_ASKPASS_LOG: log, PILOT_CONTROL_PERSIST: '20' };
     const prompts = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
     resetOtpState();
-    const launched = await pilot(['launch', jobFile(mkdtempSync(join(tmpdir(), 'pilot-otp-')), 'otp-master'), '--wait'], home, env);
+    const launched = await pilot(['launch', jobFile(mkdtempSync(join(tmpdir(), 'pilot-otp-')), 'otp-master'), '--wait', '--verbose'], home, env);
     expect(launched.code, launched.stderr).toBe(0);
     expect(prompts()).toHaveLength(1);
+    expect(launched.stderr).toMatch(/verbose: otp: 1 connection, 1 prompt,/);
     expect(prompts()[0]).toMatch(OTP_PROMPT);
-    const logs = await pilot(['logs', 'otp-master/2'], home, env);
+    const logs = await pilot(['logs', 'otp-master/2', '--verbose'], home, env);
     expect(logs.code, logs.stderr).toBe(0);
+    expect(logs.stderr).toMatch(/verbose: otp: 1 connection, 0 prompts,/);
     expect(logs.stdout).toContain('task=2');
     const tested = await pilot(['test-ssh', 'otp'], home, env);
     expect(tested.code, tested.stderr).toBe(0);
