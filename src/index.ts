@@ -21,3 +21,4 @@ export type { TaskState } from './model/states.js';
 export type { ArraySubmission, Attempt, JobRecord, PendingSubmission, TaskStatus } from './model/record.js';
 export type { ClusterConfig, LocalClusterConfig, RemoteClusterConfig, SshHop, SshRoute, TransportKind } from './model/cluster.js';
 export type { ConnectContext, ExecOptions, ExecResult, ReadStreamOptions, Transport, TransportStats } from './transport/types.js';
+export type { WatchOptions } from './engine/retry.js';

@@ -14,6 +14,7 @@ import { cli, printProblem } from './common.js';
 import { examples } from './define.js';
 import { addClusterCommands } from './cluster-commands.js';
 import { addJobCommands } from './job-commands.js';
+import { addWatchCommand } from './watch-command.js';
 
 /** README "Exit codes" in short; the values are model/errors.ts's EXIT_CODES. */
 const EXIT_CODE_HELP = `
@@ -88,6 +89,7 @@ function onlyGlobals(argv: string[]): boolean {
 export function topLevelHelp(): string {
   const program = createProgram();
   addJobCommands(program, () => {});
+  addWatchCommand(program, () => {});
   addClusterCommands(program, () => {});
   let text = '';
   program.configureOutput({ getOutHelpWidth: () => 80, writeOut: (str) => { text += str; } });
@@ -99,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
   let code = 0;
   const program = createProgram();
   addJobCommands(program, (c) => { code = c; });
+  addWatchCommand(program, (c) => { code = c; });
   addClusterCommands(program, (c) => { code = c; });
   oneLineErrors(program, 'pilot');
   // global options may come before or after the command (`pilot status --home x`): read them once parsed

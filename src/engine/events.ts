@@ -2,12 +2,15 @@
  * Lifecycle events of the engine. The CLI renders them; automatic retries and notifications will subscribe
  * to them. Listeners run synchronously and must not throw (an error in one is reported, not propagated).
  */
+import type { AttemptResources } from '../model/retry.js';
 import type { TaskState } from '../model/states.js';
 import type { JobStatus } from '../model/tracking.js';
 
 export interface EngineEvents {
   /** An attempt was submitted (and recorded): its scheduler job ids. */
   submitted: { name: string; attempt: number; jobIds: string[] };
+  /** An automatic retry was submitted (engine/retry.ts): its tasks and escalated resources. */
+  retried: { name: string; attempt: number; indices: number[]; resources: AttemptResources };
   /** A task's state changed since it was last seen (also on the first look). */
   taskChanged: { name: string; index: number; attempt: number; from: TaskState | undefined; to: TaskState };
   /** Every task of the job is final (emitted once per status call that sees it so). */

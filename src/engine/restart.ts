@@ -16,6 +16,8 @@ import type { Engine } from './engine.js';
 import { describeChanges, sourcesNow, type SourcesNow } from './sources.js';
 import { refresh } from './track.js';
 import type { RestartResult } from './types.js';
+import type { Bundle } from '../bundle/pack.js';
+import type { AttemptResources } from '../model/retry.js';
 
 export interface RestartOptions {
   /** States to restart (default: FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED). */
@@ -72,27 +74,40 @@ export async function restartFailed(engine: Engine, name: string, options: Resta
     const attempt = status!.attempts + 1;
     const checked = { name, attempt, indices, sourcesChanged: sources?.changed, changedFiles: sources?.changedFiles };
     if (options.dryRun) return { ...checked, slurmJobIds: [] };
-    const backend = await engine.backendFor(record.cluster);
-    let recorded = false;
-    try {
-      const { arrays, uploadedBytes } = await backend.resubmit(record, indices, async ({ pending }) => {
-        await store.write({ ...record, pending: { ...pending, owner: ownerMark().trim() } });
-        recorded = true;
-      }, ship);
-      await store.write(adoptSubmission(await store.read(name), arrays));
-      engine.events.emit('submitted', { name, attempt, jobIds: arrays.map((a) => a.jobId) });
-      const bundle = { sha256: ship?.sha256 ?? currentBundle(record), repacked: Boolean(ship), uploadedBytes };
-      return { ...checked, slurmJobIds: arrays.map((a) => a.jobId), bundle };
-    } catch (err) {
-      if (!recorded) throw err;
-      const cur = await store.read(name);
-      // refused by the scheduler: nothing was submitted; otherwise the reply was lost and the next command settles it
-      const pending = err instanceof PilotError && err.code === 'SUBMIT' ? undefined : cur.pending && { ...cur.pending, owner: undefined };
-      await store.write({ ...cur, pending });
-      if (pending && err instanceof PilotError) {
-        err.hint = `the restart may have reached the cluster; \`pilot status ${name}\` finds out and tracks it. Do not restart again before that.`;
-      }
-      throw err;
-    }
+    const { arrays, uploadedBytes } = await submitAttempt(engine, record, indices, { ship });
+    const bundle = { sha256: ship?.sha256 ?? currentBundle(record), repacked: Boolean(ship), uploadedBytes };
+    return { ...checked, slurmJobIds: arrays.map((a) => a.jobId), bundle };
   });
+}
+
+/**
+ * Submits `indices` of `record` again as its next attempt; the caller holds the job's lock and has just
+ * refreshed the record. Recorded as pending before it is sent (with its escalated `resources`), adopted after:
+ * restart-failed and automatic retries (engine/retry.ts) share this.
+ */
+export async function submitAttempt(engine: Engine, record: JobRecord, indices: number[], opts: { ship?: Bundle; resources?: AttemptResources } = {}) {
+  const { store } = engine;
+  const { name } = record;
+  const backend = await engine.backendFor(record.cluster);
+  const resources = opts.resources && Object.keys(opts.resources).length ? opts.resources : undefined;
+  let recorded = false;
+  try {
+    const done = await backend.resubmit(record, indices, async ({ pending }) => {
+      await store.write({ ...record, pending: { ...pending, owner: ownerMark().trim(), ...(resources ? { resources } : {}) } });
+      recorded = true;
+    }, opts.ship, resources);
+    await store.write(adoptSubmission(await store.read(name), done.arrays));
+    engine.events.emit('submitted', { name, attempt: record.attempts.length + 1, jobIds: done.arrays.map((a) => a.jobId) });
+    return done;
+  } catch (err) {
+    if (!recorded) throw err;
+    const cur = await store.read(name);
+    // refused by the scheduler: nothing was submitted; otherwise the reply was lost and the next command settles it
+    const pending = err instanceof PilotError && err.code === 'SUBMIT' ? undefined : cur.pending && { ...cur.pending, owner: undefined };
+    await store.write({ ...cur, pending });
+    if (pending && err instanceof PilotError) {
+      err.hint = `the submission may have reached the cluster; \`pilot status ${name}\` finds out and tracks it. Do not restart again before that.`;
+    }
+    throw err;
+  }
 }

@@ -98,13 +98,15 @@ export interface WaitOptions {
   maxIntervalMs?: number;
 }
 
-export async function waitFor(engine: Engine, name: string, options: WaitOptions = {}): Promise<JobStatus> {
+/** `after`: what follows each look (automatic retries and notifications: engine/retry.ts). */
+export async function waitFor(engine: Engine, name: string, options: WaitOptions = {}, after?: (s: JobStatus) => Promise<JobStatus>): Promise<JobStatus> {
   // asking the local backend costs a few file reads, asking Slurm a round trip and a sacct query
   const local = (await engine.store.read(name)).backend === 'local';
   return pollUntil(async () => {
-    const [status] = await statusOf(engine, [name]);
-    options.onProgress?.(status!);
-    return status!;
+    const [looked] = await statusOf(engine, [name]);
+    const status = after ? await after(looked!) : looked!;
+    options.onProgress?.(status);
+    return status;
   }, (s) => s.done, {
     minMs: options.minIntervalMs ?? (local ? 200 : 1000),
     maxMs: options.maxIntervalMs ?? (local ? 2000 : 30_000),

@@ -18,11 +18,11 @@ import type { StreamLogOptions, StreamLogResult } from './logs.js';
 import { remove, type RemoveOptions } from './remove.js';
 import { resolveName, resolveRef } from './refs.js';
 import { restartFailed, type RestartOptions } from './restart.js';
+import { automate, watch, type WatchOptions } from './retry.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
-import type { TrustResult } from './types.js';
 import type { ClusterEntry } from './config-write.js';
-import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs, TrustResult } from './types.js';
 
 export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
@@ -76,9 +76,9 @@ export class SlurmWrapper {
   }
 
   /**
-   * Subscribes to lifecycle events: `submitted`, `taskChanged`, `jobFinished` (seen by status calls, `wait`
-   * included) and `warning` (what the checks of a launch or restart find worth saying; nothing is printed
-   * below the CLI). Returns the function that unsubscribes.
+   * Subscribes to lifecycle events: `submitted`, `retried`, `taskChanged`, `jobFinished` (seen by status calls,
+   * `wait` included), `warning` (what the checks find worth saying; nothing is printed below the CLI). Returns
+   * the function that unsubscribes.
    * @example
    * pilot.on('taskChanged', (e) => console.log(`${e.name}/${e.index}: ${e.from} → ${e.to}`));
    * pilot.on('warning', (w) => console.warn(`warning: ${w.message}`));
@@ -169,12 +169,17 @@ export class SlurmWrapper {
   /**
    * Polls until every task is final, backing off from about 1 s to about 30 s; `name` undefined: the latest
    * job. Past `timeoutMs` it throws a TIMEOUT PilotError (the CLI's exit code 124); `onProgress` has seen the
-   * last status by then.
+   * last status by then. Makes the job's automatic retries (`maxRetries`) and sends its `notify` messages.
    * @example
    * const final = await pilot.wait('fine-tune-mlp', { timeoutMs: 3_600_000, onProgress: (s) => console.log(s.counts) });
    */
   async wait(name: string | undefined, options: WaitOptions = {}): Promise<JobStatus> {
-    return waitFor(this.engine, await resolveName(this.engine.store, name), options);
+    return waitFor(this.engine, await resolveName(this.engine.store, name), options, (s) => automate(this.engine, s));
+  }
+
+  /** `wait` for several jobs: retries and notifies until all are final, no retry due (`once`: one pass, for cron). */
+  async watch(names: string[], options: WatchOptions = {}): Promise<JobStatus[]> {
+    return watch(this.engine, await Promise.all(names.map((n) => resolveName(this.engine.store, n))), options);
   }
 
   /**
@@ -234,7 +239,6 @@ export class SlurmWrapper {
    * collects that later), with `damaged` saying what was wrong.
    * @example
    * const r = await pilot.rm('fine-tune-mlp', { remote: true });   // { name, localDir, remoteDir, cancelled: [] }
-   * await pilot.rm('runaway', { force: true });                      // cancels its tasks first
    */
   rm(name: string, options: RemoveOptions = {}): Promise<RemoveResult> {
     return remove(this.engine, name, options);
@@ -249,9 +253,7 @@ export class SlurmWrapper {
    * in `skipped`. Refuses (removing nothing) while a record is damaged or a launch is in progress here.
    * @example
    * const preview = await pilot.gc({ dryRun: true });
-   * for (const e of preview.removed) console.log(e.where, e.kind, e.path, e.bytes);
    * const done = await pilot.gc({ olderThanDays: 30 });
-   * console.log(`freed ${done.bytes} bytes`, done.skipped);
    */
   gc(options: GcOptions = {}): Promise<GcResult> {
     return gc(this.engine, options);
@@ -263,7 +265,6 @@ export class SlurmWrapper {
    * left out, each reported through `onSkip` as it happens and listed in `skipped`.
    * @example
    * const r = await pilot.download('fine-tune-mlp', { to: './results' });
-   * for (const s of r.skipped) console.warn(`skipped ${s.path}: ${s.reason}`);
    */
   download(name: string | undefined, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
     return download(this.engine, name, options);

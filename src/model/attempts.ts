@@ -82,7 +82,7 @@ export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): J
     finalStates[t] = { index: t, state: 'CANCELLED', exitCode: null, attempt: Math.max(1, pending.attempt - 1), reason: 'not submitted: the submission was cut off' };
   }
   const attempts = covered.size
-    ? [...record.attempts, { attempt: pending.attempt, submittedAt: pending.startedAt, indices: compressRanges(covered), arrays, ...(pending.bundle ? { bundle: pending.bundle } : {}) }]
+    ? [...record.attempts, { attempt: pending.attempt, submittedAt: pending.startedAt, indices: compressRanges(covered), arrays, ...(pending.bundle ? { bundle: pending.bundle } : {}), ...(pending.resources ? { resources: pending.resources } : {}) }]
     : record.attempts;
   const { pending: _done, ...rest } = record;
   return { ...rest, attempts, finalStates, lastKnown };

@@ -4,12 +4,13 @@
  * validation (zod, filesystem checks) is engine/job-spec.ts.
  */
 import type { TaskArgs } from './args.js';
+import type { AutomationFields } from './retry.js';
 
 /**
  * What users give: the fields of `scheduleJobs()`, the same (camelCase) in a job YAML for `pilot launch`,
  * where relative paths are resolved against the YAML's folder (the working directory for the SDK).
  */
-export interface JobInfo {
+export interface JobInfo extends AutomationFields {
   /**
    * The job's name: unique among your recorded jobs, 1-100 letters, digits, `.`, `_`, `-`. Also the Slurm job
    * name. Never overwritten: a taken name fails, unless `uniqueName`.
@@ -103,7 +104,7 @@ export interface JobInfo {
 }
 
 /** What the rest of the system uses: paths absolute, args as exact argv, defaults applied. */
-export interface NormalizedJobInfo {
+export interface NormalizedJobInfo extends AutomationFields {
   jobName: string;
   cluster?: string;
   srcDir: string;

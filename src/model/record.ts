@@ -1,5 +1,6 @@
 import type { NormalizedJobInfo } from './job.js';
 import type { TaskState } from './states.js';
+import type { AttemptResources, NotifyEvent } from './retry.js';
 
 /**
  * One submission of an attempt, STORED as the scheduler acknowledged it (never derived): the scheduler's job id
@@ -22,6 +23,8 @@ export interface Attempt {
   arrays: ArraySubmission[];
   /** sha256 of the bundle this attempt ran (absent in older records: the job's `bundle`). */
   bundle?: string;
+  /** Resources that differ from the job's own (an escalated automatic retry: model/retry.ts). */
+  resources?: AttemptResources;
 }
 
 /**
@@ -39,6 +42,8 @@ export interface PendingSubmission {
   planned: { offset: number; spec: string }[];
   /** sha256 of the bundle it runs, recorded on the attempt once adopted */
   bundle?: string;
+  /** escalated resources, recorded on the attempt once adopted */
+  resources?: AttemptResources;
   /**
    * `<pid> <boot>` of the process submitting it, cleared when that process learns the outcome or gives up:
    * while it lives, nobody else may decide what happened.
@@ -98,6 +103,8 @@ export interface JobRecord {
   /** Last known states of unfinished tasks (kept when a status call fails). */
   lastKnown?: Record<string, TaskStatus>;
   updatedAt?: string;
+  /** Notifications delivered (event → when), so each is sent once (engine/notify.ts). */
+  notified?: Partial<Record<NotifyEvent, string>>;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { ChunkSink } from '../transport/chunked-read.js';
 import { randomBytes } from 'node:crypto';
 import type { HopInfo, TransportStats } from '../transport/types.js';
 import type { Bundle } from '../bundle/pack.js';
+import type { AttemptResources } from '../model/retry.js';
 
 export type { Bundle } from '../bundle/pack.js';
 
@@ -101,7 +102,7 @@ export interface Backend {
    * Resubmits some task numbers of a recorded job on its existing script and args, running the bundle of its
    * newest attempt, or `bundle` when given: shipped first if the cluster lacks it, exactly as a launch does.
    */
-  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted>;
+  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources): Promise<Resubmitted>;
   /** Finds out, with one query, whether a pending submission reached the scheduler. */
   settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict>;
   /** Current state of every task not yet final, for many jobs at once (one remote command per cluster). */

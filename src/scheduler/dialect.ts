@@ -8,6 +8,7 @@ import type { NormalizedJobInfo } from '../model/job.js';
 import type { ArraySubmission, JobRecord } from '../model/record.js';
 import type { Transport } from '../transport/types.js';
 import type { Observation, PendingVerdict } from './backend.js';
+import type { AttemptResources } from '../model/retry.js';
 
 /** Cluster-wide defaults a config may give for directives. */
 export interface DirectiveDefaults {
@@ -54,6 +55,8 @@ export interface SubmitCommandInput {
   token: string;
   /** The user's own dependency (from sbatchArgs), combined with the chaining of split arrays. */
   userDependency?: string;
+  /** Resources of this attempt that override the script's own (an escalated retry: --time, --mem). */
+  resources?: AttemptResources;
 }
 
 export interface PendingQueryInput {

@@ -27,6 +27,7 @@ import { observeLocal, readTailsLocal, supervisorAlive } from './observe.js';
 import { checkInterpreterHere } from './which.js';
 import { collectLocal, removeLocalJob } from './cleanup.js';
 import { parseTimeLimit } from '../../model/time.js';
+import type { AttemptResources } from '../../model/retry.js';
 
 /** Locally a submission is one array holding every task given (no MaxArraySize to split by). */
 function localPending(attempt: number, tasks: number[], bundle: string): PendingSubmission {
@@ -85,13 +86,14 @@ export class LocalBackend implements Backend {
     return { remote, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes, warnings };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle): Promise<Resubmitted> {
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources): Promise<Resubmitted> {
     const { jobDir } = record.remote;
     const sha = bundle?.sha256 ?? currentBundle(record);
     if (!existsSync(join(jobDir, SCRIPT_NAME)) || (!bundle && !existsSync(join(this.root, 'bundles', sha, COMPLETE_MARKER)))) {
       throw new PilotError('NOT_FOUND', `the local files of ${record.name} are gone (${jobDir})`, { hint: 'launch the job again' });
     }
-    const timeLimitMs = parseTimeLimit(record.info.time) ?? null;
+    // an escalated retry's limit (memory is not enforced locally)
+    const timeLimitMs = parseTimeLimit(resources?.time ?? record.info.time) ?? null;
     const { uploadedBytes } = bundle ? await atStep('unpack', () => this.ensureBundle(bundle)) : { uploadedBytes: 0 };
     const attempt = record.attempts.length + 1;
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, taskNumbers, sha) });

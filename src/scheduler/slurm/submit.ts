@@ -95,8 +95,10 @@ export function submitCommand(input: SubmitCommandInput): string {
     // chunks after the first wait for the previous one (K holds overall); a user's own dependency is kept with it
     // (`,` = all must hold), as a --dependency on the command line replaces the script's #SBATCH one
     const dep = i > 0 ? ` --dependency=${input.userDependency ? `${q(input.userDependency)},` : ''}afterany:"$prev"` : '';
+    // the command line overrides the script's #SBATCH lines: how a retry gets a longer limit or more memory
+    const res = (input.resources?.time ? ` --time=${q(input.resources.time)}` : '') + (input.resources?.mem ? ` --mem=${q(input.resources.mem)}` : '');
     lines.push(
-      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep} ${q(input.script)} ${a.offset} ${input.attempt} ${q(input.bundleSha)} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
+      `if out=$(sbatch --parsable --array=${q(a.spec)}${dep}${res} ${q(input.script)} ${a.offset} ${input.attempt} ${q(input.bundleSha)} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
       `echo "submitted $prev ${a.offset} ${q(a.spec)}" >> "$M"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
       ` else echo "@@error sbatch"; cat "$J/.sbatch.err"; [ -n "$ids" ] && scancel $ids; echo "cancelled$ids" >> "$M"; ${abandon}; exit 7; fi`,
     );

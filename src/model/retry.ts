@@ -1,0 +1,116 @@
+/**
+ * Automatic retries, decided purely from a job's record: which final tasks deserve another attempt, and with
+ * which resources. The retry count of a task is DERIVED from the record's attempts (how many submissions
+ * included it), never kept as a counter of its own: two watchers deciding under the job lock read the same
+ * attempts, so neither can push a task past `maxRetries`.
+ */
+import { latestArrayFor } from './attempts.js';
+import { failureClass, type FailureClass } from './failure.js';
+import { PilotError } from './errors.js';
+import type { JobRecord, TaskStatus } from './record.js';
+import { rangesInclude } from './ranges.js';
+import { parseTimeLimit } from './time.js';
+
+/** Classes retried when `retryOn` is not given: the ones a program's own bug does not cause. */
+export const DEFAULT_RETRY_ON: readonly FailureClass[] = ['TIMEOUT', 'NODE_FAIL', 'PREEMPTED'];
+
+export type NotifyEvent = 'job_end' | 'job_failed' | 'collection_final';
+
+export interface NotifyConfig {
+  /** Events to send (default job_end). collection_final is accepted but not sent yet (no collections exist). */
+  on: NotifyEvent[];
+  /** POST the payload as JSON to this URL. */
+  webhook?: string;
+  /** Run this local command (through `sh -c`, the payload on stdin only, never interpolated). */
+  command?: string;
+}
+
+/** The job fields of retries and notifications (the same in JobInfo and NormalizedJobInfo). */
+export interface AutomationFields {
+  /** Extra attempts per task at most (default 0: no automatic retries). @example 2 */
+  maxRetries?: number;
+  /** Failure classes retried (default TIMEOUT, NODE_FAIL, PREEMPTED; EXIT/SIGNAL only when listed). */
+  retryOn?: (FailureClass | 'FAILED')[];
+  /** A task that timed out gets `timeFactor` × its time limit on its next attempt. @example { timeFactor: 2 } */
+  onTimeout?: { timeFactor: number };
+  /** A task that ran out of memory gets `memFactor` × its memory on its next attempt. @example { memFactor: 2 } */
+  onOutOfMemory?: { memFactor: number };
+  /** Tell someone when the job ends (sent by `wait`/`watch`, once per event). */
+  notify?: NotifyConfig;
+}
+
+/** Resources of one attempt that differ from the job's own (escalated retries). */
+export interface AttemptResources { time?: string; mem?: string }
+
+/** One submission a retry pass makes: tasks sharing the same escalated resources. */
+export interface RetryGroup { indices: number[]; resources: AttemptResources }
+
+/** How many times task `task` was submitted again after its first attempt. */
+export function retriesOf(record: Pick<JobRecord, 'attempts'>, task: number): number {
+  return Math.max(0, record.attempts.filter((a) => rangesInclude(a.indices, task)).length - 1);
+}
+
+/** The resources task `task` ran with on its latest attempt (the job's unless a retry escalated them). */
+export function resourcesOf(record: JobRecord, task: number): AttemptResources {
+  const latest = latestArrayFor(record, task);
+  const own = latest && record.attempts.find((a) => a.attempt === latest.attempt)?.resources;
+  return { time: own?.time ?? record.info.time, mem: own?.mem ?? record.info.mem };
+}
+
+/** Slurm time syntax for a number of seconds (D-HH:MM:SS or HH:MM:SS), rounded up to whole seconds. */
+export function formatSlurmTime(ms: number): string {
+  const total = Math.ceil(ms / 1000);
+  const d = Math.floor(total / 86_400), h = Math.floor(total / 3600) % 24, m = Math.floor(total / 60) % 60, s = total % 60;
+  const hms = [h, m, s].map((n) => String(n).padStart(2, '0')).join(':');
+  return d ? `${d}-${hms}` : hms;
+}
+
+/** `factor` × a Slurm time limit; undefined (no limit) stays undefined: nothing to scale. */
+export function scaleTime(time: string | undefined, factor: number): string | undefined {
+  const ms = parseTimeLimit(time);
+  return ms === undefined ? time : formatSlurmTime(ms * factor);
+}
+
+const MEM_UNITS: Record<string, number> = { K: 1 / 1024, M: 1, G: 1024, T: 1024 * 1024 };
+
+/** `factor` × an sbatch memory value (`4G`, `500M`, `16000`), in whole megabytes. */
+export function scaleMem(mem: string | undefined, factor: number): string | undefined {
+  if (mem === undefined) return undefined;
+  const m = /^(\d+)([KMGT]?)B?$/i.exec(mem.trim());
+  if (!m) throw new PilotError('BAD_INPUT', `mem: '${mem}' is not an sbatch memory value`, { hint: 'like 4G, 500M or 16000' });
+  return `${Math.ceil(Number(m[1]) * MEM_UNITS[(m[2] || 'M').toUpperCase()]! * factor)}M`;
+}
+
+/** The class a task's failure is retried under (EXIT and SIGNAL also answer to `FAILED`). */
+function retryable(task: TaskStatus, retryOn: ReadonlySet<string>): boolean {
+  const cls = failureClass(task);
+  if (!cls) return false;
+  return retryOn.has(cls) || ((cls === 'EXIT' || cls === 'SIGNAL') && retryOn.has('FAILED'));
+}
+
+/**
+ * The retries due now: final tasks (only final ones: a pending or running task is never duplicated) whose
+ * failure class is in `retryOn` and whose retries so far are below `maxRetries`, grouped by the resources
+ * of their next attempt. Empty when the job asks for no retries or a submission is still unsettled.
+ */
+export function dueRetries(record: JobRecord): RetryGroup[] {
+  const info = record.info;
+  const max = info.maxRetries ?? 0;
+  if (max <= 0 || record.pending) return [];
+  const retryOn = new Set<string>(info.retryOn ?? DEFAULT_RETRY_ON);
+  const groups = new Map<string, RetryGroup>();
+  for (let t = 1; t <= record.tasks; t++) {
+    const final = record.finalStates[t];
+    if (!final || final.provisional || !retryable(final, retryOn) || retriesOf(record, t) >= max) continue;
+    const was = resourcesOf(record, t);
+    const resources: AttemptResources = {};
+    if (final.state === 'TIMEOUT' && info.onTimeout) resources.time = scaleTime(was.time, info.onTimeout.timeFactor);
+    else if (was.time !== info.time) resources.time = was.time;   // an escalation sticks to later attempts
+    if (final.state === 'OUT_OF_MEMORY' && info.onOutOfMemory) resources.mem = scaleMem(was.mem, info.onOutOfMemory.memFactor);
+    else if (was.mem !== info.mem) resources.mem = was.mem;
+    for (const k of ['time', 'mem'] as const) if (resources[k] === undefined) delete resources[k];
+    const key = JSON.stringify(resources);
+    (groups.get(key) ?? groups.set(key, { indices: [], resources }).get(key)!).indices.push(t);
+  }
+  return [...groups.values()];
+}

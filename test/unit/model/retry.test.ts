@@ -1,0 +1,90 @@
+// Automatic retries, decided purely from the record: which tasks, how many times, with which resources.
+import { describe, expect, it } from 'vitest';
+import { dueRetries, formatSlurmTime, retriesOf, scaleMem, scaleTime } from '../../../src/model/retry.js';
+import type { Attempt, JobRecord, TaskStatus } from '../../../src/model/record.js';
+import type { NormalizedJobInfo } from '../../../src/model/job.js';
+import { dueEvents, notifyPayload } from '../../../src/engine/notify.js';
+import { jobStatus } from '../../../src/model/tracking.js';
+
+const attempt = (n: number, indices: string, resources?: Attempt['resources']): Attempt =>
+  ({ attempt: n, submittedAt: '2024-01-01T00:00:00Z', indices, arrays: [{ jobId: String(100 + n), offset: 0, arraySpec: indices }], ...(resources ? { resources } : {}) });
+const final = (index: number, state: TaskStatus['state'], exitCode: number | null = 0, at = 1): TaskStatus => ({ index, state, exitCode, attempt: at });
+
+function rec(info: Partial<NormalizedJobInfo>, finals: TaskStatus[], attempts = [attempt(1, '1-3')], tasks = 3): JobRecord {
+  return {
+    version: 2, name: 'j', cluster: 'lab', backend: 'slurm', createdAt: '', tasks, chunkSize: 1000,
+    info: { time: '0:10:00', mem: '1G', ...info } as NormalizedJobInfo, bundle: { sha256: 'x', bytes: 1, files: 1 },
+    remote: { jobDir: '/r/jobs/j', bundleDir: '/r/bundles/x' }, attempts,
+    finalStates: Object.fromEntries(finals.map((f) => [f.index, f])),
+  };
+}
+
+describe('escalation', () => {
+  it('scales Slurm times through the one time parser and writes them back in Slurm syntax', () => {
+    expect(scaleTime('1', 2)).toBe('00:02:00');
+    expect(scaleTime('0:10:00', 1.5)).toBe('00:15:00');
+    expect(scaleTime('20:00:00', 2)).toBe('1-16:00:00');
+    expect(scaleTime(undefined, 2)).toBeUndefined();
+    expect(scaleTime('infinite', 2)).toBe('infinite');
+    expect(formatSlurmTime(61_500)).toBe('00:01:02');
+  });
+  it('scales memory in megabytes', () => {
+    expect(scaleMem('4G', 2)).toBe('8192M');
+    expect(scaleMem('500', 1.5)).toBe('750M');
+    expect(scaleMem(undefined, 2)).toBeUndefined();
+    expect(() => scaleMem('lots', 2)).toThrow(/not an sbatch memory value/);
+  });
+});
+
+describe('dueRetries', () => {
+  it('retries nothing without maxRetries', () => {
+    expect(dueRetries(rec({}, [final(1, 'TIMEOUT')]))).toEqual([]);
+  });
+  it('retries TIMEOUT/NODE_FAIL/PREEMPTED by default, not a non-zero exit, and never an open task', () => {
+    const r = rec({ maxRetries: 2 }, [final(1, 'TIMEOUT'), final(2, 'FAILED', 1)]);   // task 3 still running
+    expect(dueRetries(r)).toEqual([{ indices: [1], resources: {} }]);
+  });
+  it('retries EXIT only when listed (FAILED names it too)', () => {
+    const finals = [final(1, 'FAILED', 1), final(2, 'NODE_FAIL')];
+    expect(dueRetries(rec({ maxRetries: 1, retryOn: ['FAILED'] }, finals))).toEqual([{ indices: [1], resources: {} }]);
+    expect(dueRetries(rec({ maxRetries: 1, retryOn: ['EXIT', 'NODE_FAIL'] }, finals))).toEqual([{ indices: [1, 2], resources: {} }]);
+  });
+  it('escalates the time of a timeout from the limit its latest attempt ran with, and keeps escalations', () => {
+    const info = { maxRetries: 3, onTimeout: { timeFactor: 2 }, time: '1' };
+    const r = rec(info, [final(1, 'TIMEOUT', 0, 2), final(2, 'NODE_FAIL', 0, 2)], [attempt(1, '1-3'), attempt(2, '1-2', { time: '00:02:00' })]);
+    expect(dueRetries(r)).toEqual([
+      { indices: [1], resources: { time: '00:04:00' } },
+      { indices: [2], resources: { time: '00:02:00' } },
+    ]);
+  });
+  it('escalates memory on OUT_OF_MEMORY', () => {
+    const r = rec({ maxRetries: 1, retryOn: ['OUT_OF_MEMORY'], onOutOfMemory: { memFactor: 2 } }, [final(3, 'OUT_OF_MEMORY')]);
+    expect(dueRetries(r)).toEqual([{ indices: [3], resources: { mem: '2048M' } }]);
+  });
+  it('counts retries from the attempts: never more than maxRetries per task', () => {
+    const attempts = [attempt(1, '1-3'), attempt(2, '1'), attempt(3, '1')];
+    expect(retriesOf({ attempts }, 1)).toBe(2);
+    expect(retriesOf({ attempts }, 2)).toBe(0);
+    expect(dueRetries(rec({ maxRetries: 2 }, [final(1, 'TIMEOUT', 0, 3), final(2, 'TIMEOUT')], attempts))).toEqual([{ indices: [2], resources: {} }]);
+  });
+  it('waits while a submission is unsettled', () => {
+    const r = { ...rec({ maxRetries: 2 }, [final(1, 'TIMEOUT')]), pending: { attempt: 2, token: 't', startedAt: '', indices: '1', planned: [] } };
+    expect(dueRetries(r)).toEqual([]);
+  });
+});
+
+describe('notifications', () => {
+  const notify = { on: ['job_end' as const, 'job_failed' as const], webhook: 'http://x' };
+  it('are due once the job is final and no retry is due, each event once', () => {
+    const done = rec({ notify }, [final(1, 'COMPLETED'), final(2, 'FAILED', 1), final(3, 'COMPLETED')]);
+    expect(dueEvents(done)).toEqual(['job_end', 'job_failed']);
+    expect(dueEvents({ ...done, notified: { job_end: 'then' } })).toEqual(['job_failed']);
+    expect(dueEvents(rec({ notify }, [final(1, 'COMPLETED')]))).toEqual([]);   // tasks 2, 3 still open
+    expect(dueEvents(rec({ notify, maxRetries: 1 }, [final(1, 'COMPLETED'), final(2, 'TIMEOUT'), final(3, 'COMPLETED')]))).toEqual([]);
+  });
+  it('name the job, counts and failed tasks with class and last stderr line', () => {
+    const done = rec({ notify }, [final(1, 'COMPLETED'), { ...final(2, 'FAILED', 1), lastError: 'boom' }, final(3, 'COMPLETED')]);
+    const p = notifyPayload('job_end', jobStatus(done));
+    expect(p).toMatchObject({ event: 'job_end', job: 'j', counts: { COMPLETED: 2, FAILED: 1 }, failed: [{ index: 2, failureClass: 'EXIT', exitCode: 1, lastError: 'boom' }] });
+  });
+});
