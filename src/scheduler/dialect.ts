@@ -54,6 +54,8 @@ export interface SubmitCommandInput {
   token: string;
   /** The user's own dependency (from sbatchArgs), combined with the chaining of split arrays. */
   userDependency?: string;
+  /** pilot's own dependency on other jobs (`after:`), for every array of this submission. */
+  jobDependency?: string;
 }
 
 export interface PendingQueryInput {
