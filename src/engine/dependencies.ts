@@ -1,15 +1,18 @@
 /**
  * `after:` resolved against the records: each named job must be recorded on the same cluster, with a confirmed
- * submission; its latest attempt's array ids become the scheduler's dependency. Checked before anything is
- * packed, uploaded or submitted.
+ * submission; its latest attempt's array ids become the scheduler's dependency while it is unfinished; once it
+ * has ended, pilot decides (met: no dependency; never: refused). Checked before anything is packed, uploaded
+ * or submitted.
  */
 import type { ClusterConfig } from '../model/cluster.js';
-import { combineDependencies, dependencyString } from '../model/dependencies.js';
+import { afterOutcome, combineDependencies, dependencyString } from '../model/dependencies.js';
 import { PilotError } from '../model/errors.js';
 import type { NormalizedJobInfo } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
+import { jobStatus, openTasks } from '../model/tracking.js';
 import { dialectFor } from '../scheduler/index.js';
 import type { Engine } from './engine.js';
+import { refresh } from './track.js';
 
 /** Refuses `after:` a backend cannot honour: the local cluster has no scheduler to hold a job back. */
 export function checkAfterSupported(info: NormalizedJobInfo, cluster: ClusterConfig): void {
@@ -49,11 +52,25 @@ async function dependedOn(engine: Engine, name: string, job: string, cluster: st
 export async function resolveAfter(engine: Engine, info: NormalizedJobInfo, cluster: ClusterConfig): Promise<string | undefined> {
   checkAfterSupported(info, cluster);
   if (!info.after?.length) return undefined;
-  const resolved = await Promise.all(info.after.map(async (a) => {
-    const record = await dependedOn(engine, a.job, info.jobName, cluster.name);
+  const records = await Promise.all(info.after.map((a) => dependedOn(engine, a.job, info.jobName, cluster.name)));
+  // states asked now (one round trip on the connection the launch uses anyway): a job Slurm has forgotten is
+  // decided here, since sbatch takes an unknown job id as a dependency already met
+  const open = records.filter((r) => openTasks(r).length);
+  const fresh = new Map((open.length ? await refresh(engine, open) : []).map((s) => [s.name, s]));
+  const resolved = info.after.map((a, i) => {
+    const record = records[i]!;
+    const latest = record.attempts[record.attempts.length - 1]!;
+    const status = fresh.get(record.name) ?? jobStatus(record);
+    const outcome = afterOutcome(status, latest.attempt, a.when);
+    if (outcome === 'never') {
+      const counts = Object.entries(status.counts).map(([k, n]) => `${k} ${n}`).join(', ');
+      throw new PilotError('BAD_INPUT', `${info.jobName}: after: '${a.job}' has already ended (${counts}), so after${a.when} can never be satisfied`, {
+        hint: `use when: any, or \`pilot restart-failed ${a.job}\` first (after: follows its latest attempt); nothing was submitted`,
+      });
+    }
     // every array of the latest attempt: Slurm's after* on an array id covers all its tasks
-    return { when: a.when, jobIds: record.attempts[record.attempts.length - 1]!.arrays.map((x) => x.jobId) };
-  }));
+    return { when: a.when, jobIds: outcome === 'met' ? [] : latest.arrays.map((x) => x.jobId) };
+  });
   const ours = dependencyString(resolved);
   combineDependencies(dialectFor(cluster.kind).userDependency(info, 1), ours, info.jobName);
   return ours;

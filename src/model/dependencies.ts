@@ -96,6 +96,24 @@ export function graphOrder(jobs: readonly { jobName: string; after?: readonly Af
   return order;
 }
 
+/**
+ * What a job's known outcome means for an `after:` on it, decided from the states pilot has, as Slurm decides
+ * on an array: `wait` while a task of its latest attempt is unfinished (or the states are stale), else `met`
+ * or `never`. Slurm must not be asked to decide once it may have forgotten the job (MinJobAge): it treats an
+ * unknown job id as a satisfied dependency, and would start the job even after a failure.
+ */
+export function afterOutcome(
+  status: { stale?: string; tasks: readonly { state: TaskState; attempt: number; provisional?: boolean }[] },
+  latestAttempt: number,
+  when: AfterWhen,
+): 'wait' | 'met' | 'never' {
+  const tasks = status.tasks.filter((t) => t.attempt === latestAttempt);
+  if (status.stale || !tasks.length || tasks.some((t) => !isFinal(t.state) || t.provisional)) return 'wait';
+  const allOk = tasks.every((t) => t.state === 'COMPLETED');
+  if (when === 'any') return 'met';
+  return (when === 'ok') === allOk ? 'met' : 'never';
+}
+
 /** The tasks (numbers) still waiting on a dependency that can never be satisfied. */
 export function neverSatisfiable(status: { tasks: readonly { index: number; state: TaskState; reason?: string }[] }): number[] {
   return status.tasks.filter((t) => t.state === 'PENDING' && t.reason === NEVER_SATISFIED).map((t) => t.index);

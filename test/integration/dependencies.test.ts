@@ -13,7 +13,7 @@ function project(): { dir: string; job: (name: string, entrypoint: string, extra
   const dir = mkdtempSync(join(tmpdir(), 'pilot-deps-'));
   const code = join(dir, 'code');
   mkdirSync(code);
-  writeFileSync(join(code, 'fail.sh'), 'echo failing >&2\nexit 1\n');
+  writeFileSync(join(code, 'fail.sh'), 'sleep 2\necho failing >&2\nexit 1\n');
   writeFileSync(join(code, 'ok.sh'), 'sleep 1\necho done\n');
   // nanoseconds since the epoch at the start and the end: the order of a graph is read from the task logs
   writeFileSync(join(code, 'step.sh'), 'echo "start=$(date +%s%N)"\nsleep 1\necho "end=$(date +%s%N)"\n');
@@ -23,6 +23,13 @@ function project(): { dir: string; job: (name: string, entrypoint: string, extra
     return file;
   };
   return { dir, job };
+}
+
+/** A job file running ok.sh in a project made by project(). */
+function job_(dir: string, name: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, [`jobName: ${name}`, 'cluster: lab', 'srcDir: code', 'entrypoint: ok.sh'].join('\n'));
+  return file;
 }
 
 async function json<T>(args: string[], home: string): Promise<T> {
@@ -35,10 +42,13 @@ interface StatusJson { done: boolean; slurmJobIds: string[]; tasks: { index: num
 describe('dependencies between jobs (after:)', () => {
   it('afterok on a failed job: status and wait say it can never start; --cancel-unsatisfiable cancels it', async () => {
     const home = makeHome();
-    const { job } = project();
-    expect((await pilot(['launch', job('dep-fail-a', 'fail.sh')], home)).code).toBe(0);
-    const b = await pilot(['launch', job('dep-fail-b', 'ok.sh', ['args: ["1", "2"]']), '--after', 'dep-fail-a:ok'], home);
-    expect(b.code).toBe(0);
+    const { dir } = project();
+    // one file, so that b and c are submitted while a still runs (a job that has ended is decided by pilot)
+    const graph = join(dir, 'fail-graph.yaml');
+    const entry = (name: string, entrypoint: string, extra = '') => `  - { jobName: ${name}, cluster: lab, srcDir: code, entrypoint: ${entrypoint}${extra} }`;
+    writeFileSync(graph, ['jobs:', entry('dep-fail-a', 'fail.sh'), entry('dep-fail-b', 'ok.sh', ', args: ["1", "2"], after: [{ job: dep-fail-a }]'),
+      entry('dep-fail-c', 'ok.sh', ', after: [{ job: dep-fail-a, when: ok }]')].join('\n'));
+    expect((await pilot(['launch', graph], home)).code).toBe(0);
     const started = Date.now();
     const waited = await pilot(['wait', 'dep-fail-b', '--timeout', '90', '--no-progress'], home);
     expect(waited.code).toBe(1);   // not 124: it ended because waiting could not change anything
@@ -55,11 +65,15 @@ describe('dependencies between jobs (after:)', () => {
     expect(after.tasks.map((t) => t.state)).toEqual(['CANCELLED', 'CANCELLED']);
     expect(after.done).toBe(true);
     // the same from wait: it cancels, prints the final (cancelled) status, exit 1
-    expect((await pilot(['launch', job('dep-fail-c', 'ok.sh'), '--after', 'dep-fail-a'], home)).code).toBe(0);
     const w = await pilot(['wait', 'dep-fail-c', '--cancel-unsatisfiable', '--timeout', '90', '--json', '--no-progress'], home);
     expect(w.code).toBe(1);
     expect(w.stderr).toMatch(/dep-fail-c: 1 task \(1\) can never start: .*; cancelled/);
     expect((JSON.parse(w.stdout) as StatusJson).tasks.map((t) => t.state)).toEqual(['CANCELLED']);
+    // now that a is known to have failed, a new afterok on it is refused at once: Slurm, having forgotten a
+    // (MinJobAge), would take its id as a dependency met and start the job
+    const late = await pilot(['launch', job_(dir, 'dep-fail-d'), '--after', 'dep-fail-a'], home);
+    expect(late.code).toBe(2);
+    expect(late.stderr).toContain("'dep-fail-a' has already ended (FAILED 1), so afterok can never be satisfied");
   });
 
   it('afterany runs after a failed job; afternotok too; the local cluster and unknown names are refused (exit 2)', async () => {

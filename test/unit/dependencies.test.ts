@@ -1,7 +1,7 @@
 // Dependencies as pure facts: the --after syntax, the dependency string, combining with the user's own
 // --dependency and with pilot's chaining of split arrays, the order of a job graph, never-satisfiable tasks.
 import { describe, expect, it } from 'vitest';
-import { combineDependencies, dependencyString, graphOrder, neverSatisfiable, parseAfter, stuckOnDependency } from '../../src/model/dependencies.js';
+import { afterOutcome, combineDependencies, dependencyString, graphOrder, neverSatisfiable, parseAfter, stuckOnDependency } from '../../src/model/dependencies.js';
 import { PilotError } from '../../src/model/errors.js';
 import { submitCommand } from '../../src/scheduler/slurm/submit.js';
 import { mergeObservations, parseSqueue } from '../../src/scheduler/slurm/status.js';
@@ -72,6 +72,26 @@ describe('a job graph\'s launch order', () => {
     expect(refusal(() => graphOrder([j('a'), j('b', 'nope')])).message).toMatch(/b runs after 'nope', which is neither in this file nor a recorded job/);
     expect(graphOrder([j('b', 'old')], (n) => n === 'old')).toEqual(['b']);
     expect(refusal(() => graphOrder([j('a'), j('a')])).message).toMatch(/'a' is given twice/);
+  });
+});
+
+describe('a dependency decided from known states', () => {
+  const t = (state: 'COMPLETED' | 'FAILED' | 'RUNNING' | 'CANCELLED', attempt = 1) => ({ state, attempt });
+  it('waits while a task of the latest attempt is unfinished or the states are stale', () => {
+    expect(afterOutcome({ tasks: [t('COMPLETED'), t('RUNNING')] }, 1, 'ok')).toBe('wait');
+    expect(afterOutcome({ stale: 'no answer', tasks: [t('COMPLETED')] }, 1, 'ok')).toBe('wait');
+    expect(afterOutcome({ tasks: [{ ...t('FAILED'), provisional: true }] }, 1, 'any')).toBe('wait');
+  });
+  it('as Slurm on an array: ok when all completed, notok when one did not, any either way', () => {
+    expect(afterOutcome({ tasks: [t('COMPLETED'), t('COMPLETED')] }, 1, 'ok')).toBe('met');
+    expect(afterOutcome({ tasks: [t('COMPLETED'), t('FAILED')] }, 1, 'ok')).toBe('never');
+    expect(afterOutcome({ tasks: [t('COMPLETED'), t('CANCELLED')] }, 1, 'notok')).toBe('met');
+    expect(afterOutcome({ tasks: [t('COMPLETED')] }, 1, 'notok')).toBe('never');
+    expect(afterOutcome({ tasks: [t('FAILED')] }, 1, 'any')).toBe('met');
+  });
+  it('looks only at the latest attempt (restart-failed makes a new one)', () => {
+    expect(afterOutcome({ tasks: [t('FAILED', 1), t('COMPLETED', 2)] }, 2, 'ok')).toBe('met');
+    expect(afterOutcome({ tasks: [t('COMPLETED', 1), t('RUNNING', 2)] }, 2, 'ok')).toBe('wait');
   });
 });
 

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PilotError, scheduleGraph, type JobInfo } from '../../../src/index.js';
-import { fakeLab } from '../../support/fake-cluster.js';
+import { fakeLab, framed } from '../../support/fake-cluster.js';
 
 const SRC = join(import.meta.dirname, '..', '..', 'fixtures', 'echo-argv');
 const job = (jobName: string, extra: Partial<JobInfo> = {}): JobInfo => ({ jobName, cluster: 'lab', srcDir: SRC, entrypoint: 'echo.sh', args: ['1', '2'], ...extra });
@@ -37,6 +37,29 @@ describe('after: on one job', () => {
     await refusedWith(pilot.scheduleJobs(job('w', { after: [{ job: 'a', when: 'maybe' as never }] })), /after\[0\]\.when: Invalid option/);
     expect(sbatches(cluster.commands)).toHaveLength(1);
     await expect(pilot.store.read('b')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+});
+
+describe('after: a job that has already ended (Slurm takes a forgotten job id as a dependency met)', () => {
+  // a: job 32, tasks 1-2; sacct rows as recorded on the real cluster (fixture sacct-dependency's format)
+  const ended = (row2: string) => framed({ sacct: `32_1|32|COMPLETED|0:0|None\n32_2|32|${row2}|None`, squeue: '' });
+
+  it('asks the states first; afterok on a failure is refused (exit 2), nothing submitted', async () => {
+    const { cluster, pilot } = fakeLab({ jobIds: ['32', '50'], status: [ended('FAILED|1:0')] });
+    await pilot.scheduleJobs(job('a'));
+    await refusedWith(pilot.scheduleJobs(job('b', { after: [{ job: 'a' }] })), /'a' has already ended \(COMPLETED 1, FAILED 1\), so afterok can never be satisfied/);
+    expect(sbatches(cluster.commands)).toHaveLength(1);
+    // afternotok is met: submitted without a dependency on an id Slurm may have forgotten
+    await pilot.scheduleJobs(job('c', { after: [{ job: 'a', when: 'notok' }] }));
+    expect(sbatches(cluster.commands)[1]).not.toContain('--dependency');
+  });
+
+  it('afterok on a job that completed is met: no --dependency at all', async () => {
+    const { cluster, pilot } = fakeLab({ jobIds: ['32', '50'], status: [ended('COMPLETED|0:0')] });
+    await pilot.scheduleJobs(job('a'));
+    await pilot.scheduleJobs(job('b', { after: [{ job: 'a' }] }));
+    expect(sbatches(cluster.commands)[1]).not.toContain('--dependency');
+    await refusedWith(pilot.scheduleJobs(job('c', { after: [{ job: 'a', when: 'notok' }] })), /so afternotok can never be satisfied/);
   });
 });
 
