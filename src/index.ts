@@ -10,6 +10,10 @@ export type {
   StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,
 } from './engine/wrapper.js';
 export type { JobInfo, Task, TaskParams } from './model/job.js';
+export { scheduleGraph } from './engine/graph.js';
+export type { GraphOptions } from './engine/graph.js';
+export { NEVER_SATISFIED, neverSatisfiable, stuckOnDependency } from './model/dependencies.js';
+export type { AfterSpec, AfterWhen } from './model/dependencies.js';
 export type { TaskArgs } from './model/args.js';
 export { PilotError, isPilotError } from './model/errors.js';
 export type { LaunchStep, PilotErrorCode } from './model/errors.js';

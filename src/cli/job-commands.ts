@@ -10,10 +10,11 @@ import { examples, stateList, wholeNumber, type Finish } from './define.js';
 export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void {
   parent.command('launch')
     .description('Pack the sources once, upload them if the cluster lacks them, submit ONE job array')
-    .argument('<job.yaml>', 'job file: jobName, cluster, srcDir, entrypoint, args, … (paths relative to the file)')
+    .argument('<job.yaml>', 'job file: jobName, cluster, srcDir, entrypoint, args, … (paths relative to the file); or `jobs: [...]`, several jobs launched in after: order')
     .option('--cluster <name>', 'Cluster from config.yaml, or `local` (overrides the YAML)')
     .option('--name <jobName>', 'Job name (overrides the YAML)')
     .option('--unique', 'If the name is taken, add a suffix instead of failing')
+    .option('--after <NAME[:when]>', 'Start only after that recorded job (same cluster): when = ok (default), notok or any; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--dry-run', 'Print the script, the args file and the sbatch command; connect to nothing')
     .option('--wait', 'Wait until every task has finished, then print the status (exit 1 if a task failed)')
     .option('--timeout <seconds>', 'With --wait: give up after this many seconds (exit 124)', wholeNumber)
@@ -24,6 +25,8 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
       'pilot launch job.yaml --dry-run                                       # see what would be submitted',
       'pilot launch job.yaml --name sweep --unique --json                    # sweep, sweep-2, … for scripts',
       'pilot launch job.yaml --wait && ./analyse.sh                          # runs only if every task completed',
+      'pilot launch train.yaml --after prep --after warmup:any               # sbatch --dependency=afterok:…,afterany:…',
+      'pilot launch pipeline.yaml            # a graph: jobs: [ {jobName: a, …}, {jobName: b, after: [{job: a}], …} ]',
     ))
     .action(async (file, opts) => finish(await (await import('./commands/launch.js')).run(file, opts)));
 
@@ -34,11 +37,13 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--tasks', 'List every task, not only the summary')
     .option('--all', 'Every recorded job')
     .option('--check', 'Exit 0 if every task completed, 1 if one failed, 124 if some still wait or run')
+    .option('--cancel-unsatisfiable', 'Cancel the tasks whose dependency can never be satisfied (DependencyNeverSatisfied)')
     .addHelpText('after', examples(
       'pilot status                              # the latest job',
       'pilot status --all                        # every recorded job',
       'pilot status fine --tasks                 # fine-tune-mlp (a unique prefix), one line per task',
       "pilot status fine-tune-mlp --json | jq '.tasks[] | select(.failure)'",
+      'pilot status train --cancel-unsatisfiable   # prep failed: train (afterok) can never start; cancel it',
     ))
     .action(async (names, opts) => finish(await (await import('./commands/status.js')).run(names, opts)));
 
@@ -48,9 +53,11 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--timeout <seconds>', 'Give up after this many seconds (exit 124, printing the last status)', wholeNumber)
     .option('--no-progress', 'No progress line on stderr')
     .option('--json', 'Print the final status as JSON (with "timedOut": true when --timeout expired)')
+    .option('--cancel-unsatisfiable', 'When tasks wait on a dependency that can never be satisfied, cancel them (wait ends either way, exit 1)')
     .addHelpText('after', examples(
       'pilot wait fine-tune-mlp && ./analyse.sh     # exit 0: every task completed; 1: some failed',
       'pilot wait --timeout 3600 --json > final.json  # the latest job; exit 124 if still running after an hour',
+      'pilot wait train --cancel-unsatisfiable      # prep failed and train ran afterok: cancel train, exit 1',
     ))
     .action(async (name, opts) => finish(await (await import('./commands/wait.js')).run(name, opts)));
 

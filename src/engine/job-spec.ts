@@ -8,6 +8,7 @@ import { PilotError } from '../model/errors.js';
 import { defaultInterpreter, type NormalizedJobInfo } from '../model/job.js';
 import { toArgv, type TaskArgs } from '../model/args.js';
 import { JOB_NAME_RE } from '../model/record-check.js';
+import { AFTER_WHEN } from '../model/dependencies.js';
 import { isSlurmTime } from '../model/time.js';
 import { expandPath } from '../util/paths.js';
 import { assertShippable } from '../bundle/files.js';
@@ -42,6 +43,10 @@ const schema = z.object({
   time: z.string().refine(isSlurmTime, 'like 30 (minutes), 2:00:00 or 1-12:00:00').optional(),
   nodes: z.number().int().positive().optional(),
   sbatchArgs: z.array(z.string().regex(/^-/, 'each must be an option starting with -, e.g. --qos=high')).default([]),
+  after: z.array(z.object({
+    job: z.string().regex(JOB_NAME_RE, 'must be the name of a recorded job (or of one earlier in the same file)'),
+    when: z.enum(AFTER_WHEN).default('ok'),
+  }).strict()).default([]),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a shell variable name'), z.union([z.string(), z.number(), z.boolean()])).default({}),
   setup: z.union([z.string(), z.array(z.string())]).optional(),
   template: z.string().optional(),
@@ -100,6 +105,7 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     time: info.time,
     nodes: info.nodes,
     sbatchArgs: info.sbatchArgs,
+    ...(info.after.length ? { after: info.after } : {}),
     env: Object.fromEntries(Object.entries(info.env).map(([k, v]) => [k, String(v)])),
     setup,
     template: info.template === undefined ? undefined : expandPath(info.template, base),

@@ -14,6 +14,7 @@ import { dialectFor } from '../scheduler/index.js';
 import { takesBundleArg } from '../scheduler/render.js';
 import { ownerMark } from '../util/process.js';
 import type { Engine } from './engine.js';
+import { checkAfterSupported, resolveAfter } from './dependencies.js';
 import { bundleCacheDir, prepareJob } from './prepare.js';
 import { launchFailed, pendingNote, settle } from './submission.js';
 import type { DryRun, ScheduleResult } from './types.js';
@@ -39,6 +40,8 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
     const earlier = await earlierLaunch(engine, normalized.jobName);
     if (earlier) return earlier;
   }
+  // before the name is reserved: a dependency that cannot be resolved leaves nothing behind
+  const dependency = await resolveAfter(engine, normalized, cluster);
   const { store } = engine;
   const name = await store.reserve(normalized.jobName, normalized.uniqueName);
   let recorded = false;
@@ -50,7 +53,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
     engine.warn(name, job.warnings);   // before the upload: a large file is worth knowing before it is sent
     const backend = await connecting;
     // inner steps (upload, unpack, record) tag their own errors first; anything else failed while submitting
-    const submitted = await atStep('submit', () => backend.submit(job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
+    const submitted = await atStep('submit', () => backend.submit(dependency ? { ...job, dependency } : job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
       await store.write({
         version: 2,
         name,
@@ -118,6 +121,8 @@ export async function dryRun(engine: Engine, info: JobInfo, base?: string): Prom
   const { normalized, cluster } = await validate(engine, info, base);
   const job = await prepare(engine, normalized.jobName, normalized, cluster);
   const interpreter = await interpreterCheck(normalized, cluster);
+  checkAfterSupported(normalized, cluster);
+  const after = normalized.after?.length ? [`after: ${normalized.after.map((a) => `${a.job}:${a.when}`).join(', ')} (the job ids are looked up at launch)`] : [];
   const warnings = [...job.warnings, ...interpreter.warnings];
   engine.warn(job.name, warnings);
   const remoteDir = cluster.kind === 'local' ? join(engine.home, 'local') : cluster.remoteDir;
@@ -130,7 +135,7 @@ export async function dryRun(engine: Engine, info: JobInfo, base?: string): Prom
     argsText: job.argsText,
     sbatchCommand: dialectFor(cluster.kind).describeSubmit(`${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX`, job.tasks, job.bundle.sha256, normalized.maxConcurrent),
     bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
-    checks: [...job.checked, ...interpreter.checked],
+    checks: [...job.checked, ...interpreter.checked, ...after],
     warnings,
   };
 }

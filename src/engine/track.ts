@@ -3,6 +3,7 @@
  * the records (final states stored, never asked again), stale marking when a cluster cannot answer, events
  * for every task whose state changed, and waiting with backoff.
  */
+import { stuckOnDependency } from '../model/dependencies.js';
 import { PilotError } from '../model/errors.js';
 import type { JobRecord, TaskStatus } from '../model/record.js';
 import { unreadFailures } from '../model/last-error.js';
@@ -107,7 +108,7 @@ export async function waitFor(engine: Engine, name: string, options: WaitOptions
     const status = after ? await after(looked!) : looked!;
     options.onProgress?.(status);
     return status;
-  }, (s) => s.done, {
+  }, (s) => s.done || stuckOnDependency(s), {   // never-met dependency: pending for ever, waiting changes nothing
     minMs: options.minIntervalMs ?? (local ? 200 : 1000),
     maxMs: options.maxIntervalMs ?? (local ? 2000 : 30_000),
     timeoutMs: options.timeoutMs,

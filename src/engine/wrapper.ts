@@ -167,9 +167,9 @@ export class SlurmWrapper {
   }
 
   /**
-   * Polls until every task is final, backing off from about 1 s to about 30 s; `name` undefined: the latest
-   * job. Past `timeoutMs` it throws a TIMEOUT PilotError (the CLI's exit code 124); `onProgress` has seen the
-   * last status by then. Makes the job's automatic retries (`maxRetries`) and sends its `notify` messages.
+   * Polls until every task is final (or waits on a dependency that can never be met), backing off from about
+   * 1 s to about 30 s; `name` undefined: the latest job. Past `timeoutMs` it throws a TIMEOUT PilotError (exit
+   * 124). Makes the job's automatic retries (`maxRetries`) and sends its `notify` messages.
    * @example
    * const final = await pilot.wait('fine-tune-mlp', { timeoutMs: 3_600_000, onProgress: (s) => console.log(s.counts) });
    */

@@ -5,6 +5,7 @@
  */
 import type { TaskArgs } from './args.js';
 import type { AutomationFields } from './retry.js';
+import type { AfterSpec } from './dependencies.js';
 
 /**
  * What users give: the fields of `scheduleJobs()`, the same (camelCase) in a job YAML for `pilot launch`,
@@ -86,6 +87,14 @@ export interface JobInfo extends AutomationFields {
    */
   sbatchArgs?: string[];
   /**
+   * Start only after other jobs, recorded on the same cluster (or earlier in the same job graph): every array of
+   * each named job's latest attempt. `when`: `ok` (default: every task completed), `notok` (some task failed),
+   * `any` (whatever happened). Slurm only (the local cluster refuses it). A dependency that can no longer be
+   * met is reported by status and wait (reason `DependencyNeverSatisfied`).
+   * @example [{ job: 'preprocess' }, { job: 'warmup', when: 'any' }]
+   */
+  after?: AfterSpec[];
+  /**
    * Environment variables for the program. Values are quoted, never executed.
    * @example { OMP_NUM_THREADS: 4, WANDB_MODE: 'offline' }
    */
@@ -127,6 +136,8 @@ export interface NormalizedJobInfo extends AutomationFields {
   time?: string;
   nodes?: number;
   sbatchArgs: string[];
+  /** absent when none (and in records written before it existed) */
+  after?: Required<AfterSpec>[];
   env: Record<string, string>;
   setup: string[];
   template?: string;

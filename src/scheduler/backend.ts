@@ -27,6 +27,8 @@ export interface PreparedJob {
   argsFile: string;
   /** args.txt: the same, shell-quoted, for humans. */
   argsText: string;
+  /** The scheduler's dependency on other jobs (`after:` resolved to job ids, e.g. `afterok:12:13`), if any. */
+  dependency?: string;
 }
 
 export interface Submitted {

@@ -57,6 +57,8 @@ export interface SubmitCommandInput {
   userDependency?: string;
   /** Resources of this attempt that override the script's own (an escalated retry: --time, --mem). */
   resources?: AttemptResources;
+  /** pilot's own dependency on other jobs (`after:`), for every array of this submission. */
+  jobDependency?: string;
 }
 
 export interface PendingQueryInput {

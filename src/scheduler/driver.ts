@@ -111,7 +111,7 @@ export class RemoteBackend implements Backend {
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
     ]);
-    const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length) });
+    const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length), jobDependency: job.dependency });
     const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
     return { remote, chunkSize, arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped.uploadedBytes, warnings: shipped.warnings };
   }

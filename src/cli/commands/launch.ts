@@ -28,6 +28,7 @@ export async function readJobYaml(file: string): Promise<Record<string, unknown>
 
 export interface LaunchOptions {
   cluster?: string; name?: string; unique?: boolean; dryRun?: boolean; wait?: boolean; timeout?: number; json?: boolean; progress?: boolean;
+  after?: string[];
 }
 
 export async function run(file: string, opts: LaunchOptions): Promise<number> {
@@ -37,6 +38,12 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
   }
   const path = resolve(file);
   const doc = await readJobYaml(path);
+  // several jobs linked by after: (a graph) are launched by their own module
+  if (Array.isArray(doc.jobs)) return (await import('./graph.js')).runGraph(doc, dirname(path), opts);
+  if (opts.after?.length) {
+    const { parseAfter } = await import('../../model/dependencies.js');
+    doc.after = [...(Array.isArray(doc.after) ? doc.after : []), ...opts.after.map(parseAfter)];
+  }
   if (opts.cluster !== undefined) doc.cluster = opts.cluster;
   if (opts.name !== undefined) doc.jobName = opts.name;
   if (opts.unique) doc.uniqueName = true;

@@ -1,10 +1,13 @@
 /** `pilot status [NAME…]`: per-task states, one remote command per cluster; no name: the latest job. */
+import { neverSatisfiable } from '../../model/dependencies.js';
+import { EXIT_CODES } from '../../model/errors.js';
 import { failureClass } from '../../model/failure.js';
 import type { JobStatus } from '../../model/tracking.js';
 import { printJson, printProblem, withWrapper } from '../common.js';
 import { checkExitCode } from '../exit-codes.js';
 import { useColor } from '../progress.js';
 import { renderStatus } from '../render.js';
+import { cancelUnsatisfiable, unsatisfiableLines } from '../unsatisfiable.js';
 
 /** The fixed JSON shape users rely on, plus a few extra fields (a failed task's class and last stderr line). */
 export function statusJson(s: JobStatus) {
@@ -26,10 +29,11 @@ export function statusJson(s: JobStatus) {
         ...(failure && t.lastError ? { lastError: t.lastError } : {}),
       };
     }),
+    ...(neverSatisfiable(s).length ? { neverSatisfiable: neverSatisfiable(s) } : {}),
   };
 }
 
-export interface StatusOptions { json?: boolean; tasks?: boolean; all?: boolean; check?: boolean }
+export interface StatusOptions { json?: boolean; tasks?: boolean; all?: boolean; check?: boolean; cancelUnsatisfiable?: boolean }
 
 export async function run(wanted: string[], opts: StatusOptions): Promise<number> {
   return withWrapper(async (pilot) => {
@@ -46,6 +50,8 @@ export async function run(wanted: string[], opts: StatusOptions): Promise<number
       statuses = await pilot.list({ last: 1, onDamaged: (d) => printProblem('warning', d.error) });
       others = Math.max(0, (await pilot.store.names()).length - 1);
     }
+    let stuck = unsatisfiableLines(statuses);
+    if (opts.cancelUnsatisfiable) ({ statuses, lines: stuck } = await cancelUnsatisfiable(pilot, statuses));
     if (opts.json) {
       printJson(every || wanted.length > 1 ? statuses.map(statusJson) : statusJson(statuses[0]!));
     } else if (!statuses.length) {
@@ -53,8 +59,11 @@ export async function run(wanted: string[], opts: StatusOptions): Promise<number
     } else {
       const style = { all: Boolean(opts.tasks), color: useColor(process.stdout), width: process.stdout.isTTY ? process.stdout.columns : undefined };
       process.stdout.write(statuses.map((s) => renderStatus(s, style)).join('\n\n') + '\n');
+      if (stuck.length) process.stdout.write(stuck.join('\n') + '\n');
       if (others) process.stderr.write(`(the latest job; ${others} other${others === 1 ? '' : 's'}: \`pilot status --all\` shows every job, \`pilot list\` one line each)\n`);
     }
+    // a task that can never start means the job can never come out clean, as a failed one does
+    if (opts.check && statuses.some((s) => neverSatisfiable(s).length)) return EXIT_CODES.FAILED;
     return opts.check ? checkExitCode(statuses) : 0;
   });
 }

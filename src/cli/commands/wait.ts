@@ -2,7 +2,8 @@
  * `pilot wait [NAME]`: progress on stderr (progress.ts), then the final status on stdout, text or --json, in
  * every outcome; the exit code says which (exit-codes.ts): 0 all completed, 1 a task failed, 124 timed out.
  */
-import { isPilotError, type PilotError } from '../../model/errors.js';
+import { stuckOnDependency } from '../../model/dependencies.js';
+import { EXIT_CODES, isPilotError, type PilotError } from '../../model/errors.js';
 import type { JobStatus } from '../../model/tracking.js';
 import type { SlurmWrapper } from '../../engine/wrapper.js';
 import { printJson, withWrapper } from '../common.js';
@@ -10,8 +11,9 @@ import { waitExitCode } from '../exit-codes.js';
 import { ProgressReporter, useColor } from '../progress.js';
 import { failureText, renderStatus } from '../render.js';
 import { statusJson } from './status.js';
+import { cancelUnsatisfiable, unsatisfiableLines } from '../unsatisfiable.js';
 
-export interface WaitOptions { timeout?: number; json?: boolean; progress?: boolean }
+export interface WaitOptions { timeout?: number; json?: boolean; progress?: boolean; cancelUnsatisfiable?: boolean }
 
 export async function waitAndReport(pilot: SlurmWrapper, name: string | undefined, opts: WaitOptions): Promise<number> {
   const reporter = opts.progress === false ? undefined : new ProgressReporter(process.stderr);
@@ -34,10 +36,22 @@ export async function waitAndReport(pilot: SlurmWrapper, name: string | undefine
   } finally {
     reporter?.finish();
   }
+  // wait ended before every task did: some wait on a dependency that can never be met
+  const stuck = !timeout && stuckOnDependency(final);
+  let stuckLines = stuck ? unsatisfiableLines([final]) : [];
+  if (stuck && opts.cancelUnsatisfiable) {
+    const after = await cancelUnsatisfiable(pilot, [final]);
+    final = after.statuses[0]!;
+    stuckLines = after.lines;
+  }
   if (opts.json) {
     printJson({ ...statusJson(final), ...(timeout ? { timedOut: true } : {}) });
   } else {
     process.stdout.write(renderStatus(final, { color: useColor(process.stdout), width: process.stdout.isTTY ? process.stdout.columns : undefined }) + '\n');
+  }
+  if (stuck) {
+    process.stderr.write(stuckLines.map((l) => `error: ${l}\n`).join(''));
+    return EXIT_CODES.FAILED;
   }
   if (timeout) {
     process.stderr.write(`error: ${timeout.message}\n${timeout.hint ? `hint: ${timeout.hint}\n` : ''}`);

@@ -5,6 +5,7 @@
  * files from stdin, sbatch every array).
  */
 import { compressRanges } from '../../model/ranges.js';
+import { combineDependencies } from '../../model/dependencies.js';
 import { PilotError } from '../../model/errors.js';
 import { arraySpec } from './directives.js';
 import type { PlannedArray, ProbeResult, SubmitCommandInput } from '../dialect.js';
@@ -91,10 +92,12 @@ export function submitCommand(input: SubmitCommandInput): string {
   }
   if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
   lines.push(`cd "$J" || exit 6`, 'ids=""');
+  // the user's own dependency and pilot's `after:` must both hold (`,`): a --dependency on the command line
+  // replaces the script's #SBATCH one, so whenever one is given here the user's is repeated in it
+  const both = combineDependencies(input.userDependency, input.jobDependency);
   input.arrays.forEach((a, i) => {
-    // chunks after the first wait for the previous one (K holds overall); a user's own dependency is kept with it
-    // (`,` = all must hold), as a --dependency on the command line replaces the script's #SBATCH one
-    const dep = i > 0 ? ` --dependency=${input.userDependency ? `${q(input.userDependency)},` : ''}afterany:"$prev"` : '';
+    // chunks after the first also wait for the previous one (K holds overall)
+    const dep = i > 0 ? ` --dependency=${both ? `${q(both)},` : ''}afterany:"$prev"` : input.jobDependency ? ` --dependency=${q(both!)}` : '';
     // the command line overrides the script's #SBATCH lines: how a retry gets a longer limit or more memory
     const res = (input.resources?.time ? ` --time=${q(input.resources.time)}` : '') + (input.resources?.mem ? ` --mem=${q(input.resources.mem)}` : '');
     lines.push(
