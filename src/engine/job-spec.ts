@@ -12,6 +12,7 @@ import { isSlurmTime } from '../model/time.js';
 import { expandPath } from '../util/paths.js';
 import { assertShippable } from '../bundle/files.js';
 import { formatZodError } from './zod-error.js';
+import { diagnosisFields, diagnosisValues } from './diagnosis-spec.js';
 
 
 /** A partition or account name: what schedulers accept, nothing a directive line could be split on. */
@@ -46,6 +47,7 @@ const schema = z.object({
   template: z.string().optional(),
   uniqueName: z.boolean().default(false),
   largeFileMB: z.number().nonnegative('must be 0 (never warn) or more').optional(),
+  ...diagnosisFields,
 }).strict();
 
 /**
@@ -103,6 +105,7 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     template: info.template === undefined ? undefined : expandPath(info.template, base),
     uniqueName: info.uniqueName,
     largeFileMB: info.largeFileMB,
+    ...diagnosisValues(info),
   };
 }
 
