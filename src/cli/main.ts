@@ -14,6 +14,7 @@ import { cli, printProblem } from './common.js';
 import { examples } from './define.js';
 import { addClusterCommands } from './cluster-commands.js';
 import { addJobCommands } from './job-commands.js';
+import { addWhyCommands } from './why-commands.js';
 
 /** README "Exit codes" in short; the values are model/errors.ts's EXIT_CODES. */
 const EXIT_CODE_HELP = `
@@ -89,6 +90,7 @@ export function topLevelHelp(): string {
   const program = createProgram();
   addJobCommands(program, () => {});
   addClusterCommands(program, () => {});
+  addWhyCommands(program, () => {});
   let text = '';
   program.configureOutput({ getOutHelpWidth: () => 80, writeOut: (str) => { text += str; } });
   program.outputHelp();
@@ -100,6 +102,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = createProgram();
   addJobCommands(program, (c) => { code = c; });
   addClusterCommands(program, (c) => { code = c; });
+  addWhyCommands(program, (c) => { code = c; });
   oneLineErrors(program, 'pilot');
   // global options may come before or after the command (`pilot status --home x`): read them once parsed
   program.hook('preAction', () => {

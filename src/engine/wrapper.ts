@@ -11,6 +11,7 @@ import type { HostKeyQuestion, Prompter, Transport, TransportStats } from '../tr
 import { defaultHome } from '../util/paths.js';
 import { cancel, checkConnection, download, trustCluster } from './control.js';
 import { Engine } from './engine.js';
+import { DiagnosisDoors } from './wrapper-diagnosis.js';
 import type { EngineEvents } from './events.js';
 import { gc, type GcOptions } from './gc.js';
 import { dryRun, launch } from './launch.js';
@@ -20,9 +21,8 @@ import { resolveName, resolveRef } from './refs.js';
 import { restartFailed, type RestartOptions } from './restart.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
-import type { TrustResult } from './types.js';
 import type { ClusterEntry } from './config-write.js';
-import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs, TrustResult } from './types.js';
 
 export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
@@ -61,11 +61,12 @@ export interface WrapperOptions {
   prompt?: Prompter;
 }
 
-export class SlurmWrapper {
+export class SlurmWrapper extends DiagnosisDoors {
   readonly home: string;
-  private readonly engine: Engine;
+  protected readonly engine: Engine;
 
   constructor(options: WrapperOptions = {}) {
+    super();
     this.home = options.home ?? defaultHome();
     this.engine = new Engine({ home: this.home, connect: options.connect, wrapTransport: options.wrapTransport, prompt: options.prompt });
   }
