@@ -18,7 +18,7 @@ import { refresh } from './track.js';
 import type { RestartResult } from './types.js';
 
 export interface RestartOptions {
-  /** States to restart (default: FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED). */
+  /** States to restart (default: FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED, MISSING_OUTPUT). */
   states?: TaskState[];
   /** Only say which tasks would be restarted (and whether the sources changed). */
   dryRun?: boolean;

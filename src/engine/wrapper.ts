@@ -203,8 +203,8 @@ export class SlurmWrapper extends DiagnosisDoors {
   }
 
   /**
-   * Resubmits only the failed tasks (FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED unless `states` says
-   * otherwise) on the same remote script and args, as a new attempt. By default they rerun the code they ran
+   * Resubmits only the failed tasks (FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED, MISSING_OUTPUT, or
+   * `states`) on the same remote script and args, as a new attempt. By default they rerun the code they ran
    * (nothing is uploaded: right for transient failures). The sources are packed again locally and compared:
    * when they changed, `sourcesChanged` says so, a `warning` event names the files, and `repack: true` ships
    * the new bundle (uploaded only if the cluster lacks it) for the restarted tasks; each attempt records its bundle.
