@@ -32,6 +32,11 @@ describe.each(BACKENDS)('why and expected files on %s', (cluster) => {
     const first = await w.wait(name, poll);
     expect(first.tasks.map((t) => [t.state, t.exitCode])).toEqual([['COMPLETED', 0], ['FAILED', 1], ['MISSING_OUTPUT', 0]]);
     expect(first.tasks[2]!.missingFiles).toEqual(['outputs/result-3.txt', 'outputs/result-3.*']);
+    // the SDK: the logs of every failed task in ONE command (plus a status call, when one is owed)
+    const before = (await w.transportStats(cluster))?.commands;
+    const sdk = await w.why(name);
+    expect(sdk.tasks.map((t) => [t.index, t.failure])).toEqual([[2, 'NONZERO_EXIT'], [3, 'MISSING_OUTPUT']]);
+    if (before !== undefined) expect((await w.transportStats(cluster))!.commands - before).toBeLessThanOrEqual(2);
     await w.close();
 
     // one task, through the CLI
