@@ -11,10 +11,12 @@ export function addWhyCommands(parent: CommandUnknownOpts, finish: Finish): void
     .argument('<name[/index]>', 'a task (fine-tune-mlp/3: whatever its state), or a job (every failed task, grouped by cause)')
     .option('--json', 'Print { name, cluster, groups: [{ failure, tasks }], tasks: [{ index, state, exitCode, signal?, failure?, stderrTail, errorLines }] } as JSON')
     .addHelpText('after', `
-Failure classes: TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, PREEMPTED, CANCELLED, NONZERO_EXIT (a non-zero exit code or a
-signal), MISSING_OUTPUT (completed without an expectedFiles file), LOG_ERROR (completed, but its logs hold error
-lines: only a task asked for by number), DEPENDENCY_NEVER_SATISFIED. Error lines: Traceback, Error:, Killed, CUDA out
-of memory, slurmstepd: error, Segmentation fault, … and the job's errorPatterns, minus its errorWhitelist.
+Failure classes: TIMEOUT, OUT_OF_MEMORY, NODE_FAIL, PREEMPTED, CANCELLED,
+NONZERO_EXIT (a non-zero exit code or a signal), MISSING_OUTPUT (completed
+without a file of expectedFiles), DEPENDENCY_NEVER_SATISFIED, and LOG_ERROR
+(completed, but its logs hold error lines: only for a task named by number).
+Error lines: Traceback, Error:, Killed, CUDA out of memory, slurmstepd: error,
+Segmentation fault, … and the job's errorPatterns, minus its errorWhitelist.
 ${examples(
     'pilot why fine-tune-mlp/3                    # one task, even a completed one',
     'pilot why fine-tune-mlp                      # every failed task, grouped by cause',

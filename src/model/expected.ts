@@ -70,16 +70,21 @@ export interface ExpectRequest {
   paths: string[];
 }
 
-/** The open tasks of `record` to check, at most `limit` (none when the job expects no file). */
+/**
+ * The open tasks of `record` to check, at most `limit` (none when the job expects no file): first those seen
+ * COMPLETED but not checked yet (owed a check), then those last seen running (they end next), then the rest by index.
+ */
 export function expectCandidates(record: JobRecord, limit: number): ExpectRequest[] {
   const patterns = record.info.expectedFiles ?? [];
   if (!patterns.length || limit <= 0) return [];
-  const out: ExpectRequest[] = [];
-  for (let t = 1; t <= record.tasks && out.length < limit; t++) {
+  const tiers: ExpectRequest[][] = [[], [], []];
+  for (let t = 1; t <= record.tasks; t++) {
     const latest = record.finalStates[t] ? undefined : latestArrayFor(record, t);
-    if (latest) out.push({ task: t, attempt: latest.attempt, paths: patterns.map((p) => expandPattern(p, t)) });
+    if (!latest) continue;
+    const seen = record.lastKnown?.[t]?.state;
+    tiers[seen === 'COMPLETED' ? 0 : seen === 'RUNNING' ? 1 : 2]!.push({ task: t, attempt: latest.attempt, paths: patterns.map((p) => expandPattern(p, t)) });
   }
-  return out;
+  return tiers.flat().slice(0, limit);
 }
 
 /**

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { applyExpected, expandPattern, expectedPatternProblem, segmentRegExp } from '../../src/model/expected.js';
+import { applyExpected, expandPattern, expectCandidates, expectedPatternProblem, segmentRegExp } from '../../src/model/expected.js';
+import type { JobRecord, TaskStatus } from '../../src/model/record.js';
 import { normalizeJobInfo } from '../../src/engine/job-spec.js';
 import { missingLocal } from '../../src/scheduler/local/expect.js';
 import { logTailsCommand, parseLogTails } from '../../src/scheduler/log-tails.js';
@@ -96,5 +97,25 @@ describe('log tails for why', () => {
     expect(tails.has('logs/3_2.err') && tails.get('logs/3_2.err')).toBeUndefined();
     expect(tails.has('logs/3_3.out')).toBe(true);
     expect(() => logTailsCommand(dir, ['../../etc/passwd'], 100)).toThrow(/bad request/);
+  });
+});
+
+describe('which tasks a status call checks', () => {
+  function record(tasks: number, expectedFiles: string[] | undefined, finalStates: Record<string, TaskStatus> = {}, lastKnown: Record<string, TaskStatus> = {}): JobRecord {
+    return {
+      version: 2, name: 'j', cluster: 'lab', backend: 'slurm', createdAt: '2025-01-01T00:00:00Z', tasks, chunkSize: 1000,
+      info: { expectedFiles } as JobRecord['info'], bundle: { sha256: 'x', bytes: 0, files: 0 }, remote: { jobDir: '/r/jobs/j', bundleDir: '/r/bundles/x' },
+      attempts: [{ attempt: 1, submittedAt: '', indices: `1-${tasks}`, arrays: [{ jobId: '42', offset: 0, arraySpec: `1-${tasks}` }] }],
+      finalStates, lastKnown,
+    };
+  }
+  const st = (index: number, state: TaskStatus['state']): TaskStatus => ({ index, state, exitCode: 0, attempt: 1 });
+
+  it('none without expectedFiles; open tasks only: owed checks first, then running ones, within the budget', () => {
+    expect(expectCandidates(record(3, undefined), 10)).toEqual([]);
+    const r = record(6, ['out-{index}', '$PILOT_JOB_DIR/x'], { 1: st(1, 'COMPLETED') }, { 5: { ...st(5, 'COMPLETED'), provisional: true }, 4: st(4, 'RUNNING') });
+    expect(expectCandidates(r, 10).map((c) => c.task)).toEqual([5, 4, 2, 3, 6]);
+    expect(expectCandidates(r, 2)).toEqual([{ task: 5, attempt: 1, paths: ['outputs/out-5', 'x'] }, { task: 4, attempt: 1, paths: ['outputs/out-4', 'x'] }]);
+    expect(expectCandidates(r, 0)).toEqual([]);
   });
 });
