@@ -30,6 +30,7 @@ function taskBlock(t: WhyTask): string[] {
 export function renderWhy(report: WhyReport): string {
   const out = [`${report.name}  on ${report.cluster}`];
   if (report.stale) out.push(`  ! states may be out of date: ${report.stale}`);
+  if (report.logsUnreadable) out.push(`  ! the logs could not be read: ${report.logsUnreadable}`);
   if (!report.groups.length && !report.tasks.some((t) => t.failure)) {
     out.push(report.tasks.length ? '  nothing wrong found' : '  no failed task');
   }

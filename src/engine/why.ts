@@ -10,6 +10,8 @@
  * on a dependency that can never be satisfied), grouped by class; it does not read the logs of completed tasks.
  */
 import { logPath } from '../model/attempts.js';
+import { PilotError } from '../model/errors.js';
+import type { LogTail } from '../scheduler/log-tails.js';
 import { findErrorLines, lastLines, type ErrorLine } from '../model/error-lines.js';
 import { whyClass, type FailureClass } from '../model/failure.js';
 import type { TaskStatus } from '../model/record.js';
@@ -54,6 +56,8 @@ export interface WhyReport {
   truncated?: number;
   /** states may be out of date (the cluster did not answer) */
   stale?: string;
+  /** why the logs could not be read (the cluster did not answer): states and classes only */
+  logsUnreadable?: string;
 }
 
 export async function why(engine: Engine, ref: string): Promise<WhyReport> {
@@ -66,7 +70,15 @@ export async function why(engine: Engine, ref: string): Promise<WhyReport> {
   const shown = concerned.slice(0, WHY_MAX_TASKS);
 
   const files = shown.flatMap((t) => (['out', 'err'] as const).map((s) => logPath(fresh, t.index, t.attempt, s)).filter((p): p is string => !!p));
-  const tails = files.length ? await (await engine.backendFor(fresh.cluster)).readLogTails(fresh, files, WHY_TAIL_BYTES) : new Map();
+  let tails = new Map<string, LogTail | undefined>();
+  let logsUnreadable: string | undefined;
+  try {
+    if (files.length) tails = await (await engine.backendFor(fresh.cluster)).readLogTails(fresh, files, WHY_TAIL_BYTES);
+  } catch (err) {
+    // the states and classes are still worth showing when the cluster cannot be reached; a bug must surface
+    if (!(err instanceof PilotError) || err.code === 'INTERNAL') throw err;
+    logsUnreadable = err.message;
+  }
   const info = fresh.info;
   const options = { patterns: info.errorPatterns, whitelist: info.errorWhitelist, threshold: info.errorWhitelistWords };
 
@@ -82,7 +94,7 @@ export async function why(engine: Engine, ref: string): Promise<WhyReport> {
     const out = text('out');
     const err = text('err');
     const errorLines = [...findErrorLines(err ?? '', 'stderr', options), ...findErrorLines(out ?? '', 'stdout', options)];
-    return describe(t, err === undefined ? [] : lastLines(err, WHY_STDERR_LINES), errorLines, out === undefined && err === undefined);
+    return describe(t, err === undefined ? [] : lastLines(err, WHY_STDERR_LINES), errorLines, !logsUnreadable && out === undefined && err === undefined);
   });
   // a single task asked for by name counts as concerned when something was found in its logs (LOG_ERROR)
   const byClass = new Map<FailureClass, number[]>();
@@ -98,6 +110,7 @@ export async function why(engine: Engine, ref: string): Promise<WhyReport> {
     groups: [...byClass].map(([failure, list]) => ({ failure, tasks: list })),
     ...(concerned.length > shown.length ? { truncated: concerned.length - shown.length } : {}),
     ...(status!.stale ? { stale: status!.stale } : {}),
+    ...(logsUnreadable ? { logsUnreadable } : {}),
   };
 }
 

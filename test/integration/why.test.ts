@@ -1,7 +1,7 @@
 // `pilot why`, expected outputs and export on the real cluster (and on the local backend): the Traceback of a
 // Python-like failure is found and a whitelisted warning is not, a task that completes without its expected file
 // is MISSING_OUTPUT and restart-failed restarts it, export dumps the records.
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,5 +78,14 @@ describe.each(BACKENDS)('why and expected files on %s', (cluster) => {
     const cli = await pilot(['export', name, '--format', 'json'], home);
     expect(JSON.parse(cli.stdout).jobs[0].name).toBe(name);
     expect((await pilot(['export', '--format', 'csv'], home)).code).toBe(2);
+
+    if (cluster === 'local') return;
+    // the cluster goes away: the states and classes from the record are still shown, and why the logs are not
+    const cfg = join(home, 'config.yaml');
+    writeFileSync(cfg, readFileSync(cfg, 'utf8').replace(/port: \d+/, 'port: 1'));
+    const offline = await pilot(['why', name], home);
+    expect(offline.code, offline.stderr).toBe(0);
+    expect(offline.stdout).toContain('NONZERO_EXIT (1): 2');
+    expect(offline.stdout).toMatch(/the logs could not be read: .*refused/);
   });
 });
