@@ -12,6 +12,8 @@ import { normalizeJobInfo } from '../../src/engine/job-spec.js';
 import { missingLocal } from '../../src/scheduler/local/expect.js';
 import { logTailsCommand, parseLogTails } from '../../src/scheduler/log-tails.js';
 import { buildStatusCommand, parseStatusOutput } from '../../src/scheduler/slurm/status.js';
+import { observeSlurm } from '../../src/scheduler/slurm/observe.js';
+import type { Transport } from '../../src/transport/types.js';
 
 const run = (cmd: string, cwd?: string) => execFileSync('sh', ['-c', cmd], { encoding: 'utf8', timeout: 20_000, cwd });
 
@@ -117,5 +119,35 @@ describe('which tasks a status call checks', () => {
     expect(expectCandidates(r, 10).map((c) => c.task)).toEqual([5, 4, 2, 3, 6]);
     expect(expectCandidates(r, 2)).toEqual([{ task: 5, attempt: 1, paths: ['outputs/out-5', 'x'] }, { task: 4, attempt: 1, paths: ['outputs/out-4', 'x'] }]);
     expect(expectCandidates(r, 0)).toEqual([]);
+  });
+});
+
+describe('Slurm observe with expected files', () => {
+  const rec = (): JobRecord => ({
+    version: 2, name: 'j', cluster: 'lab', backend: 'slurm', createdAt: '2025-01-01T00:00:00Z', tasks: 3, chunkSize: 1000,
+    info: { expectedFiles: ['r-{index}.txt'] } as JobRecord['info'], bundle: { sha256: 'x', bytes: 0, files: 0 }, remote: { jobDir: '/r/jobs/j', bundleDir: '/r/bundles/x' },
+    attempts: [{ attempt: 1, submittedAt: '', indices: '1-3', arrays: [{ jobId: '42', offset: 0, arraySpec: '1-3' }] }],
+    finalStates: {},
+  });
+  const M = '@@pilot:';
+  const reply = (expectLines: string[]) => [
+    `${M}begin sacct`, '42_1|42_1|COMPLETED|0:0|None', '42_2|42_2|COMPLETED|0:0|None', '42_3|42_3|FAILED|1:0|None', `${M}end sacct rc=0`,
+    `${M}begin squeue`, `${M}end squeue rc=0`,
+    ...expectLines.flatMap((l) => [`${M}begin expect`, l, `${M}end expect rc=0`]),
+  ].join('\n');
+  const transport = (stdout: string, seen: string[]) => ({ exec: async (cmd: string) => { seen.push(cmd); return { code: 0, stdout, stderr: '' }; } }) as unknown as Transport;
+
+  it('checks in the status command itself; a missing file makes MISSING_OUTPUT, an unchecked COMPLETED stays provisional', async () => {
+    const seen: string[] = [];
+    const obs = await observeSlurm(transport(reply(['42_1', '42_3 0']), seen), [rec()], { accounting: true });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toContain('outputs/r-2.txt');
+    const states = obs.states.get('j')!;
+    expect(states.get(1)).toMatchObject({ state: 'COMPLETED' });
+    expect(states.get(1)!.provisional).toBeUndefined();
+    expect(states.get(2)).toMatchObject({ state: 'COMPLETED', provisional: true });   // its answer never came
+    expect(states.get(3)).toMatchObject({ state: 'FAILED', exitCode: 1 });            // failures are left as they are
+    const missing = await observeSlurm(transport(reply(['42_1', '42_2 0']), []), [rec()], { accounting: true });
+    expect(missing.states.get('j')!.get(2)).toMatchObject({ state: 'MISSING_OUTPUT', exitCode: 0, missingFiles: ['outputs/r-2.txt'] });
   });
 });
