@@ -150,4 +150,15 @@ describe('Slurm observe with expected files', () => {
     const missing = await observeSlurm(transport(reply(['42_1', '42_2 0']), []), [rec()], { accounting: true });
     expect(missing.states.get('j')!.get(2)).toMatchObject({ state: 'MISSING_OUTPUT', exitCode: 0, missingFiles: ['outputs/r-2.txt'] });
   });
+
+  it('keeps the command under what one shell argument may hold, leaving the rest to the next call', async () => {
+    const seen: string[] = [];
+    const big = { ...rec(), tasks: 100, info: { expectedFiles: Array.from({ length: 50 }, (_, i) => `${'d'.repeat(280)}/${i}-{index}`) } as JobRecord['info'],
+      attempts: [{ attempt: 1, submittedAt: '', indices: '1-100', arrays: [{ jobId: '42', offset: 0, arraySpec: '1-100' }] }] };
+    const obs = await observeSlurm(transport(reply([]), seen), [big], { accounting: true });
+    expect(seen[0]!.length).toBeLessThan(100 * 1024);
+    expect(seen[0]).toContain('/0-1');
+    expect(seen[0]).not.toContain('/0-100 ');
+    expect(obs.states.get('j')!.get(1)).toMatchObject({ state: 'COMPLETED', provisional: true });
+  });
 });

@@ -77,13 +77,20 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   return { states: result, tails: tails.read(parsed.tails ?? new Map()), ...(parsed.errors.length ? { warning: parsed.errors.join('; ') } : {}) };
 }
 
+/** Bytes of patterns one status command carries at most (quoting can double them: counted twice). */
+const EXPECT_MAX_BYTES = 64 * 1024;
+
 /** The tasks whose expected files this call checks (at most EXPECT_PER_CALL, across records). */
 function expectTargets(records: readonly JobRecord[]) {
   const tasks: ExpectTask[] = [];
   const byTask = new Map<string, { key: string; request: ExpectRequest }>();
   const jobs = new Set(records.filter((r) => r.info.expectedFiles?.length).map((r) => r.name));
+  let bytes = 0;
   for (const record of records) {
     for (const request of expectCandidates(record, EXPECT_PER_CALL - tasks.length)) {
+      // the whole script is ONE argument of `sh -c` (Linux caps one at 128 KiB): the rest waits for the next call
+      bytes += request.paths.reduce((n, p) => n + p.length * 2 + 4, record.remote.jobDir.length + 24);
+      if (bytes > EXPECT_MAX_BYTES && tasks.length) return { tasks, byTask, jobs };
       const array = arrayFor(record, request.task, request.attempt)!;
       const key = taskKey(array.jobId, request.task - array.offset);
       tasks.push({ jobDir: record.remote.jobDir, key, paths: request.paths });
