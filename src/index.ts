@@ -9,6 +9,8 @@ export type {
   ConnectionCheck, DownloadResult, DryRun, EngineEvents, JobStatus, RestartOptions, RestartResult, ScheduleResult,
   StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,
 } from './engine/wrapper.js';
+export type { ExportDocument, ExportedJob, ExportOptions, WhyReport, WhyTask } from './engine/wrapper-diagnosis.js';
+export type { ErrorLine } from './model/error-lines.js';
 export type { JobInfo, Task, TaskParams } from './model/job.js';
 export { scheduleGraph } from './engine/graph.js';
 export type { GraphOptions } from './engine/graph.js';
@@ -17,7 +19,7 @@ export type { AfterSpec, AfterWhen } from './model/dependencies.js';
 export type { TaskArgs } from './model/args.js';
 export { PilotError, isPilotError } from './model/errors.js';
 export type { LaunchStep, PilotErrorCode } from './model/errors.js';
-export { failureClass } from './model/failure.js';
+export { failureClass, whyClass } from './model/failure.js';
 export type { FailureClass } from './model/failure.js';
 export { quote, quoteArgv } from './util/quote.js';
 export { TASK_STATES, FINAL_STATES, isFinal } from './model/states.js';

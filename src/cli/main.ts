@@ -15,6 +15,7 @@ import { examples } from './define.js';
 import { addClusterCommands } from './cluster-commands.js';
 import { addJobCommands } from './job-commands.js';
 import { addWatchCommand } from './watch-command.js';
+import { addWhyCommands } from './why-commands.js';
 
 /** README "Exit codes" in short; the values are model/errors.ts's EXIT_CODES. */
 const EXIT_CODE_HELP = `
@@ -91,6 +92,7 @@ export function topLevelHelp(): string {
   addJobCommands(program, () => {});
   addWatchCommand(program, () => {});
   addClusterCommands(program, () => {});
+  addWhyCommands(program, () => {});
   let text = '';
   program.configureOutput({ getOutHelpWidth: () => 80, writeOut: (str) => { text += str; } });
   program.outputHelp();
@@ -103,6 +105,7 @@ export async function main(argv: string[]): Promise<number> {
   addJobCommands(program, (c) => { code = c; });
   addWatchCommand(program, (c) => { code = c; });
   addClusterCommands(program, (c) => { code = c; });
+  addWhyCommands(program, (c) => { code = c; });
   oneLineErrors(program, 'pilot');
   // global options may come before or after the command (`pilot status --home x`): read them once parsed
   program.hook('preAction', () => {

@@ -8,14 +8,14 @@ import type { TaskStatus } from '../model/record.js';
 import type { TaskState } from '../model/states.js';
 import type { JobStatus } from '../model/tracking.js';
 
-const ORDER: readonly TaskState[] = ['RUNNING', 'PENDING', 'COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'CANCELLED', 'UNKNOWN'];
+const ORDER: readonly TaskState[] = ['RUNNING', 'PENDING', 'COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'CANCELLED', 'MISSING_OUTPUT', 'UNKNOWN'];
 /** squeue's short state codes, which Slurm users read at a glance; for narrow progress lines. */
 const SHORT: Record<TaskState, string> = {
-  RUNNING: 'R', PENDING: 'PD', COMPLETED: 'CD', FAILED: 'F', TIMEOUT: 'TO', OUT_OF_MEMORY: 'OOM', NODE_FAIL: 'NF', PREEMPTED: 'PR', CANCELLED: 'CA', UNKNOWN: '?',
+  RUNNING: 'R', PENDING: 'PD', COMPLETED: 'CD', FAILED: 'F', TIMEOUT: 'TO', OUT_OF_MEMORY: 'OOM', NODE_FAIL: 'NF', PREEMPTED: 'PR', CANCELLED: 'CA', MISSING_OUTPUT: 'MO', UNKNOWN: '?',
 };
 /** SGR colours: green done, red failed, yellow stopped from outside, cyan running, dim waiting. */
 const COLOUR: Record<TaskState, string> = {
-  RUNNING: '36', PENDING: '2', COMPLETED: '32', FAILED: '31', OUT_OF_MEMORY: '31', NODE_FAIL: '31', TIMEOUT: '33', PREEMPTED: '33', CANCELLED: '33', UNKNOWN: '35',
+  RUNNING: '36', PENDING: '2', COMPLETED: '32', FAILED: '31', OUT_OF_MEMORY: '31', NODE_FAIL: '31', TIMEOUT: '33', PREEMPTED: '33', CANCELLED: '33', MISSING_OUTPUT: '31', UNKNOWN: '35',
 };
 
 export interface Style {
@@ -72,10 +72,11 @@ function table(rows: Cell[][], style: Style = {}): string {
 }
 
 /** `EXIT 3`, `SIGNAL 9`, `TIMEOUT`, …: why a task did not complete ('' when it did, or has not finished). */
-export function failureText(task: Pick<TaskStatus, 'state' | 'exitCode' | 'signal'>): string {
+export function failureText(task: Pick<TaskStatus, 'state' | 'exitCode' | 'signal' | 'missingFiles'>): string {
   const cls = failureClass(task);
   if (cls === 'EXIT') return `EXIT ${task.exitCode ?? '?'}`;
   if (cls === 'SIGNAL') return `SIGNAL ${task.signal}`;
+  if (cls === 'MISSING_OUTPUT' && task.missingFiles?.length) return `MISSING_OUTPUT ${task.missingFiles.join(' ')}`;
   return cls ?? '';
 }
 

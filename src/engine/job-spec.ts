@@ -14,6 +14,7 @@ import { expandPath } from '../util/paths.js';
 import { assertShippable } from '../bundle/files.js';
 import { formatZodError } from './zod-error.js';
 import { automationFields, automationSchema } from './retry-spec.js';
+import { diagnosisFields, diagnosisValues } from './diagnosis-spec.js';
 
 
 /** A partition or account name: what schedulers accept, nothing a directive line could be split on. */
@@ -53,6 +54,7 @@ const schema = z.object({
   uniqueName: z.boolean().default(false),
   largeFileMB: z.number().nonnegative('must be 0 (never warn) or more').optional(),
   ...automationSchema,
+  ...diagnosisFields,
 }).strict();
 
 /**
@@ -112,6 +114,7 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     uniqueName: info.uniqueName,
     largeFileMB: info.largeFileMB,
     ...automationFields({ maxRetries: info.maxRetries, retryOn: info.retryOn, onTimeout: info.onTimeout, onOutOfMemory: info.onOutOfMemory, notify: info.notify }),
+    ...diagnosisValues(info),
   };
 }
 

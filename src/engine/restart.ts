@@ -20,7 +20,7 @@ import type { Bundle } from '../bundle/pack.js';
 import type { AttemptResources } from '../model/retry.js';
 
 export interface RestartOptions {
-  /** States to restart (default: FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED). */
+  /** States to restart (default: FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED, MISSING_OUTPUT). */
   states?: TaskState[];
   /** Only say which tasks would be restarted (and whether the sources changed). */
   dryRun?: boolean;

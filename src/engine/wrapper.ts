@@ -7,10 +7,11 @@
 import type { JobInfo } from '../model/job.js';
 import type { JobStatus } from '../model/tracking.js';
 import type { Connect } from '../scheduler/index.js';
-import type { HostKeyQuestion, Prompter, Transport, TransportStats } from '../transport/types.js';
+import type { Prompter, Transport } from '../transport/types.js';
 import { defaultHome } from '../util/paths.js';
-import { cancel, checkConnection, download, trustCluster } from './control.js';
+import { cancel, download } from './control.js';
 import { Engine } from './engine.js';
+import { DiagnosisDoors } from './wrapper-diagnosis.js';
 import type { EngineEvents } from './events.js';
 import { gc, type GcOptions } from './gc.js';
 import { dryRun, launch } from './launch.js';
@@ -21,8 +22,7 @@ import { restartFailed, type RestartOptions } from './restart.js';
 import { automate, watch, type WatchOptions } from './retry.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
-import type { ClusterEntry } from './config-write.js';
-import type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs, TrustResult } from './types.js';
+import type { CancelResult, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
 
 export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
@@ -61,11 +61,12 @@ export interface WrapperOptions {
   prompt?: Prompter;
 }
 
-export class SlurmWrapper {
+export class SlurmWrapper extends DiagnosisDoors {
   readonly home: string;
-  private readonly engine: Engine;
+  protected readonly engine: Engine;
 
   constructor(options: WrapperOptions = {}) {
+    super();
     this.home = options.home ?? defaultHome();
     this.engine = new Engine({ home: this.home, connect: options.connect, wrapTransport: options.wrapTransport, prompt: options.prompt });
   }
@@ -207,8 +208,8 @@ export class SlurmWrapper {
   }
 
   /**
-   * Resubmits only the failed tasks (FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED unless `states` says
-   * otherwise) on the same remote script and args, as a new attempt. By default they rerun the code they ran
+   * Resubmits only the failed tasks (FAILED, TIMEOUT, NODE_FAIL, OUT_OF_MEMORY, PREEMPTED, MISSING_OUTPUT, or
+   * `states`) on the same remote script and args, as a new attempt. By default they rerun the code they ran
    * (nothing is uploaded: right for transient failures). The sources are packed again locally and compared:
    * when they changed, `sourcesChanged` says so, a `warning` event names the files, and `repack: true` ships
    * the new bundle (uploaded only if the cluster lacks it) for the restarted tasks; each attempt records its bundle.
@@ -268,48 +269,6 @@ export class SlurmWrapper {
    */
   download(name: string | undefined, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
     return download(this.engine, name, options);
-  }
-
-  /**
-   * Connects to a cluster (strict host key) and checks, in one remote command, what pilot needs there: the
-   * Slurm commands and version, the controller, MaxArraySize, accounting, a writable remote folder.
-   * @example
-   * const c = await pilot.checkConnection('lab');   // { ok: true, connectMs: 140, version: 'slurm 22.05.8', hops: [...] }
-   */
-  checkConnection(cluster: string): Promise<ConnectionCheck> {
-    return checkConnection(this.engine, cluster);
-  }
-
-  /**
-   * Records the host key of every hop of a cluster that is in no known_hosts file yet, after `confirm` says
-   * yes to its fingerprint. A changed key is never replaced: that connection is refused.
-   * @example
-   * await pilot.trust('lab', async (q) => q.fingerprint === 'SHA256:…');
-   */
-  trust(cluster: string, confirm: (question: HostKeyQuestion) => Promise<boolean>): Promise<TrustResult> {
-    return trustCluster(this.engine, cluster, confirm);
-  }
-
-  /**
-   * Adds a cluster entry to config.yaml (comments and order kept), checked by the loader every command uses.
-   * @example
-   * await pilot.addCluster('hpc', { sshAlias: 'hpc-login', remoteDir: '~/pilot', partition: 'gpu' });
-   */
-  async addCluster(name: string, entry: ClusterEntry, options: { force?: boolean } = {}): Promise<string> {
-    const { addClusterEntry } = await import('./config-write.js');
-    return addClusterEntry(this.home, name, entry, options);
-  }
-
-  /** Each cluster connected to: connections opened (1 unless one dropped), the current one's counters. */
-  async connections(): Promise<{ cluster: string; opened: number; stats?: TransportStats }[]> {
-    return Promise.all([...this.engine.connectionsOpened].map(async ([cluster, opened]) => ({
-      cluster, opened, stats: (await this.engine.opened(cluster)?.catch(() => undefined))?.stats,
-    })));
-  }
-
-  /** Transport counters of a cluster's open connection (commands run, bytes moved), for tests and benchmarks. */
-  async transportStats(cluster: string): Promise<TransportStats | undefined> {
-    return (await this.engine.opened(cluster))?.stats;
   }
 
   /** Closes every connection this wrapper opened. */

@@ -110,6 +110,27 @@ export interface JobInfo extends AutomationFields {
   uniqueName?: boolean;
   /** Files in the bundle larger than this many MB are named in a warning (default 50; 0: never). */
   largeFileMB?: number;
+  /**
+   * Files every task must leave: globs (`*`, `?`, `[…]`) relative to the output folder ($PILOT_OUTPUT_DIR), or
+   * to the job folder when they start with `$PILOT_JOB_DIR/`; `{index}` is the task number. A task that
+   * completes while one matches nothing becomes MISSING_OUTPUT (restarted by `restart-failed`).
+   * @example ['model-{index}.pt', 'metrics/{index}/*.json']
+   */
+  expectedFiles?: string[];
+  /**
+   * More error lines for `pilot why` to find in a task's logs (JavaScript regular expressions), on top of the
+   * built-in ones (Traceback, `Error:`, `Killed`, `CUDA out of memory`, `slurmstepd: error`, …).
+   * @example ['^FATAL', 'loss is nan']
+   */
+  errorPatterns?: string[];
+  /**
+   * Harmless messages `pilot why` must not report: a line sharing at least `errorWhitelistWords` words with one
+   * of them is left out (the numbers and paths that change from run to run do not have to match).
+   * @example ['UserWarning: TypedStorage is deprecated']
+   */
+  errorWhitelist?: string[];
+  /** Shared words that make a line match an `errorWhitelist` entry (default 3; fewer when the entry is shorter). */
+  errorWhitelistWords?: number;
 }
 
 /** What the rest of the system uses: paths absolute, args as exact argv, defaults applied. */
@@ -144,6 +165,11 @@ export interface NormalizedJobInfo extends AutomationFields {
   uniqueName: boolean;
   /** undefined in records written before it existed: DEFAULT_LARGE_FILE_MB (model/checks.ts) */
   largeFileMB?: number;
+  /** The JobInfo fields of the same names, as given; absent in older records (model/expected.ts, error-lines.ts). */
+  expectedFiles?: string[];
+  errorPatterns?: string[];
+  errorWhitelist?: string[];
+  errorWhitelistWords?: number;
 }
 
 /** Interpreter guessed from the entrypoint's extension when none is given. */

@@ -64,6 +64,8 @@ export interface TaskStatus {
    * a task that ended in a failure state: '' once looked for and empty or absent, undefined until looked for.
    */
   lastError?: string;
+  /** MISSING_OUTPUT: the `expectedFiles` patterns (with `{index}` replaced) that matched nothing. */
+  missingFiles?: string[];
   /**
    * A final state still missing its exit code (squeue saw FAILED before sacct caught up): shown, but kept
    * out of the stored final states and asked for again, so the exit code is not lost.

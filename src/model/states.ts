@@ -1,16 +1,18 @@
 /** The normalised task states every backend reports (fixed names: users and scripts rely on them). */
 export const TASK_STATES = [
   'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'UNKNOWN',
+  // pilot's own: the scheduler said COMPLETED but a file of the job's `expectedFiles` is missing (model/expected.ts)
+  'MISSING_OUTPUT',
 ] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
 /** States after which a task will never change again. */
 export const FINAL_STATES: ReadonlySet<TaskState> = new Set([
-  'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED',
+  'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'MISSING_OUTPUT',
 ]);
 
 /** What `restart-failed` resubmits unless told otherwise. */
-export const DEFAULT_RESTART_STATES: readonly TaskState[] = ['FAILED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED'];
+export const DEFAULT_RESTART_STATES: readonly TaskState[] = ['FAILED', 'TIMEOUT', 'NODE_FAIL', 'OUT_OF_MEMORY', 'PREEMPTED', 'MISSING_OUTPUT'];
 
 export function isFinal(state: TaskState): boolean {
   return FINAL_STATES.has(state);

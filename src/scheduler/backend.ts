@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import type { HopInfo, TransportStats } from '../transport/types.js';
 import type { Bundle } from '../bundle/pack.js';
 import type { AttemptResources } from '../model/retry.js';
+import type { LogTail } from './log-tails.js';
 
 export type { Bundle } from '../bundle/pack.js';
 
@@ -114,6 +115,11 @@ export interface Backend {
    * bytes delivered; null when the log does not exist (yet). Anything but a regular file is refused (NOT_A_FILE).
    */
   readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number, onChunk: ChunkSink): Promise<number | null>;
+  /**
+   * The last `maxBytes` of several logs of one job (paths relative to its folder, as model/attempts.ts's logPath
+   * gives them) in ONE remote command; undefined for a file that is absent or not a regular file.
+   */
+  readLogTails(record: JobRecord, files: readonly string[], maxBytes: number): Promise<Map<string, LogTail | undefined>>;
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
   /** Copies the job folder's logs/ and outputs/ into `dest` in one stream; returns the bytes moved. */
   download?(record: JobRecord, dest: string, options?: DownloadOptions): Promise<number>;

@@ -80,6 +80,8 @@ describe('status with failures', () => {
     expect(text).toMatch(/^\s+4\s+TIMEOUT\s+-\s+1\s+TIMEOUT$/m);
     expect(text).toMatch(/last stderr line/);
     expect(failureText({ state: 'COMPLETED', exitCode: 0 })).toBe('');
+    expect(failureText({ state: 'MISSING_OUTPUT', exitCode: 0, missingFiles: ['outputs/r-3.txt', 'outputs/m-3/*'] })).toBe('MISSING_OUTPUT outputs/r-3.txt outputs/m-3/*');
+    expect(failureText({ state: 'MISSING_OUTPUT', exitCode: 0 })).toBe('MISSING_OUTPUT');
   });
 
   it('keeps the line within a terminal width, and whole elsewhere', () => {

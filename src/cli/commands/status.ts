@@ -26,6 +26,7 @@ export function statusJson(s: JobStatus) {
         ...(t.signal ? { signal: t.signal } : {}),
         ...(t.reason ? { reason: t.reason } : {}),
         ...(failure ? { failure } : {}),
+        ...(t.missingFiles ? { missingFiles: t.missingFiles } : {}),
         ...(failure && t.lastError ? { lastError: t.lastError } : {}),
       };
     }),

@@ -24,6 +24,8 @@ import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
 import { arrayFile, bootMark, cancelDir, processAlive, readJson, sameBoot, signalGroup, taskFile, writeJsonAtomic, type ArrayFile, type CancelFile, type TaskFile } from './files.js';
 import { observeLocal, readTailsLocal, supervisorAlive } from './observe.js';
+import { readLogTailsLocal } from './expect.js';
+import type { LogTail } from '../log-tails.js';
 import { checkInterpreterHere } from './which.js';
 import { collectLocal, removeLocalJob } from './cleanup.js';
 import { parseTimeLimit } from '../../model/time.js';
@@ -124,6 +126,10 @@ export class LocalBackend implements Backend {
   async readLog(record: JobRecord, task: number, attempt: number, stream: 'out' | 'err', offset: number, onChunk: ChunkSink): Promise<number | null> {
     const rel = logPath(record, task, attempt, stream);
     return rel ? readLocalFile(join(record.remote.jobDir, rel), offset, onChunk) : null;
+  }
+
+  async readLogTails(record: JobRecord, files: readonly string[], maxBytes: number): Promise<Map<string, LogTail | undefined>> {
+    return readLogTailsLocal(record.remote.jobDir, files, maxBytes);
   }
 
   /**

@@ -13,6 +13,8 @@ import { latestArrayFor, logPath } from '../../model/attempts.js';
 import { lastErrorLine, tailCandidates, TAIL_WINDOW_BYTES, TAILS_PER_CALL } from '../../model/last-error.js';
 import type { ReadTails } from '../../model/tracking.js';
 import { readLocalFile } from '../../transport/chunked-read.js';
+import { applyExpected, expectCandidates } from '../../model/expected.js';
+import { missingLocal } from './expect.js';
 import { arrayFile, cancelMarkers, isCancelled, processAlive, readJson, sameBoot, taskFile, type ArrayFile, type TaskFile } from './files.js';
 
 export interface TaskFacts {
@@ -61,6 +63,8 @@ export function observeLocal(records: JobRecord[]): Map<string, Map<number, Task
       byArray.set(id, group);
     }
     const states = new Map<number, TaskStatus>();
+    const expects = Boolean(record.info.expectedFiles?.length);
+    const requests = new Map(expectCandidates(record, Infinity).map((r) => [r.task, r]));
     for (const [id, group] of byArray) {
       const spec = readJson<ArrayFile>(arrayFile(jobDir, id));
       const alive = supervisorAlive(jobDir, id, spec);
@@ -72,7 +76,9 @@ export function observeLocal(records: JobRecord[]): Map<string, Map<number, Task
         const file = readJson<TaskFile>(taskFile(jobDir, id, index));
         const taskAlive = !alive && thisBoot && file?.state === 'RUNNING' && file.pid !== null && processAlive(file.pid);
         const c = classifyTask({ file, supervisorAlive: alive, taskAlive, cancelRequested: isCancelled(markers, id, index) });
-        states.set(t, { index: t, attempt: group.attempt, ...c });
+        // checked right after the state was read: a task seen final has written all it will write
+        const request = c.state === 'COMPLETED' ? requests.get(t) : undefined;
+        states.set(t, applyExpected({ index: t, attempt: group.attempt, ...c }, request, request && missingLocal(jobDir, request.paths), expects));
       }
     }
     out.set(record.name, states);

@@ -14,6 +14,8 @@ import type { Observation } from '../backend.js';
 import type { ObserveState } from '../dialect.js';
 import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
 import type { TailDir } from './tails.js';
+import type { ExpectTask } from './expect.js';
+import { applyExpected, expectCandidates, EXPECT_PER_CALL, type ExpectRequest } from '../../model/expected.js';
 
 /** Each Slurm query is bounded remotely at 20 s; this is the backstop for a connection that stalls. */
 const STATUS_TIMEOUT_MS = 60_000;
@@ -34,11 +36,12 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   }
   const result = new Map<string, Map<number, TaskStatus>>(records.map((r) => [r.name, new Map()]));
   const tails = tailTargets(records);
+  const expects = expectTargets(records);
   if (!wanted.length && !tails.dirs.length) return { states: result };
 
   const ids = [...new Set(wanted.map((w) => w.jobId))];
   const ask = async (accounting: ObserveState['accounting']) =>
-    parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting, tails: tails.dirs }), { what: 'the status query', timeoutMs: STATUS_TIMEOUT_MS })).stdout);
+    parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting, tails: tails.dirs, ...(wanted.length ? { expects: expects.tasks } : {}) }), { what: 'the status query', timeoutMs: STATUS_TIMEOUT_MS })).stdout);
   let parsed = await ask(state.accounting);
   // only stderr files were owed (every task is final): no state was asked, so none can be stale
   if (!wanted.length) return { states: result, tails: tails.read(parsed.tails ?? new Map()) };
@@ -60,7 +63,8 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
     const exitCode = obs?.exitCode ?? null;
     // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none
     const provisional = state.accounting === true && isFinal(taskState) && exitCode === null && taskState !== 'CANCELLED';
-    result.get(w.name)!.set(w.task, {
+    const checked = expects.byTask.get(`${w.name}/${w.task}`);
+    result.get(w.name)!.set(w.task, applyExpected({
       index: w.task,
       state: taskState,
       exitCode,
@@ -68,9 +72,32 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
       attempt: w.attempt,
       ...(obs?.reason && obs.reason !== 'None' ? { reason: obs.reason } : {}),
       ...(provisional ? { provisional } : {}),
-    });
+    }, checked?.request, checked && parsed.expects?.get(checked.key), expects.jobs.has(w.name)));
   }
   return { states: result, tails: tails.read(parsed.tails ?? new Map()), ...(parsed.errors.length ? { warning: parsed.errors.join('; ') } : {}) };
+}
+
+/** Bytes of patterns one status command carries at most (quoting can double them: counted twice). */
+const EXPECT_MAX_BYTES = 64 * 1024;
+
+/** The tasks whose expected files this call checks (at most EXPECT_PER_CALL, across records). */
+function expectTargets(records: readonly JobRecord[]) {
+  const tasks: ExpectTask[] = [];
+  const byTask = new Map<string, { key: string; request: ExpectRequest }>();
+  const jobs = new Set(records.filter((r) => r.info.expectedFiles?.length).map((r) => r.name));
+  let bytes = 0;
+  for (const record of records) {
+    for (const request of expectCandidates(record, EXPECT_PER_CALL - tasks.length)) {
+      // the whole script is ONE argument of `sh -c` (Linux caps one at 128 KiB): the rest waits for the next call
+      bytes += request.paths.reduce((n, p) => n + p.length * 2 + 4, record.remote.jobDir.length + 24);
+      if (bytes > EXPECT_MAX_BYTES && tasks.length) return { tasks, byTask, jobs };
+      const array = arrayFor(record, request.task, request.attempt)!;
+      const key = taskKey(array.jobId, request.task - array.offset);
+      tasks.push({ jobDir: record.remote.jobDir, key, paths: request.paths });
+      byTask.set(`${record.name}/${request.task}`, { key, request });
+    }
+  }
+  return { tasks, byTask, jobs };
 }
 
 /** The stderr files this call reads (at most TAILS_PER_CALL, across records), and how to map what comes back. */

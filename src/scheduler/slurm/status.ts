@@ -17,6 +17,7 @@ import { isFinal, type ArrayTaskObservation } from '../../model/states.js';
 import { quote, shScript } from '../../util/quote.js';
 import { parseSacctDetailed, parseScontrol, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, taskKey } from './parse.js';
 import { parseTails, tailSteps, type TailDir } from './tails.js';
+import { expectSteps, parseExpect, type ExpectTask } from './expect.js';
 
 export { expandArrayTaskSpec, normalizeState, parseSacct, parseSacctDetailed, parseScontrol, parseSqueue, taskKey } from './parse.js';
 
@@ -30,6 +31,8 @@ export interface StatusCommandOptions {
   accounting: boolean | 'unknown';
   /** stderr files whose end to read after the queries (tails.ts); with no job ids, only these are read. */
   tails?: readonly TailDir[];
+  /** tasks whose expected files to check after the queries (expect.ts) */
+  expects?: readonly ExpectTask[];
 }
 
 /*
@@ -52,7 +55,7 @@ const SECTION_FN =
  */
 export function buildStatusCommand(jobIds: readonly string[], opts: StatusCommandOptions): string {
   const ids = [...new Set(jobIds)];
-  const tails = tailSteps(opts.tails ?? []);
+  const tails = [...tailSteps(opts.tails ?? []), ...expectSteps(opts.expects ?? [])];
   if ((ids.length === 0 && !tails.length) || ids.some((id) => !/^\d+$/.test(id))) {
     throw new PilotError('INTERNAL', `buildStatusCommand needs numeric Slurm job ids, got [${jobIds.join(', ')}]`);
   }
@@ -128,6 +131,8 @@ export interface StatusOutput {
   controllerDown?: boolean;
   /** The last stderr line of each file read (key `<job id>_<index>`), from complete `tails` sections only. */
   tails?: Map<string, string>;
+  /** Missing expected files per checked task (key `<job id>_<index>`), from complete `expect` sections only. */
+  expects?: Map<string, number[]>;
 }
 
 function sectionError(section: Section): string {
@@ -148,7 +153,10 @@ export function parseStatusOutput(stdout: string): StatusOutput {
   const sections = splitSections(stdout);
   // a cut-off section is not trusted: its files are read again at the next call
   const tails = sections.filter((s) => s.name === 'tails' && s.rc !== undefined);
-  const out: StatusOutput = { accountingDisabled: false, squeue: [], errors: [], ...(tails.length ? { tails: parseTails(tails) } : {}) };
+  const expects = sections.filter((s) => s.name === 'expect' && s.rc === 0);
+  const out: StatusOutput = {
+    accountingDisabled: false, squeue: [], errors: [], ...(tails.length ? { tails: parseTails(tails) } : {}), ...(expects.length ? { expects: parseExpect(expects) } : {}),
+  };
   let sawSqueue = false;
   for (const section of sections) {
     if (section.name === 'sacct') {
