@@ -40,7 +40,7 @@ describe('test bed', () => {
     writeFileSync(empty, '# nothing\n');
     const err = await connect({ knownHosts: empty }).then(() => null, (e: unknown) => e);
     expect((err as PilotError).code).toBe('HOST_KEY');
-    expect((err as PilotError).message).toMatch(/not in/);
+    expect((err as PilotError).message).toMatch(/is not a known host \(its ssh-ed25519 key is SHA256:/);
   });
 
   it('runs a 10-task array with %3 and reads per-task states from sacct', async () => {
