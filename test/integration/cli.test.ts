@@ -99,7 +99,8 @@ describe('pilot CLI on the test cluster', () => {
     const [off, later] = JSON.parse(r.stdout);
     expect(off.counts).toEqual({ COMPLETED: 2 });                 // final states come from the record
     expect(off.stale).toBeUndefined();
-    expect(later.stale).toMatch(/127\.0\.0\.1:1 refused the connection/);
+    // ssh2: "127.0.0.1:1 refused the connection"; openssh: "cannot connect to pilot@127.0.0.1:1 with the system ssh client: … Connection refused"
+    expect(later.stale).toMatch(/127\.0\.0\.1:1 refused the connection|pilot@127\.0\.0\.1:1 .*Connection refused/);
     expect(later.tasks[0].state).toBe('PENDING');                 // last known, not lost
     const ssh = await connect();
     await ssh.exec(`scancel ${held.slurmJobIds.join(' ')}`);
