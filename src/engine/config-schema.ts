@@ -9,7 +9,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { z as Z } from 'zod';
 import type { HostKeyPolicy, TransportKind } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
 import { dialectFor } from '../scheduler/index.js';
@@ -46,34 +45,14 @@ export async function loadConfigFile(home: string): Promise<Record<string, Clust
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new PilotError('CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const [{ parse }, { z }] = await Promise.all([import('yaml'), import('zod')]);
+  const { parse } = await import('yaml');
   let doc: unknown;
   try {
     doc = parse(text) ?? {};
   } catch (err) {
     throw new PilotError('CONFIG', `${file} is not valid YAML: ${(err as Error).message}`, { hint: 'fix the YAML syntax at the line shown', cause: err });
   }
-  // YAML `null` and a missing key mean the same: not set
-  const unset = <T>(v: T | null | undefined) => v ?? undefined;
-  const nullable = (t: Z.ZodString) => t.nullish().transform(unset);
-  const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).nullish()
-    .transform((v) => (v == null ? undefined : typeof v === 'string' ? [v] : v));
-  const cluster = z.object({
-    sshAlias: nullable(z.string().min(1).regex(/^[^-\s]\S*$/, 'an ssh host alias: no spaces, not starting with -')),
-    host: nullable(z.string().min(1)),
-    port: z.number().int().min(1).max(65535).nullish().transform(unset),
-    user: nullable(z.string().min(1)),
-    identityFile: pathList,
-    knownHosts: pathList,
-    proxyJump: nullable(z.string().min(1)),
-    strictHostKeyChecking: z.enum(['yes', 'accept-new', 'ask']).nullish().transform(unset),
-    remoteDir: z.string().default('~/pilot'),
-    partition: nullable(z.string()),
-    account: nullable(z.string()),
-    maxArraySize: z.number().int().min(2).optional(),
-    transport: z.enum(['ssh2', 'openssh']).default('ssh2'),
-  }).strict().refine((c) => c.host !== undefined || c.sshAlias !== undefined, { message: 'needs `host` or `sshAlias`' });
-  const schema = z.object({ clusters: z.record(z.string(), cluster).default({}) }).passthrough();
+  const schema = (await import('./config-zod.js')).configSchema();
   const parsed = schema.safeParse(doc);
   if (!parsed.success) {
     throw new PilotError('CONFIG', `${file} is invalid: ${formatZodError(parsed.error)}`, {
