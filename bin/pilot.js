@@ -20,6 +20,19 @@ if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] 
   } else {
     void run();
   }
+} else if (argv[0] === 'logs') {
+  // a task's complete cached log is printed by a small module of its own (src/cli/cached-log.ts), without
+  // commander, the engine or a connection; anything else about `logs` goes through the CLI as usual
+  let printed = false;
+  try {
+    const { printCachedLog } = await import('../dist/pilot/cached-log.js');
+    printed = await printCachedLog(argv);
+  } catch (err) {
+    console.error(`error: ${err?.message ?? err}`);
+    process.exitCode = 1;
+    printed = true;
+  }
+  if (!printed) void run();
 } else {
   void run();
 }

@@ -1,6 +1,7 @@
 // Build step (after tsc): the CLI as bundled, tree-shaken ESM with code splitting, as zx ships it.
 //   dist/pilot/cli.js         what bin/pilot.js loads: commander and the command definitions only
 //   dist/pilot/<chunk>.js     one per command and per shared piece, loaded when a command runs
+//   dist/pilot/cached-log.js  `pilot logs NAME/I` of a complete cached log, tried first by bin/pilot.js
 //   dist/pilot/supervisor.js  the local cluster's detached supervisor (LocalBackend starts it next to itself)
 // Why: one file per command instead of ~100 module files to resolve, read and link, and only the parts of
 // zod, yaml and tar that are used. ssh2 stays outside (it loads optional native addons by relative path)
@@ -17,7 +18,7 @@ rmSync(outdir, { recursive: true, force: true });
 
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/cli/main.ts', supervisor: 'src/scheduler/local/supervisor.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', 'cached-log': 'src/cli/cached-log.ts', supervisor: 'src/scheduler/local/supervisor.ts' },
   outdir,
   bundle: true,
   splitting: true,
