@@ -7,7 +7,7 @@
  *              remoteDir: ~/pilot, partition: debug, account: null, transport: ssh2 }
  *     hpc:   { sshAlias: hpc-login, remoteDir: /scratch/me/pilot }   # the rest from ~/.ssh/config
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { HostKeyPolicy, TransportKind } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
@@ -35,11 +35,23 @@ export interface ClusterEntry {
 export const CLUSTER_KEYS = ['sshAlias', 'host', 'port', 'user', 'identityFile', 'knownHosts', 'proxyJump', 'strictHostKeyChecking',
   'remoteDir', 'partition', 'account', 'maxArraySize', 'transport'] as const;
 
+/**
+ * config.yaml as last parsed, per file, with the stat it had: an SDK that launches many jobs reads and checks
+ * it once (parsing and building the schema cost more than the rest of a launch on an open connection), and
+ * an edited file (another size, mtime or inode) is read again.
+ */
+const parsedConfigs = new Map<string, { stamp: string; clusters: Record<string, ClusterEntry> }>();
+
 /** The clusters of `<home>/config.yaml` ({} when there is no such file). Errors name the file and the key. */
 export async function loadConfigFile(home: string): Promise<Record<string, ClusterEntry>> {
   const file = join(home, 'config.yaml');
   let text: string;
+  let stamp: string;
   try {
+    const s = await stat(file);
+    stamp = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+    const known = parsedConfigs.get(file);
+    if (known?.stamp === stamp) return structuredClone(known.clusters);
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
@@ -67,5 +79,6 @@ export async function loadConfigFile(home: string): Promise<Record<string, Clust
     const { identityFile, ...rest } = c;
     out[name] = Object.fromEntries(Object.entries({ ...rest, identityFiles: identityFile }).filter(([, v]) => v !== undefined)) as unknown as ClusterEntry;
   }
+  parsedConfigs.set(file, { stamp, clusters: structuredClone(out) });
   return out;
 }
