@@ -65,8 +65,9 @@ describe('pilot logs of a complete cached log', () => {
 
   it('falls back to the full command when the log is not complete, a submission is pending, or options are given', () => {
     // the full command needs the cluster, which is not configured: its error proves it ran (and tried to connect)
-    for (const [h, args] of [[home({ complete: false }), ['logs', 'done/1']], [home({ pending: true }), ['logs', 'done/1']], [home(), ['logs', 'done/1', '--tail', '1']]] as const) {
-      const r = pilot([...args], h);
+    const cases: [string, string[]][] = [[home({ complete: false }), ['logs', 'done/1']], [home({ pending: true }), ['logs', 'done/1']], [home(), ['logs', 'done/1', '--tail', '1']]];
+    for (const [h, args] of cases) {
+      const r = pilot(args, h);
       expect(r.loaded, args.join(' ')).toContain('src/cli/main.ts');
       if (args.includes('--tail')) expect(r.stdout).toBe('line 2\n'); // complete: the full command needs no cluster either
     }
