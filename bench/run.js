@@ -66,7 +66,7 @@ if (existsSync(envFile)) {
   await ssh.exec(`scancel ${all.join(' ')}`);
   await ssh.close();
   await pilot.close();
-  await speedRows(target, home, src);
+  await speedRows(target, route, home, src);
 } else {
   console.log(`(no test cluster at ${envFile}: submission and status benchmarks skipped; run bash test/cluster/up.sh as root)`);
 }
@@ -88,7 +88,7 @@ row('pack node_modules', 'GNU tar -czf', gnu, 'packBundle', mine);
  *  - launch of an unchanged 20 MB srcDir vs of a 1 kB one (the pack index at work)
  *  - `pilot logs NAME/1` of a final, cached task vs `node -e 0`
  */
-async function speedRows(target, home, src) {
+async function speedRows(target, route, home, src) {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const runs = 5;
   const sshArgs = ['-i', target.identityFile, '-p', String(target.port), '-o', `UserKnownHostsFile=${target.knownHosts}`, '-o', 'BatchMode=yes', `${target.user}@${target.host}`];
