@@ -18,7 +18,8 @@ const { directHop } = await import(join(root, 'dist/model/cluster.js'));
 const { packBundle } = await import(join(root, 'dist/bundle/pack.js'));
 const rows = [];
 const time = async (fn) => { const t = performance.now(); await fn(); return (performance.now() - t) / 1000; };
-const row = (what, naiveLabel, naive, oursLabel, ours) => rows.push({ what, naiveLabel, naive, oursLabel, ours });
+// `target`: issue #16's bound on ours/naive for the rows that have one (e.g. 1.5: at most 1.5× the floor)
+const row = (what, naiveLabel, naive, oursLabel, ours, target) => rows.push({ what, naiveLabel, naive, oursLabel, ours, target });
 
 const envFile = join(process.env.LAB_DIR ?? join(process.env.TMPDIR ?? '/tmp', 'pilot-test-cluster'), 'cluster.env');
 if (existsSync(envFile)) {
@@ -65,14 +66,14 @@ if (existsSync(envFile)) {
   await ssh.exec(`scancel ${all.join(' ')}`);
   await ssh.close();
   await pilot.close();
-  await speedRows(target, home, src);
+  await speedRows(target, route, home, src);
 } else {
   console.log(`(no test cluster at ${envFile}: submission and status benchmarks skipped; run bash test/cluster/up.sh as root)`);
 }
 
 const coldNode = await time(async () => { for (let i = 0; i < 10; i++) spawnSync(process.execPath, ['-e', '0']); });
 const coldPilot = await time(async () => { for (let i = 0; i < 10; i++) spawnSync(process.execPath, [join(root, 'bin/pilot.js'), '--help']); });
-row('cold start ×10', 'node -e 0', coldNode, 'pilot --help', coldPilot);
+row('cold start ×10', 'node -e 0', coldNode, 'pilot --help', coldPilot, 1.3);
 
 const tree = join(root, 'node_modules');
 const out = mkdtempSync(join(tmpdir(), 'pilot-bench-pack-'));
@@ -87,7 +88,7 @@ row('pack node_modules', 'GNU tar -czf', gnu, 'packBundle', mine);
  *  - launch of an unchanged 20 MB srcDir vs of a 1 kB one (the pack index at work)
  *  - `pilot logs NAME/1` of a final, cached task vs `node -e 0`
  */
-async function speedRows(target, home, src) {
+async function speedRows(target, route, home, src) {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const runs = 5;
   const sshArgs = ['-i', target.identityFile, '-p', String(target.port), '-o', `UserKnownHostsFile=${target.knownHosts}`, '-o', 'BatchMode=yes', `${target.user}@${target.host}`];
@@ -104,7 +105,7 @@ async function speedRows(target, home, src) {
     floor.push(await time(async () => { const r = spawnSync('ssh', [...sshArgs, `cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true`], { encoding: 'utf8' }); cleanup.push(r.stdout.trim()); }));
     cli.push(await time(async () => { const r = pilotCli(['launch', yaml(`cli-${i}`, src), '--json']); cleanup.push(...(JSON.parse(r.stdout || '{"slurmJobIds":[]}').slurmJobIds)); }));
   }
-  row('pilot launch (100 tasks)', 'ssh host sbatch', median(floor), 'pilot launch', median(cli));
+  row('pilot launch (100 tasks)', 'ssh host sbatch', median(floor), 'pilot launch', median(cli), 1.5);
 
   const p = new SlurmWrapper({ home });
   const ssh = await connectSsh(route);
@@ -113,7 +114,7 @@ async function speedRows(target, home, src) {
     bare.push(await time(async () => { cleanup.push((await ssh.exec('cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true')).stdout.trim()); }));
     sdk.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `sdk-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', maxConcurrent: 10, sbatchArgs: ['--hold'], args: Array.from({ length: 100 }, (_, k) => String(k)) })).slurmJobIds); }));
   }
-  row('SDK launch, open connection', 'sbatch on it', median(bare), 'scheduleJobs', median(sdk));
+  row('SDK launch, open connection', 'sbatch on it', median(bare), 'scheduleJobs', median(sdk), 1.5);
 
   const big = mkdtempSync(join(tmpdir(), 'pilot-bench-big-'));
   execFileSync('cp', ['-r', `${src}/.`, big]);
@@ -128,7 +129,7 @@ async function speedRows(target, home, src) {
     small.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `small-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', sbatchArgs: ['--hold'] })).slurmJobIds); }));
     large.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `large-${i}`, cluster: 'lab', srcDir: big, entrypoint: 'echo.sh', sbatchArgs: ['--hold'] })).slurmJobIds); }));
   }
-  row('launch unchanged 20 MB src', '1 kB src', median(small), '20 MB src', median(large));
+  row('launch unchanged 20 MB src', '1 kB src', median(small), '20 MB src', median(large), 1.3);
 
   const done = await p.scheduleJobs({ jobName: 'logs-bench', cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: ['x'] });
   await p.wait(done.name, { minIntervalMs: 300, maxIntervalMs: 1000 });
@@ -138,17 +139,19 @@ async function speedRows(target, home, src) {
     bareNode.push(await time(async () => spawnSync(process.execPath, ['-e', '0'])));
     logs.push(await time(async () => pilotCli(['logs', 'logs-bench/1'])));
   }
-  row('pilot logs (final, cached)', 'node -e 0', median(bareNode), 'pilot logs', median(logs));
+  row('pilot logs (final, cached)', 'node -e 0', median(bareNode), 'pilot logs', median(logs), 1.3);
   await ssh.exec(`scancel ${cleanup.filter((x) => /^\d+$/.test(x)).join(' ')}`);
   await ssh.close();
   await p.close();
 }
 
 const w = Math.max(...rows.map((r) => r.what.length));
-console.log(`\n${'benchmark'.padEnd(w)}  ${'naive'.padEnd(22)} ${'hpc-pilot'.padEnd(22)} ratio (naive/ours)`);
+console.log(`\n${'benchmark'.padEnd(w)}  ${'naive'.padEnd(22)} ${'hpc-pilot'.padEnd(22)} ${'naive/ours'.padEnd(11)} #16 target (ours/naive)`);
 for (const r of rows) {
-  console.log(`${r.what.padEnd(w)}  ${`${r.naiveLabel} ${r.naive.toFixed(3)}s`.padEnd(22)} ${`${r.oursLabel} ${r.ours.toFixed(3)}s`.padEnd(22)} ${(r.naive / r.ours).toFixed(2)}×`);
+  const slowdown = r.ours / r.naive;
+  const target = r.target === undefined ? '' : `${slowdown.toFixed(2)}× ≤ ${r.target}×: ${slowdown <= r.target ? 'met' : 'NOT met'}`;
+  console.log(`${r.what.padEnd(w)}  ${`${r.naiveLabel} ${r.naive.toFixed(3)}s`.padEnd(22)} ${`${r.oursLabel} ${r.ours.toFixed(3)}s`.padEnd(22)} ${`${(r.naive / r.ours).toFixed(2)}×`.padEnd(11)} ${target}`);
 }
 const jsonFile = process.env.PILOT_BENCH_JSON ?? join(tmpdir(), 'pilot-bench.json');
-writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), node: process.version, rows: rows.map((r) => ({ ...r, ratio: r.naive / r.ours })) }, null, 2) + '\n');
+writeFileSync(jsonFile, JSON.stringify({ at: new Date().toISOString(), node: process.version, rows: rows.map((r) => ({ ...r, ratio: r.naive / r.ours, ...(r.target === undefined ? {} : { met: r.ours / r.naive <= r.target }) })) }, null, 2) + '\n');
 console.log(`\n(written to ${jsonFile}; ratio = naive/ours: above 1 means pilot is faster, below 1 slower than the floor)`);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Thin launcher: everything lives in dist/cli (compiled by `npm ci` through the prepare script).
+// Thin launcher: the CLI is dist/pilot/cli.js, one bundled file plus a chunk per command (scripts/build-cli.js,
+// run by `npm run build` and by `npm ci` through the prepare script).
 import { readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
@@ -19,12 +20,25 @@ if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] 
   } else {
     void run();
   }
+} else if (argv[0] === 'logs') {
+  // a task's complete cached log is printed by a small module of its own (src/cli/cached-log.ts), without
+  // commander, the engine or a connection; anything else about `logs` goes through the CLI as usual
+  let printed = false;
+  try {
+    const { printCachedLog } = await import('../dist/pilot/cached-log.js');
+    printed = await printCachedLog(argv);
+  } catch (err) {
+    console.error(`error: ${err?.message ?? err}`);
+    process.exitCode = 1;
+    printed = true;
+  }
+  if (!printed) void run();
 } else {
   void run();
 }
 
 async function run() {
-  const { main } = await import('../dist/cli/main.js');
+  const { main } = await import('../dist/pilot/cli.js');
   let settled = false;
   // If node runs out of work while main() still waits (a promise nobody will ever settle), it would exit 0 with
   // nothing printed: a failed command that looks like a success. Never let that happen.

@@ -7,9 +7,8 @@
  *              remoteDir: ~/pilot, partition: debug, account: null, transport: ssh2 }
  *     hpc:   { sshAlias: hpc-login, remoteDir: /scratch/me/pilot }   # the rest from ~/.ssh/config
  */
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { z as Z } from 'zod';
 import type { HostKeyPolicy, TransportKind } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
 import { dialectFor } from '../scheduler/index.js';
@@ -36,44 +35,36 @@ export interface ClusterEntry {
 export const CLUSTER_KEYS = ['sshAlias', 'host', 'port', 'user', 'identityFile', 'knownHosts', 'proxyJump', 'strictHostKeyChecking',
   'remoteDir', 'partition', 'account', 'maxArraySize', 'transport'] as const;
 
+/**
+ * config.yaml as last parsed, per file, with the stat it had: an SDK that launches many jobs reads and checks
+ * it once (parsing and building the schema cost more than the rest of a launch on an open connection), and
+ * an edited file (another size, mtime or inode) is read again.
+ */
+const parsedConfigs = new Map<string, { stamp: string; clusters: Record<string, ClusterEntry> }>();
+
 /** The clusters of `<home>/config.yaml` ({} when there is no such file). Errors name the file and the key. */
 export async function loadConfigFile(home: string): Promise<Record<string, ClusterEntry>> {
   const file = join(home, 'config.yaml');
   let text: string;
+  let stamp: string;
   try {
+    const s = await stat(file);
+    stamp = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+    const known = parsedConfigs.get(file);
+    if (known?.stamp === stamp) return structuredClone(known.clusters);
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw new PilotError('CONFIG', `cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
-  const [{ parse }, { z }] = await Promise.all([import('yaml'), import('zod')]);
+  const { parse } = await import('yaml');
   let doc: unknown;
   try {
     doc = parse(text) ?? {};
   } catch (err) {
     throw new PilotError('CONFIG', `${file} is not valid YAML: ${(err as Error).message}`, { hint: 'fix the YAML syntax at the line shown', cause: err });
   }
-  // YAML `null` and a missing key mean the same: not set
-  const unset = <T>(v: T | null | undefined) => v ?? undefined;
-  const nullable = (t: Z.ZodString) => t.nullish().transform(unset);
-  const pathList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).nullish()
-    .transform((v) => (v == null ? undefined : typeof v === 'string' ? [v] : v));
-  const cluster = z.object({
-    sshAlias: nullable(z.string().min(1).regex(/^[^-\s]\S*$/, 'an ssh host alias: no spaces, not starting with -')),
-    host: nullable(z.string().min(1)),
-    port: z.number().int().min(1).max(65535).nullish().transform(unset),
-    user: nullable(z.string().min(1)),
-    identityFile: pathList,
-    knownHosts: pathList,
-    proxyJump: nullable(z.string().min(1)),
-    strictHostKeyChecking: z.enum(['yes', 'accept-new', 'ask']).nullish().transform(unset),
-    remoteDir: z.string().default('~/pilot'),
-    partition: nullable(z.string()),
-    account: nullable(z.string()),
-    maxArraySize: z.number().int().min(2).optional(),
-    transport: z.enum(['ssh2', 'openssh']).default('ssh2'),
-  }).strict().refine((c) => c.host !== undefined || c.sshAlias !== undefined, { message: 'needs `host` or `sshAlias`' });
-  const schema = z.object({ clusters: z.record(z.string(), cluster).default({}) }).passthrough();
+  const schema = (await import('./config-zod.js')).configSchema();
   const parsed = schema.safeParse(doc);
   if (!parsed.success) {
     throw new PilotError('CONFIG', `${file} is invalid: ${formatZodError(parsed.error)}`, {
@@ -88,5 +79,6 @@ export async function loadConfigFile(home: string): Promise<Record<string, Clust
     const { identityFile, ...rest } = c;
     out[name] = Object.fromEntries(Object.entries({ ...rest, identityFiles: identityFile }).filter(([, v]) => v !== undefined)) as unknown as ClusterEntry;
   }
+  parsedConfigs.set(file, { stamp, clusters: structuredClone(out) });
   return out;
 }

@@ -3,7 +3,7 @@
  * ONE error naming the field path and how to fix it, before anything is packed, uploaded or submitted.
  * This module is imported lazily (zod is heavy for CLI start-up).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PilotError } from '../model/errors.js';
 import { defaultInterpreter, type NormalizedJobInfo } from '../model/job.js';
 import { toArgv, type TaskArgs } from '../model/args.js';

@@ -84,7 +84,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
 
 /** A recorded job of this name whose submission was pending: settled now, and returned if it was submitted. */
 async function earlierLaunch(engine: Engine, name: string): Promise<ScheduleResult | undefined> {
-  const record = await engine.store.read(name).catch(() => undefined);
+  const record = await engine.store.find(name).catch(() => undefined);
   if (!record?.pending) return undefined;
   let settled: JobRecord;
   try {

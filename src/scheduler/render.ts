@@ -4,7 +4,7 @@
  * or quoted with `quote` (the `q` filter): a template never turns a raw string into shell code. The only raw
  * shell is the user's own `setup` lines, which are their code by design.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NormalizedJobInfo } from '../model/job.js';
@@ -39,11 +39,25 @@ export function commandWords(info: NormalizedJobInfo): string[] {
   return [...info.interpreter, entry];
 }
 
+/**
+ * Compiled templates, per file, with the stat they had: building the environment and compiling the template
+ * cost more than rendering it, and an SDK launching many jobs renders the same one each time. An edited
+ * template (another size, mtime or inode) is compiled again.
+ */
+const compiled = new Map<string, { stamp: string; render: (ctx: object) => string }>();
+
 export async function renderScript(ctx: ScriptContext, templatePath: string): Promise<string> {
-  const nunjucks = (await import('nunjucks')).default;
-  // autoescape would HTML-escape values (&amp; in a shell script); quoting is our job, done by `q`
-  const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true, trimBlocks: false });
-  env.addFilter('q', (v: unknown) => quote(String(v)));
-  const source = readFileSync(templatePath, 'utf8');
-  return env.renderString(source, ctx as unknown as object);
+  const s = statSync(templatePath);
+  const stamp = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+  let known = compiled.get(templatePath);
+  if (known?.stamp !== stamp) {
+    const nunjucks = (await import('nunjucks')).default;
+    // autoescape would HTML-escape values (&amp; in a shell script); quoting is our job, done by `q`
+    const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true, trimBlocks: false });
+    env.addFilter('q', (v: unknown) => quote(String(v)));
+    const template = new nunjucks.Template(readFileSync(templatePath, 'utf8'), env, templatePath, true);
+    known = { stamp, render: (c) => template.render(c) };
+    compiled.set(templatePath, known);
+  }
+  return known.render(ctx as unknown as object);
 }

@@ -130,12 +130,23 @@ export class JobStore {
 
   /** The record of `name`, checked: NOT_FOUND when there is none, DAMAGED when it cannot be used. */
   async read(name: string): Promise<JobRecord> {
+    return (await this.find(name, true))!;
+  }
+
+  /**
+   * The record, or undefined when there is none: a launch asks this of every new name, and read's NOT_FOUND
+   * lists the recorded jobs, which costs a stat per job in a home that holds thousands.
+   */
+  async find(name: string, mustExist = false): Promise<JobRecord | undefined> {
     const file = join(this.checkedDir(name), RECORD);
     let text: string;
     try {
       text = await readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw await this.notFound(name);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        if (mustExist) throw await this.notFound(name);
+        return undefined;
+      }
       throw await homeError(err, this.home);
     }
     let raw: unknown;

@@ -65,9 +65,15 @@ describe('pilot CLI', () => {
   it('does not load the engine, ssh2, nunjucks, zod or yaml to print help or a usage error (but does when a command needs them)', () => {
     // a module hook that refuses the heavy modules: importing one makes the process fail
     const dir = mkdtempSync(join(tmpdir(), 'pilot-hooks-'));
-    writeFileSync(join(dir, 'hooks.mjs'), `export async function resolve(s, c, next) {
+    // the CLI is bundled (dist/pilot/): a chunk is heavy when one of its inputs is (the build lists them)
+    writeFileSync(join(dir, 'hooks.mjs'), `import { readFileSync } from 'node:fs';
+    const contents = JSON.parse(readFileSync(${JSON.stringify(join(ROOT, 'dist', 'pilot', 'contents.json'))}, 'utf8'));
+    const heavy = (p) => /node_modules\\/(ssh2|nunjucks|zod|yaml|tar|ignore)\\/|(^|\\/)(dist|src)\\/(engine|scheduler|transport|store|bundle|cli\\/commands)\\//.test(p);
+    export async function resolve(s, c, next) {
       const r = await next(s, c);
-      if (/node_modules\\/(ssh2|nunjucks|zod|yaml|tar|ignore)\\/|\\/dist\\/(engine|scheduler|transport|store|bundle|cli\\/commands)\\//.test(r.url)) throw new Error('HEAVY ' + r.url);
+      const chunk = /\\/dist\\/pilot\\/([^/]+\\.js)$/.exec(r.url)?.[1];
+      const inputs = chunk ? contents[chunk] ?? ['unlisted chunk ' + chunk] : [r.url];
+      for (const p of inputs) if (heavy(p)) throw new Error('HEAVY ' + r.url + ' (' + p + ')');
       return r;
     }`);
     writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module'; register('./hooks.mjs', import.meta.url);`);
