@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 
-const FAILURE_CLASSES = ['TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'CANCELLED', 'EXIT', 'SIGNAL', 'FAILED'] as const;
+const FAILURE_CLASSES = ['TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'CANCELLED', 'MISSING_OUTPUT', 'EXIT', 'SIGNAL', 'FAILED'] as const;
 
 export const automationSchema = {
   maxRetries: z.number().int().nonnegative('must be 0 (no retries) or more').optional(),

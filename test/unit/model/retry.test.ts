@@ -49,6 +49,11 @@ describe('dueRetries', () => {
     expect(dueRetries(rec({ maxRetries: 1, retryOn: ['FAILED'] }, finals))).toEqual([{ indices: [1], resources: {} }]);
     expect(dueRetries(rec({ maxRetries: 1, retryOn: ['EXIT', 'NODE_FAIL'] }, finals))).toEqual([{ indices: [1, 2], resources: {} }]);
   });
+  it('retries a task that completed without its expected files (MISSING_OUTPUT) only when listed', () => {
+    const finals = [final(1, 'MISSING_OUTPUT'), final(2, 'COMPLETED')];
+    expect(dueRetries(rec({ maxRetries: 1 }, finals))).toEqual([]);
+    expect(dueRetries(rec({ maxRetries: 1, retryOn: ['MISSING_OUTPUT'] }, finals))).toEqual([{ indices: [1], resources: {} }]);
+  });
   it('escalates the time of a timeout from the limit its latest attempt ran with, and keeps escalations', () => {
     const info = { maxRetries: 3, onTimeout: { timeFactor: 2 }, time: '1' };
     const r = rec(info, [final(1, 'TIMEOUT', 0, 2), final(2, 'NODE_FAIL', 0, 2)], [attempt(1, '1-3'), attempt(2, '1-2', { time: '00:02:00' })]);
