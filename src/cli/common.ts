@@ -1,4 +1,6 @@
-/** Small helpers shared by CLI commands (and main.ts: this module loads nothing at start-up). */
+/** Small helpers shared by CLI commands (and main.ts: this module loads nothing heavy at start-up, only the pure range formatter). */
+
+import { compressRanges } from '../model/ranges.js';
 
 /** Global options, set by main() once parsed. */
 export const cli = { verbose: false };
@@ -8,6 +10,11 @@ export async function withWrapper<T>(fn: (pilot: import('../engine/wrapper.js').
   const pilot = new SlurmWrapper();
   // the engine never prints: what it finds worth a warning (checks before launching, changed sources) goes to stderr
   pilot.on('warning', (w) => process.stderr.write(`warning: ${w.message}\n${w.hint ? `  ${w.hint}\n` : ''}`));
+  // automatic retries happen inside wait, launch --wait and watch: each is said once, on stderr
+  pilot.on('retried', (r) => {
+    const res = Object.entries(r.resources).map(([k, v]) => `${k} ${v}`).join(', ');
+    process.stderr.write(`${r.name}: retrying task${r.indices.length === 1 ? '' : 's'} ${compressRanges(r.indices)} as attempt ${r.attempt}${res ? ` (${res})` : ''}\n`);
+  });
   try {
     return await fn(pilot);
   } finally {

@@ -2,7 +2,6 @@
  * `pilot watch NAME…`: the SDK's watch() with a line per retry on stderr and the final statuses on stdout;
  * the exit code is `status --check`'s (0 all completed, 1 a task failed for good, 124 not final yet).
  */
-import { compressRanges } from '../../model/ranges.js';
 import { printJson, withWrapper } from '../common.js';
 import { checkExitCode } from '../exit-codes.js';
 import { useColor } from '../progress.js';
@@ -13,10 +12,6 @@ export interface WatchCliOptions { once?: boolean; interval?: number; json?: boo
 
 export async function run(names: string[], opts: WatchCliOptions): Promise<number> {
   return withWrapper(async (pilot) => {
-    pilot.on('retried', (r) => {
-      const res = Object.entries(r.resources).map(([k, v]) => `${k} ${v}`).join(', ');
-      process.stderr.write(`${r.name}: retrying task${r.indices.length === 1 ? '' : 's'} ${compressRanges(r.indices)} as attempt ${r.attempt}${res ? ` (${res})` : ''}\n`);
-    });
     const statuses = await pilot.watch(names, { once: opts.once, intervalMs: opts.interval === undefined ? undefined : opts.interval * 1000 });
     if (opts.json) printJson(statuses.map(statusJson));
     else for (const s of statuses) process.stdout.write(renderStatus(s, { color: useColor(process.stdout) }) + '\n');
