@@ -70,7 +70,9 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
       exitCode,
       ...(obs?.signal ? { signal: obs.signal } : {}),
       attempt: w.attempt,
-      ...(obs?.reason && obs.reason !== 'None' ? { reason: obs.reason } : {}),
+      // squeue's reason explains a wait (Priority, DependencyNeverSatisfied); on a final task (NonZeroExitCode)
+      // it only repeats the state, and whether squeue still lists the task is a matter of timing
+      ...(obs?.reason && obs.reason !== 'None' && !isFinal(taskState) ? { reason: obs.reason } : {}),
       ...(provisional ? { provisional } : {}),
     }, checked?.request, checked && parsed.expects?.get(checked.key), expects.jobs.has(w.name)));
   }
