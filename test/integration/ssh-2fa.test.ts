@@ -115,7 +115,9 @@ describe.sequential('one-time passwords: one prompt per command', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 
-  it('on a terminal, asks the code itself (not echoed), once', async () => {
+  // retried: it failed once in CI in 0.5 s, cause not yet found (a TOTP step boundary while script(1) relays
+  // the answer is the suspect); each try resets pam_oath's state and computes a fresh code
+  it('on a terminal, asks the code itself (not echoed), once', { retry: 2 }, async () => {
     const home = otpHome();
     resetOtpState();
     const code = otpCode();
