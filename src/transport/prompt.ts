@@ -46,12 +46,13 @@ function askpass(program: string): Prompter {
 /** Asks on the terminal (stderr), reading the answer without echo when it is a secret. */
 async function askTerminal(request: PromptRequest): Promise<string> {
   const { stdin, stderr } = process;
-  stderr.write(request.message.endsWith(' ') ? request.message : `${request.message} `);
   return new Promise((resolve, reject) => {
     let answer = '';
     const wasRaw = stdin.isRaw;
+    // echo off BEFORE the question shows: an answer typed (or pasted) at once must not appear on the screen
     stdin.setRawMode?.(true);
     stdin.resume();
+    stderr.write(request.message.endsWith(' ') ? request.message : `${request.message} `);
     const done = (error?: Error) => {
       stdin.off('data', onData);
       stdin.setRawMode?.(wasRaw);
