@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkProgram, interpreterToFind, interpreterVerdict, type ListedEntry } from '../../src/model/checks.js';
-import { PilotError } from '../../src/model/errors.js';
 import type { NormalizedJobInfo } from '../../src/model/job.js';
 import { parseProbe, probeCommand } from '../../src/scheduler/slurm/submit.js';
+import { refusal } from '../support/refusal.js';
 
 function info(extra: Partial<NormalizedJobInfo> = {}): NormalizedJobInfo {
   return {
@@ -22,16 +22,6 @@ const link = (name: string, linkTarget: string): ListedEntry => ({ name, type: '
 const bundle = (...entries: ListedEntry[]) => new Map(entries.map((e) => [e.name, e]));
 const nowhere = () => false;
 
-function refusal(fn: () => unknown): PilotError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PilotError);
-    expect((err as PilotError).exitCode).toBe(2);
-    return err as PilotError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('checkProgram: the entrypoint is a file of the bundle', () => {
   it('passes an entrypoint in the bundle, however it is spelled', () => {

@@ -2,21 +2,11 @@
 // --dependency and with pilot's chaining of split arrays, the order of a job graph, never-satisfiable tasks.
 import { describe, expect, it } from 'vitest';
 import { afterOutcome, combineDependencies, dependencyString, graphOrder, neverSatisfiable, parseAfter, stuckOnDependency } from '../../src/model/dependencies.js';
-import { PilotError } from '../../src/model/errors.js';
 import { submitCommand } from '../../src/scheduler/slurm/submit.js';
 import { mergeObservations, parseSqueue } from '../../src/scheduler/slurm/status.js';
 import { fixture } from '../support/fake-cluster.js';
+import { refusal } from '../support/refusal.js';
 
-function refusal(fn: () => unknown): PilotError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(PilotError);
-    expect((err as PilotError).exitCode).toBe(2);
-    return err as PilotError;
-  }
-  throw new Error('not refused');
-}
 
 describe('--after NAME[:ok|notok|any]', () => {
   it('parses a name with or without when (ok by default)', () => {
