@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latestArrayFor } from '../model/attempts.js';
+import { arrayBaseOf } from '../model/job.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
 import { upgradeRecord } from '../model/record.js';
 import { defaultHome } from '../util/paths.js';
@@ -38,7 +39,7 @@ export async function printCachedLog(argv: string[]): Promise<boolean> {
     return false;
   }
   // a submission still pending is settled by the full command (one query), which may change the attempts
-  if (record.pending || cmd.index > record.tasks) return false;
+  if (record.pending || cmd.index > record.tasks - 1 + arrayBaseOf(record.info)) return false;   // last task: N, or N-1 with arrayBase 0
   const attempt = latestArrayFor(record, cmd.index)?.attempt ?? 1;
   const file = join(dir, 'logs', `${cmd.index}.attempt${attempt}.${cmd.stream}`);
   try {

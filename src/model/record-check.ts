@@ -73,7 +73,8 @@ function byTask(item: Check): Check {
   };
 }
 
-const taskStatus = object({ index: int(1), state: oneOf(...TASK_STATES), attempt: int(1) });
+// index 0: the first task of a job launched with arrayBase 0
+const taskStatus = object({ index: int(0), state: oneOf(...TASK_STATES), attempt: int(1) });
 // version 1 named a submission's id slurmJobId; upgradeRecord renames it
 const submission: Check = (v) => object({ offset: int(0), arraySpec: str })(v)
   ?? (typeof ((v as Obj).jobId ?? (v as Obj).slurmJobId) === 'string' ? undefined : { path: '.jobId', what: 'is missing' });
