@@ -61,12 +61,12 @@ function list(item: Check): Check {
   };
 }
 
-/** `{ "3": … }`: per task number. */
+/** `{ "3": … }`: per task number (from 0 for jobs with arrayBase 0). */
 function byTask(item: Check): Check {
   return (v) => {
     if (!isObj(v)) return is(false, `is ${kind(v)}, not an object`);
     for (const [key, value] of Object.entries(v)) {
-      const issue = /^[1-9]\d*$/.test(key) ? within(`["${key}"]`, item(value)) : is(false, `has the key ${JSON.stringify(key)}, not a task number`);
+      const issue = /^(0|[1-9]\d*)$/.test(key) ? within(`["${key}"]`, item(value)) : is(false, `has the key ${JSON.stringify(key)}, not a task number`);
       if (issue) return issue;
     }
     return undefined;
