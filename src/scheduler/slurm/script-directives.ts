@@ -93,7 +93,10 @@ export function directiveLines(text: string): { line: number; body: string }[] {
 /** A `--array` value: contiguous from 0 or 1, with an optional `%K`. */
 function arrayOf(value: string, where: string): { tasks: number; base: 0 | 1; max?: number } {
   const m = /^([^%]+)(?:%(\d+))?$/.exec(value);
-  const indices = m ? expandRanges(m[1]!) : [];
+  let indices: number[] = [];
+  try {
+    indices = m ? expandRanges(m[1]!) : [];
+  } catch { /* not a range at all: refused below, naming the directive */ }
   const first = indices[0];
   const contiguous = indices.every((n, i) => n === first! + i);
   if (!m || !indices.length || (first !== 0 && first !== 1) || !contiguous) {
