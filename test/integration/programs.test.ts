@@ -55,6 +55,24 @@ for (const cluster of BACKENDS) {
       expect(status.stdout).toMatch(/^\s+0\s+COMPLETED/m);
     }, 60_000);
 
+    it('arrayBase: 0: why, restart-failed and logs --attempt address task 0; the retry runs it as array index 0 again', async () => {
+      const home = makeHome();
+      const name = `prog-retry0-${cluster}`;
+      const src = folder({
+        'r.sh': 'if [ "$SLURM_ARRAY_TASK_ID" = 0 ] && [ "$PILOT_ATTEMPT" = 1 ]; then echo "boom: task zero" >&2; exit 3; fi\necho "ok $SLURM_ARRAY_TASK_ID"\n',
+        'job.yaml': [`jobName: ${name}`, `cluster: ${cluster}`, 'entrypoint: r.sh', 'arrayBase: 0', 'args: [[], []]'].join('\n'),
+      });
+      expect((await pilot(['launch', join(src, 'job.yaml'), '--wait'], home)).code).toBe(1);
+      const why = await pilot(['why', `${name}/0`], home);
+      expect(why.stdout).toContain('boom: task zero');
+      const restart = await pilot(['restart-failed', name], home);
+      expect(restart.code, restart.stderr).toBe(0);
+      expect(restart.stdout).toMatch(/as attempt 2 .*: 0$/m);
+      expect((await pilot(['wait', name], home)).code).toBe(0);
+      expect((await pilot(['logs', `${name}/0`], home)).stdout).toBe('ok 0\n');
+      expect((await pilot(['logs', `${name}/0`, '--attempt', '1', '--stderr'], home)).stdout).toBe('boom: task zero\n');
+    }, 60_000);
+
     it('an unchanged course-style sbatch script (#SBATCH --array=1-4%2 --mem=500M) runs 4 tasks, at most 2 at once', async () => {
       const home = makeHome();
       const name = `prog-course-${cluster}`;
