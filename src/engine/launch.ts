@@ -8,7 +8,7 @@ import { adoptSubmission } from '../model/attempts.js';
 import type { ClusterConfig } from '../model/cluster.js';
 import { interpreterToFind, type Warning } from '../model/checks.js';
 import { atStep, PilotError } from '../model/errors.js';
-import type { JobInfo, NormalizedJobInfo } from '../model/job.js';
+import { arrayBaseOf, type JobInfo, type NormalizedJobInfo } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import { dialectFor } from '../scheduler/index.js';
 import { takesBundleArg } from '../scheduler/render.js';
@@ -158,5 +158,6 @@ function scheduleResult(record: JobRecord): Omit<ScheduleResult, 'bundle'> {
     slurmJobIds: record.attempts[0]?.arrays.map((a) => a.jobId) ?? [],
     cluster: record.cluster,
     remoteDir: record.remote.jobDir,
+    ...(arrayBaseOf(record.info) === 0 ? { arrayBase: 0 as const } : {}),
   };
 }

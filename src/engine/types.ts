@@ -18,6 +18,8 @@ export interface ScheduleResult {
   bundle: { sha256: string; bytes: number; files: number; uploadedBytes: number };
   /** What PYTHONPATH/NODE_PATH/PATH/R_LIBS a task gets, a line each (absent when the launch was adopted). */
   environment?: string[];
+  /** 0 when the tasks are numbered from 0 (`arrayBase: 0`); absent: from 1. */
+  arrayBase?: 0;
 }
 
 export interface DryRun {

@@ -262,7 +262,7 @@ export function taskPaths(info: Pick<NormalizedJobInfo, 'env' | 'setup'>, libDir
   const lines = [
     `PYTHONPATH=${[lib, ...libDirs.map((d) => `${lib}/${d}`), '$PILOT_BUNDLE_DIR/src'].join(':')}[:inherited]`,
     `NODE_PATH=${lib}[:inherited]`,
-    'PATH=inherited from the cluster\'s login environment (sbatch passes it on), unchanged by pilot',
+    'PATH=inherited from the environment the job is submitted from (as sbatch passes it on), unchanged by pilot',
     'R_LIBS=inherited, unchanged by pilot',
   ].map((l) => {
     const name = l.slice(0, l.indexOf('='));

@@ -87,7 +87,7 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
       process.stderr.write(`  ${job.tasks} task${job.tasks === 1 ? '' : 's'} on ${job.cluster} as job ${job.slurmJobIds.join(', ')}` +
         ` (bundle ${bundle.sha256.slice(0, 12)}: ${formatBytes(bundle.bytes)}, ${bundle.files} file${bundle.files === 1 ? '' : 's'};` +
         ` ${bundle.uploadedBytes ? (job.cluster === 'local' ? 'unpacked' : 'uploaded') : 'already there, nothing sent'})\n` +
-        `  next: pilot status ${job.name} · pilot logs ${job.name}/1 · pilot wait ${job.name}\n`);
+        `  next: pilot status ${job.name} · pilot logs ${job.name}/${job.arrayBase ?? 1} · pilot wait ${job.name}\n`);
       if (cli.verbose && job.environment) process.stderr.write(`verbose: task environment:\n${job.environment.map((l) => `  ${l}\n`).join('')}`);
     }
     if (opts.wait) {
