@@ -185,3 +185,14 @@ describe('search paths a task gets', () => {
     expect(value).toBe('/b/lib:/b/lib/repo:/b/lib/a b:/b/src');
   });
 });
+
+describe('pilot launch FILE: a batch script or a job file', () => {
+  it('is a script by extension, a #! first line or an #SBATCH line; .yaml/.yml are always job files', async () => {
+    const { isBatchScript } = await import('../../src/cli/commands/launch.js');
+    expect(await isBatchScript(write('k/run.sbatch', 'echo'))).toBe(true);
+    expect(await isBatchScript(write('k/run', '#!/bin/bash\necho\n'))).toBe(true);
+    expect(await isBatchScript(write('k/array.txt', '# course\n#SBATCH --array=1-2\necho\n'))).toBe(true);
+    expect(await isBatchScript(write('k/job.yaml', '#!/weird\njobName: j\n'))).toBe(false);
+    expect(await isBatchScript(write('k/job', 'jobName: j\nentrypoint: x.sh\n'))).toBe(false);
+  });
+});
