@@ -226,7 +226,7 @@ export class LocalBackend implements Backend {
     const k = run.maxConcurrent ?? availableParallelism();
     // every bundle the job's attempts run, where `pilot gc` looks (as on a cluster)
     await appendFile(join(jobDir, BUNDLES_USED), `bundles/${bundleSha}\n`);
-    // one id for the submission, one per task (each task's SLURM_JOB_ID), as Slurm numbers array tasks
+    // one id for the submission, one per task, as Slurm numbers array tasks (kept in records, not in the task env)
     const first = await allocateIds(this.root, tasks.length + 1);
     const id = String(first);
     const indices = compressRanges(tasks);
