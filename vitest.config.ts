@@ -42,7 +42,9 @@ export default defineConfig({
           exclude: ['test/integration/local-*.test.ts', 'test/integration/testbed.test.ts', 'test/integration/openssh.test.ts',
             'test/integration/ssh-*.test.ts', 'test/integration/cluster-cli.test.ts',
             // engine logic over the same few commands, and slow (a real TIMEOUT): once, over ssh2, is enough
-            'test/integration/retries.test.ts'],
+            'test/integration/retries.test.ts',
+            // transport-independent (issue 13: arrayBase, sbatch scripts, libraries, argsFile): runs once
+            'test/integration/programs.test.ts'],
           env: { PILOT_TEST_TRANSPORT: 'openssh' },
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 180_000,

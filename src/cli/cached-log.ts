@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { latestArrayFor } from '../model/attempts.js';
+import { arrayBaseOf } from '../model/job.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
 import { upgradeRecord } from '../model/record.js';
 import { defaultHome } from '../util/paths.js';
@@ -20,7 +21,7 @@ function simpleLogsCommand(argv: string[]): { name: string; index: number; strea
   const stderr = rest.includes('--stderr');
   const refs = rest.filter((a) => a !== '--stderr');
   if (refs.length !== 1 || rest.length !== (stderr ? 2 : 1)) return undefined;
-  const m = /^(.+)\/([1-9]\d{0,8})$/.exec(refs[0]!);
+  const m = /^(.+)\/(0|[1-9]\d{0,8})$/.exec(refs[0]!);   // 0: jobs with arrayBase 0
   if (!m || !JOB_NAME_RE.test(m[1]!)) return undefined;
   return { name: m[1]!, index: Number(m[2]), stream: stderr ? 'err' : 'out' };
 }
@@ -38,7 +39,8 @@ export async function printCachedLog(argv: string[]): Promise<boolean> {
     return false;
   }
   // a submission still pending is settled by the full command (one query), which may change the attempts
-  if (record.pending || cmd.index > record.tasks) return false;
+  const first = arrayBaseOf(record.info);   // tasks 1..N, or 0..N-1 with arrayBase 0
+  if (record.pending || cmd.index < first || cmd.index > record.tasks - 1 + first) return false;
   const attempt = latestArrayFor(record, cmd.index)?.attempt ?? 1;
   const file = join(dir, 'logs', `${cmd.index}.attempt${attempt}.${cmd.stream}`);
   try {

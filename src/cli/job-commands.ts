@@ -10,7 +10,7 @@ import { examples, stateList, wholeNumber, type Finish } from './define.js';
 export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void {
   parent.command('launch')
     .description('Pack the sources once, upload them if the cluster lacks them, submit ONE job array')
-    .argument('<job.yaml>', 'job file: jobName, cluster, srcDir, entrypoint, args, … (paths relative to the file); or `jobs: [...]`, several jobs launched in after: order')
+    .argument('<job.yaml>', 'job file: jobName, cluster, srcDir, entrypoint, args, … (paths relative to the file); or `jobs: [...]`, several jobs launched in after: order; or an sbatch script (#! line / #SBATCH lines), run unchanged as each task')
     .option('--cluster <name>', 'Cluster from config.yaml, or `local` (overrides the YAML)')
     .option('--name <jobName>', 'Job name (overrides the YAML)')
     .option('--unique', 'If the name is taken, add a suffix instead of failing')
@@ -23,6 +23,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .addHelpText('after', examples(
       'pilot launch examples/fine-tune-mlp/job.yaml --cluster local --wait   # try it, no cluster needed',
       'pilot launch job.yaml --dry-run                                       # see what would be submitted',
+      'pilot launch run-array.sbatch --cluster lab --dry-run                 # an sbatch script as it is: what its #SBATCH lines give',
       'pilot launch job.yaml --name sweep --unique --json                    # sweep, sweep-2, … for scripts',
       'pilot launch job.yaml --wait && ./analyse.sh                          # runs only if every task completed',
       'pilot launch train.yaml --after prep --after warmup:any               # sbatch --dependency=afterok:…,afterany:…',

@@ -21,7 +21,7 @@ export async function cancel(engine: Engine, ref: string): Promise<CancelResult>
   const record = await engine.load(name);
   if (index !== undefined) checkIndex(record, index);
   const [status] = await refresh(engine, [record]);
-  const concerned = index === undefined ? status!.tasks : [status!.tasks[index - 1]!];
+  const concerned = index === undefined ? status!.tasks : [status!.tasks.find((t) => t.index === index)!];
   const open = concerned.filter((t) => !isFinal(t.state) || t.provisional);
   const result: CancelResult = { name, ...(index === undefined ? {} : { index }), cancelled: countStates(open), finished: countStates(concerned.filter((t) => !open.includes(t))) };
   // with states that may be out of date, cancel anyway: scancel of a finished array does no harm

@@ -21,6 +21,13 @@ export function checkAfterSupported(info: NormalizedJobInfo, cluster: ClusterCon
       hint: 'run it on a Slurm cluster, or launch the jobs one by one with `pilot launch a.yaml --wait && pilot launch b.yaml`; nothing was submitted',
     });
   }
+  // the same for a --dependency among sbatchArgs (or a script's #SBATCH lines): the local runner would ignore it
+  const own = cluster.kind === 'local' ? dialectFor(cluster.kind).userDependency(info, 1) : undefined;
+  if (own) {
+    throw new PilotError('BAD_INPUT', `${info.jobName}: --dependency=${own} is not supported on the local cluster`, {
+      hint: 'remove it from sbatchArgs (or the script\'s #SBATCH lines), and start the job once the other has ended: `pilot wait other && pilot launch job.yaml`; nothing was submitted',
+    });
+  }
 }
 
 /** A named job's record, if it is one `after:` may name for this cluster (else the reason, for the error). */

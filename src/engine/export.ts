@@ -5,6 +5,7 @@
  * first for fresh ones), so it is cheap, works offline and never changes a record.
  */
 import { failureClass } from '../model/failure.js';
+import { arrayBaseOf } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import { jobStatus } from '../model/tracking.js';
 import type { DamagedRecord } from '../store/store.js';
@@ -40,6 +41,7 @@ export function exportRecord(record: JobRecord) {
     attempts: record.attempts.map((a) => ({ attempt: a.attempt, submittedAt: a.submittedAt, indices: a.indices, jobIds: a.arrays.map((x) => x.jobId), ...(a.bundle ? { bundle: a.bundle } : {}) })),
     tasks: status.tasks.map((t) => {
       const failure = failureClass(t);
+      const i = t.index - arrayBaseOf(info);   // argv[0] is the first task, numbered 0 or 1
       return {
         index: t.index, state: t.state, exitCode: t.exitCode, attempt: t.attempt,
         ...(t.signal ? { signal: t.signal } : {}),
@@ -47,8 +49,8 @@ export function exportRecord(record: JobRecord) {
         ...(t.reason ? { reason: t.reason } : {}),
         ...(t.lastError ? { lastError: t.lastError } : {}),
         ...(t.missingFiles ? { missingFiles: t.missingFiles } : {}),
-        argv: info.argv[t.index - 1] ?? [],
-        ...(info.params?.[t.index - 1] ? { params: info.params[t.index - 1] } : {}),
+        argv: info.argv[i] ?? [],
+        ...(info.params?.[i] ? { params: info.params[i] } : {}),
       };
     }),
   };

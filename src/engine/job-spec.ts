@@ -13,6 +13,7 @@ import { isSlurmTime } from '../model/time.js';
 import { expandPath } from '../util/paths.js';
 import { assertShippable } from '../bundle/files.js';
 import { formatZodError } from './zod-error.js';
+import { expandJobSources } from './job-sources.js';
 import { automationFields, automationSchema } from './retry-spec.js';
 import { diagnosisFields, diagnosisValues } from './diagnosis-spec.js';
 
@@ -30,11 +31,13 @@ const schema = z.object({
   interpreter: z.string().optional(),
   libraries: z.array(z.string().min(1)).default([]),
   exclude: z.array(z.string().min(1)).default([]),
-  args: z.array(z.union([
+  // a single string is ONE task's arguments (`args: "--foo=bar"`), as in slurmpilot (issue 13)
+  args: z.union([z.string(), z.array(z.union([
     z.string(),
     z.array(scalarArg),
     z.record(z.string(), z.union([scalarArg, z.null(), z.array(scalarArg)])),
-  ])).min(1, 'give at least one task (or leave args out for a single task without arguments)').optional(),
+  ])).min(1, 'give at least one task (or leave args out for a single task without arguments)')]).optional(),
+  arrayBase: z.union([z.literal(0), z.literal(1)], { error: 'must be 0 (tasks 0..N-1) or 1 (tasks 1..N, the default)' }).optional(),
   maxConcurrent: z.number().int().positive('must be a positive whole number').optional(),
   partition: z.string().regex(SCHEDULER_WORD_RE, 'must be a Slurm partition name').optional(),
   account: z.string().regex(SCHEDULER_WORD_RE, 'must be a Slurm account name').optional(),
@@ -61,14 +64,16 @@ const schema = z.object({
  * Validates and normalises job info (the scheduler's own checks follow: Dialect.checkJob). Relative paths resolve against `base` (the YAML file's folder for
  * `pilot launch`, the working directory for the SDK).
  */
-export function normalizeJobInfo(input: unknown, base = process.cwd(), where = 'job'): NormalizedJobInfo {
-  const parsed = schema.safeParse(input);
+export function normalizeJobInfo(given: unknown, base = process.cwd(), where = 'job'): NormalizedJobInfo {
+  // script: and argsFile: become plain fields first, so their values pass the same checks (job-sources.ts)
+  const sources = expandJobSources(given, base, where);
+  const parsed = schema.safeParse(sources.input);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
     const field = first.path.length ? first.path.join('.') : '';
     throw new PilotError('BAD_INPUT', `${where}: ${formatZodError(parsed.error)}`, {
       hint: first.code === 'unrecognized_keys'
-        ? `allowed fields: ${Object.keys(schema.shape).join(', ')}`
+        ? `allowed fields: ${[...Object.keys(schema.shape), 'argsFile', 'script'].join(', ')}`
         : `fix ${field || 'the job description'}; nothing was submitted`,
     });
   }
@@ -84,8 +89,8 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
   if (info.entrypoint.startsWith('/') || info.entrypoint.split('/').includes('..')) {
     throw new PilotError('BAD_INPUT', `${where}: entrypoint must be a path inside srcDir, got ${info.entrypoint}`, { hint: 'e.g. entrypoint: train.py' });
   }
-  const args = info.args ?? [[]];
-  const argv = args.map((a, i) => toArgv(a as TaskArgs, `${where}: args[${i}]`));
+  const args = info.args === undefined ? [[]] : typeof info.args === 'string' ? [info.args] : info.args;
+  const argv = args.map((a, i) => toArgv(a as TaskArgs, `${where}: ${sources.argsWhere?.[i] ?? `args[${i}]`}`));
   const params = args.map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? { ...(a as Record<string, unknown>) } : undefined));
   const setup = info.setup === undefined ? [] : Array.isArray(info.setup) ? info.setup : [info.setup];
   return {
@@ -98,6 +103,10 @@ export function normalizeJobInfo(input: unknown, base = process.cwd(), where = '
     exclude: info.exclude,
     argv,
     params,
+    // issue 13: first task number, where the tasks came from (script/argsFile); absent = defaults
+    ...(info.arrayBase === undefined ? {} : { arrayBase: info.arrayBase }),
+    ...(sources.script ? { fromScript: sources.script } : {}),
+    ...(sources.argsFile ? { argsFile: sources.argsFile } : {}),
     maxConcurrent: info.maxConcurrent,
     partition: info.partition,
     account: info.account,

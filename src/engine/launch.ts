@@ -8,7 +8,7 @@ import { adoptSubmission } from '../model/attempts.js';
 import type { ClusterConfig } from '../model/cluster.js';
 import { interpreterToFind, type Warning } from '../model/checks.js';
 import { atStep, PilotError } from '../model/errors.js';
-import type { JobInfo, NormalizedJobInfo } from '../model/job.js';
+import { arrayBaseOf, type JobInfo, type NormalizedJobInfo } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import { dialectFor } from '../scheduler/index.js';
 import { takesBundleArg } from '../scheduler/render.js';
@@ -100,7 +100,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
     const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
     engine.warn(name, submitted.warnings);
     engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
-    return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files, uploadedBytes: submitted.uploadedBytes } };
+    return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files, uploadedBytes: submitted.uploadedBytes }, environment: job.environment };
   } catch (err) {
     throw await launchFailed(engine, name, recorded, err);
   }
@@ -157,11 +157,22 @@ export async function dryRun(engine: Engine, info: JobInfo, base?: string): Prom
     script: job.script,
     argsFile: job.argsFile,
     argsText: job.argsText,
-    sbatchCommand: dialectFor(cluster.kind).describeSubmit(`${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX`, job.tasks, job.bundle.sha256, normalized.maxConcurrent),
+    sbatchCommand: dialectFor(cluster.kind).describeSubmit(`${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX`, job.tasks, job.bundle.sha256, normalized.maxConcurrent, normalized.arrayBase),
     bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
     checks: [...job.checked, ...interpreter.checked, ...after],
     warnings,
+    environment: job.environment,
+    ...(normalized.fromScript ? { directives: directivesReport(normalized.fromScript) } : {}),
   };
+}
+
+/** What `--dry-run` says about a `script:` job's #SBATCH lines: what was taken, what was ignored and why. */
+function directivesReport(s: NonNullable<NormalizedJobInfo['fromScript']>): string[] {
+  return [
+    `script ${s.path}, run unchanged with bash as each task`,
+    ...(s.taken.length ? s.taken : ['no #SBATCH option taken']),
+    ...s.ignored,
+  ];
 }
 
 function scheduleResult(record: JobRecord): Omit<ScheduleResult, 'bundle'> {
@@ -171,5 +182,6 @@ function scheduleResult(record: JobRecord): Omit<ScheduleResult, 'bundle'> {
     slurmJobIds: record.attempts[0]?.arrays.map((a) => a.jobId) ?? [],
     cluster: record.cluster,
     remoteDir: record.remote.jobDir,
+    ...(arrayBaseOf(record.info) === 0 ? { arrayBase: 0 as const } : {}),
   };
 }

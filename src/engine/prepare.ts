@@ -3,7 +3,7 @@
  * args files, after the checks that need only this machine (the program is in the bundle; large files).
  * Pure apart from packing (local disk only): nothing here touches the network.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatBytes } from '../util/bytes.js';
 import { quoteArgv } from '../util/quote.js';
@@ -13,12 +13,14 @@ import type { Bundle, PreparedJob } from '../scheduler/backend.js';
 import { encodeArgsFile } from '../model/args.js';
 import { checkProgram, DEFAULT_LARGE_FILE_MB, type ListedEntry, type Warning } from '../model/checks.js';
 import { packageVersion } from '../util/version.js';
-import type { NormalizedJobInfo } from '../model/job.js';
+import { arrayBaseOf, libraryDirs, taskPaths, type NormalizedJobInfo } from '../model/job.js';
 
 /** A job ready to submit, with what its checks verified (a line each) and found worth a warning. */
 export interface Prepared extends PreparedJob {
   checked: string[];
   warnings: Warning[];
+  /** What PYTHONPATH/NODE_PATH/PATH/R_LIBS a task gets (model/job.ts taskPaths), a line each. */
+  environment: string[];
 }
 
 /** An archive path as the user knows it: `src/train.py` → `train.py` (libraries keep their `lib/<name>/`). */
@@ -64,6 +66,7 @@ export async function prepareJob(
 ): Promise<Prepared> {
   const { bundle, checked, warnings } = await packSources(info, outDir, true);
   const tasks = info.argv.length;
+  const libDirs = libraryDirs(info.libraries, (p) => statSync(p).isDirectory());
   const script = await renderScript({
     version: packageVersion(),
     jobName: name,
@@ -72,6 +75,8 @@ export async function prepareJob(
     env: info.env,
     setup: info.setup,
     command: commandWords(info),
+    arrayBase: arrayBaseOf(info),
+    libraryDirs: libDirs,
   }, info.template ?? dialect.template);
   return {
     name,
@@ -83,6 +88,8 @@ export async function prepareJob(
     argsText: info.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
     checked,
     warnings,
+    // a template of your own sets its own paths: say so rather than describe the default one
+    environment: info.template ? ['(set by your template)'] : taskPaths(info, libDirs),
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { arrayFor } from '../model/attempts.js';
 import { PilotError } from '../model/errors.js';
+import { arrayBaseOf } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import { latestAttemptOf } from '../model/tracking.js';
 import type { DamagedRecord, JobStore } from '../store/store.js';
@@ -16,7 +17,7 @@ export function parseRef(ref: string): { name?: string; index?: number } {
   if (ref === '') throw emptyName();
   const m = /^(.*?)\/(\d+)$/.exec(ref);
   if (m) return { ...(m[1] ? { name: m[1] } : {}), index: Number(m[2]) };
-  if (ref.includes('/')) throw new PilotError('BAD_INPUT', `'${ref}' is not NAME or NAME/INDEX`, { hint: 'tasks are numbered from 1, e.g. fine-tune-mlp/3' });
+  if (ref.includes('/')) throw new PilotError('BAD_INPUT', `'${ref}' is not NAME or NAME/INDEX`, { hint: 'tasks are numbered from 1 (from 0 with arrayBase: 0), e.g. fine-tune-mlp/3' });
   return { name: ref };
 }
 
@@ -64,8 +65,10 @@ export async function resolveTaskRef(store: JobStore, ref: string): Promise<{ na
 }
 
 export function checkIndex(record: JobRecord, index: number): void {
-  if (!Number.isInteger(index) || index < 1 || index > record.tasks) {
-    throw new PilotError('NOT_FOUND', `job '${record.name}' has no task ${index}`, { hint: `its tasks are ${record.name}/1 … ${record.name}/${record.tasks}` });
+  const first = arrayBaseOf(record.info);   // 0 for jobs launched with arrayBase: 0
+  const last = first + record.tasks - 1;
+  if (!Number.isInteger(index) || index < first || index > last) {
+    throw new PilotError('NOT_FOUND', `job '${record.name}' has no task ${index}`, { hint: `its tasks are ${record.name}/${first} … ${record.name}/${last}` });
   }
 }
 

@@ -29,7 +29,7 @@ export async function streamLogOf(engine: Engine, ref: string, options: StreamLo
   const attempt = attemptOf(record, index, options.attempt);
   const backend = () => engine.backendFor(record.cluster);
   const t = target(engine, backend, record, index, attempt, options.stream === 'stderr' ? 'err' : 'out');
-  const taskNow = async () => (await statusOf(engine, [name]))[0]!.tasks[index - 1]!;
+  const taskNow = async () => (await statusOf(engine, [name]))[0]!.tasks.find((t) => t.index === index)!;
   const bytes = await streamTaskLog(t, options, record.backend === 'local', async () => {
     const task = await taskNow();
     return task.attempt > attempt || (task.attempt === attempt && isFinal(task.state) && !task.provisional);

@@ -57,7 +57,7 @@ export async function refresh(engine: Engine, records: JobRecord[], options: { l
 /** Emits taskChanged for every task whose state differs from the record's before, and jobFinished. */
 function announce(engine: Engine, before: JobStatus, after: JobStatus): void {
   for (const task of after.tasks) {
-    const was = before.tasks[task.index - 1];
+    const was = before.tasks.find((t) => t.index === task.index);
     if (was?.state !== task.state || was.attempt !== task.attempt) {
       engine.events.emit('taskChanged', { name: after.name, index: task.index, attempt: task.attempt, from: was?.state, to: task.state });
     }

@@ -16,6 +16,10 @@ export interface ScheduleResult {
   remoteDir: string;
   /** The bundle: its compressed size, how many files, and the bytes sent (0 when the cluster had it). */
   bundle: { sha256: string; bytes: number; files: number; uploadedBytes: number };
+  /** What PYTHONPATH/NODE_PATH/PATH/R_LIBS a task gets, a line each (absent when the launch was adopted). */
+  environment?: string[];
+  /** 0 when the tasks are numbered from 0 (`arrayBase: 0`); absent: from 1. */
+  arrayBase?: 0;
 }
 
 export interface DryRun {
@@ -32,6 +36,10 @@ export interface DryRun {
   checks: string[];
   /** What the checks found worth a warning (also emitted as `warning` events). */
   warnings: Warning[];
+  /** What PYTHONPATH/NODE_PATH/PATH/R_LIBS a task gets, a line each. */
+  environment: string[];
+  /** A `script:` job: what was taken from its #SBATCH lines and what was ignored, a line each. */
+  directives?: string[];
 }
 
 export interface TaskLogs {

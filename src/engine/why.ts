@@ -66,7 +66,7 @@ export async function why(engine: Engine, ref: string): Promise<WhyReport> {
   if (index !== undefined) checkIndex(record, index);
   const [status] = await statusOf(engine, [name]);
   const fresh = await engine.load(name);
-  const concerned = index !== undefined ? [status!.tasks[index - 1]!] : status!.tasks.filter((t) => whyClass(t));
+  const concerned = index !== undefined ? [status!.tasks.find((t) => t.index === index)!] : status!.tasks.filter((t) => whyClass(t));
   const shown = concerned.slice(0, WHY_MAX_TASKS);
 
   const files = shown.flatMap((t) => (['out', 'err'] as const).map((s) => logPath(fresh, t.index, t.attempt, s)).filter((p): p is string => !!p));

@@ -1,11 +1,12 @@
 /**
  * Pure lookups over a job record's attempts: which submission ran a task, and where its logs are.
  * An attempt may hold several arrays (split at MaxArraySize): task t sits in the chunk with offset
- * floor((t-1)/chunkSize)*chunkSize, as array index t - offset.
+ * floor((t-base)/chunkSize)*chunkSize, as array index t - offset (base = arrayBase, 1 unless 0 was asked for).
  */
 import { posix } from 'node:path';
 import { compressRanges, expandRanges, rangesInclude } from './ranges.js';
 import type { ArraySubmission, JobRecord, TaskStatus } from './record.js';
+import { arrayBaseOf, taskNumbers } from './job.js';
 
 /** The array submission of `attempt` that ran task `task`, if that attempt included it. */
 export function arrayFor(record: JobRecord, task: number, attempt: number): ArraySubmission | undefined {
@@ -42,9 +43,12 @@ export function currentBundle(record: Pick<JobRecord, 'attempts' | 'bundle'>): s
 
 /** Task numbers whose state is not final yet (the only ones worth asking the scheduler about). */
 export function openTasks(record: JobRecord): number[] {
-  const open: number[] = [];
-  for (let t = 1; t <= record.tasks; t++) if (!record.finalStates[t]) open.push(t);
-  return open;
+  return taskNumbersOf(record).filter((t) => !record.finalStates[t]);
+}
+
+/** Every task number of a recorded job (1..N, or 0..N-1 with arrayBase 0). */
+export function taskNumbersOf(record: Pick<JobRecord, 'tasks' | 'info'>): number[] {
+  return taskNumbers(record.tasks, record.info);
 }
 
 /** The remote root a job lives in (`<root>/jobs/<folder>`): restarts find bundles next to the job's folder. */
@@ -53,8 +57,8 @@ export function remoteRoot(record: Pick<JobRecord, 'remote'>): string {
 }
 
 /** The offset of the split array that holds task t (arrays hold chunkSize tasks each). */
-export function chunkOffset(record: Pick<JobRecord, 'chunkSize'>, task: number): number {
-  return Math.floor((task - 1) / record.chunkSize) * record.chunkSize;
+export function chunkOffset(record: Pick<JobRecord, 'chunkSize'> & { info?: { arrayBase?: 0 | 1 } }, task: number): number {
+  return Math.floor((task - arrayBaseOf(record.info)) / record.chunkSize) * record.chunkSize;
 }
 
 /**

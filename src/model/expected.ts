@@ -12,7 +12,7 @@
  * Patterns are data, never shell text: the Slurm side passes each one as one quoted word to a fixed function that
  * only lets the shell match it against file names (scheduler/slurm/expect.ts); the local side matches them here.
  */
-import { latestArrayFor } from './attempts.js';
+import { latestArrayFor, taskNumbersOf } from './attempts.js';
 import type { JobRecord, TaskStatus } from './record.js';
 
 /** Task files checked per status call, across all jobs of a cluster: bounds the command's length and time. */
@@ -78,7 +78,7 @@ export function expectCandidates(record: JobRecord, limit: number): ExpectReques
   const patterns = record.info.expectedFiles ?? [];
   if (!patterns.length || limit <= 0) return [];
   const tiers: ExpectRequest[][] = [[], [], []];
-  for (let t = 1; t <= record.tasks; t++) {
+  for (const t of taskNumbersOf(record)) {
     const latest = record.finalStates[t] ? undefined : latestArrayFor(record, t);
     if (!latest) continue;
     const seen = record.lastKnown?.[t]?.state;

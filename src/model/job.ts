@@ -30,11 +30,11 @@ export interface JobInfo extends AutomationFields {
    */
   srcDir?: string;
   /**
-   * The program to run, a path inside `srcDir`: runs `<interpreter> <entrypoint> <task argv…>` in the unpacked
+   * The program to run (or give `script`), a path inside `srcDir`: runs `<interpreter> <entrypoint> <task argv…>` in the unpacked
    * sources.
    * @example 'train.py'
    */
-  entrypoint: string;
+  entrypoint?: string;
   /**
    * The command that runs the entrypoint, split on spaces. Default: guessed from the extension (`.py` python3,
    * `.js`/`.mjs` node, `.sh` bash, `.R` Rscript); none means the entrypoint is executed directly.
@@ -54,10 +54,31 @@ export interface JobInfo extends AutomationFields {
   /**
    * One entry per task: a shell-words string (quotes honoured, nothing expanded), an exact argv list, or an
    * object (`{ lr: 0.01, fast: true }` → `--lr 0.01 --fast`; `false`/`null` left out; lists repeat their
-   * values after the flag). Omitted: a single task with no arguments.
+   * values after the flag). Omitted: a single task with no arguments. A single string (not in a list) is one
+   * task's arguments.
    * @example ['--lr 0.001', ['--name', 'a b'], { lr: 0.01, fast: true }]
    */
-  args?: TaskArgs[];
+  args?: TaskArgs[] | string;
+  /**
+   * A file with one task per line, instead of `args` (not both): each line is shell words as in an `args`
+   * string; blank lines and lines starting with `#` are skipped. Relative to the job file.
+   * @example 'iterations.txt'
+   */
+  argsFile?: string;
+  /**
+   * An existing sbatch script to run unchanged (with bash) as each task, instead of `entrypoint`: its `#SBATCH`
+   * lines give the tasks (`--array=0-4%2`: 5 tasks numbered from 0, 2 at once), partition, time, mem, cpus…
+   * unless the job file sets them; its `--output`/`--error` are ignored (pilot keeps per-task logs). srcDir
+   * defaults to the script's folder. `pilot launch run.sbatch` does the same without a job file.
+   * @example './run-array.sbatch'
+   */
+  script?: string;
+  /**
+   * The first task's number: 1 (default: tasks 1..N) or 0 (tasks 0..N-1, as 0-based tools and scripts expect:
+   * `SLURM_ARRAY_TASK_ID`, `name/0`, `{index}` and status all count from 0).
+   * @example 0
+   */
+  arrayBase?: 0 | 1;
   /**
    * At most this many tasks run at once (the K in `--array=1-N%K`). Default: no limit.
    * @example 4
@@ -148,6 +169,12 @@ export interface NormalizedJobInfo extends AutomationFields {
    * (undefined for string or list args), so failures and results can be read by parameter later.
    */
   params: (TaskParams | undefined)[];
+  /** first task number (arrayBase); absent = 1, also in records written before it existed: use arrayBaseOf() */
+  arrayBase?: 0 | 1;
+  /** `script:` jobs: the sbatch script, what its #SBATCH lines gave and what was ignored (for dry-run) */
+  fromScript?: { path: string; taken: string[]; ignored: string[] };
+  /** `argsFile:` jobs: the file the task lines were read from */
+  argsFile?: string;
   maxConcurrent?: number;
   partition?: string;
   account?: string;
@@ -192,7 +219,55 @@ export interface Task {
   params?: TaskParams;
 }
 
-/** The tasks of a job, numbered from 1. */
-export function tasksOf(info: Pick<NormalizedJobInfo, 'argv' | 'params'>): Task[] {
-  return info.argv.map((argv, i) => ({ index: i + 1, argv, ...(info.params?.[i] ? { params: info.params[i] } : {}) }));
+// arrayBase (issue 13): the ONE home of "tasks are numbered from 0 or 1"; argv[i] is task i + base.
+/** The first task number of a job: 0 or 1 (absent, as in records written before arrayBase: 1). */
+export function arrayBaseOf(info: { arrayBase?: 0 | 1 } | undefined): 0 | 1 {
+  return info?.arrayBase === 0 ? 0 : 1;
+}
+
+/** Every task number of a job of `tasks` tasks: base … base+tasks-1. */
+export function taskNumbers(tasks: number, info: { arrayBase?: 0 | 1 } | undefined): number[] {
+  const base = arrayBaseOf(info);
+  return Array.from({ length: tasks }, (_, i) => i + base);
+}
+
+/** `base-last` of a job of `tasks` tasks, e.g. `1-5` or `0-4`. */
+export function taskRange(tasks: number, info: { arrayBase?: 0 | 1 } | undefined): string {
+  const base = arrayBaseOf(info);
+  return `${base}-${base + tasks - 1}`;
+}
+
+/** The tasks of a job, numbered from arrayBase (1 unless 0 is asked for). */
+export function tasksOf(info: Pick<NormalizedJobInfo, 'argv' | 'params' | 'arrayBase'>): Task[] {
+  const base = arrayBaseOf(info);
+  return info.argv.map((argv, i) => ({ index: i + base, argv, ...(info.params?.[i] ? { params: info.params[i] } : {}) }));
+}
+
+/**
+ * The library folders a task finds as `lib/<name>`, each put on PYTHONPATH itself (as slurmpilot does): a
+ * repository folder that CONTAINS the package (`mylib-repo/custom_library`) then imports. Single-file libraries
+ * sit in lib/ itself; a name holding `:` cannot be a PYTHONPATH entry and is left out (still under lib/).
+ */
+export function libraryDirs(libraries: readonly string[], isDir: (path: string) => boolean): string[] {
+  return libraries.filter((l) => isDir(l)).map((l) => l.replace(/\/+$/, '').split('/').pop()!).filter((n) => n && !n.includes(':'));
+}
+
+/**
+ * What a task's search paths are, as the default template sets them (the ONE description of it, shown by
+ * `launch --dry-run` and `launch --verbose`; test/unit/render.test.ts checks the template against it).
+ * `env:` may override any of them: shown as given.
+ */
+export function taskPaths(info: Pick<NormalizedJobInfo, 'env' | 'setup'>, libDirs: readonly string[]): string[] {
+  const lib = '$PILOT_BUNDLE_DIR/lib';
+  const lines = [
+    `PYTHONPATH=${[lib, ...libDirs.map((d) => `${lib}/${d}`), '$PILOT_BUNDLE_DIR/src'].join(':')}[:inherited]`,
+    `NODE_PATH=${lib}[:inherited]`,
+    'PATH=inherited from the environment the job is submitted from (as sbatch passes it on), unchanged by pilot',
+    'R_LIBS=inherited, unchanged by pilot',
+  ].map((l) => {
+    const name = l.slice(0, l.indexOf('='));
+    return info.env[name] !== undefined ? `${name}=${info.env[name]} (set by env:)` : l;
+  });
+  if (info.setup.length) lines.push('(setup: lines run before the program and may change them)');
+  return lines;
 }

@@ -9,7 +9,7 @@
  * A line read for a task that turns out not to have failed is dropped; a failure read for nothing is read
  * again at the next call, so every failure gets its line within a few calls whatever the budget.
  */
-import { arrayFor, latestArrayFor } from './attempts.js';
+import { arrayFor, latestArrayFor, taskNumbersOf } from './attempts.js';
 import { failureClass } from './failure.js';
 import type { JobRecord } from './record.js';
 
@@ -59,7 +59,7 @@ export interface TailRequest {
 /** Failures of `record` whose stderr line was never read (a status call is owed for them even once no task is open). */
 export function unreadFailures(record: JobRecord): TailRequest[] {
   const unread: TailRequest[] = [];
-  for (let t = 1; t <= record.tasks; t++) {
+  for (const t of taskNumbersOf(record)) {
     const final = record.finalStates[t];
     // a task that never ran in a recorded submission has no file: never asked for
     if (final?.lastError === undefined && final && failureClass(final) && arrayFor(record, t, final.attempt)) unread.push({ task: t, attempt: final.attempt });
@@ -76,7 +76,7 @@ export function tailCandidates(record: JobRecord, limit: number): TailRequest[] 
   if (limit <= 0) return [];
   const running: TailRequest[] = [];
   const others: TailRequest[] = [];
-  for (let t = 1; t <= record.tasks; t++) {
+  for (const t of taskNumbersOf(record)) {
     const latest = record.finalStates[t] ? undefined : latestArrayFor(record, t);
     if (latest) (record.lastKnown?.[t]?.state === 'RUNNING' ? running : others).push({ task: t, attempt: latest.attempt });
   }

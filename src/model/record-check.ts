@@ -61,19 +61,20 @@ function list(item: Check): Check {
   };
 }
 
-/** `{ "3": … }`: per task number. */
+/** `{ "3": … }`: per task number (from 0 for jobs with arrayBase 0). */
 function byTask(item: Check): Check {
   return (v) => {
     if (!isObj(v)) return is(false, `is ${kind(v)}, not an object`);
     for (const [key, value] of Object.entries(v)) {
-      const issue = /^[1-9]\d*$/.test(key) ? within(`["${key}"]`, item(value)) : is(false, `has the key ${JSON.stringify(key)}, not a task number`);
+      const issue = /^(0|[1-9]\d*)$/.test(key) ? within(`["${key}"]`, item(value)) : is(false, `has the key ${JSON.stringify(key)}, not a task number`);
       if (issue) return issue;
     }
     return undefined;
   };
 }
 
-const taskStatus = object({ index: int(1), state: oneOf(...TASK_STATES), attempt: int(1) });
+// index 0: the first task of a job launched with arrayBase 0
+const taskStatus = object({ index: int(0), state: oneOf(...TASK_STATES), attempt: int(1) });
 // version 1 named a submission's id slurmJobId; upgradeRecord renames it
 const submission: Check = (v) => object({ offset: int(0), arraySpec: str })(v)
   ?? (typeof ((v as Obj).jobId ?? (v as Obj).slurmJobId) === 'string' ? undefined : { path: '.jobId', what: 'is missing' });

@@ -4,7 +4,7 @@
  * included it), never kept as a counter of its own: two watchers deciding under the job lock read the same
  * attempts, so neither can push a task past `maxRetries`.
  */
-import { latestArrayFor } from './attempts.js';
+import { latestArrayFor, taskNumbersOf } from './attempts.js';
 import { failureClass, type FailureClass } from './failure.js';
 import { PilotError } from './errors.js';
 import type { JobRecord, TaskStatus } from './record.js';
@@ -99,7 +99,7 @@ export function dueRetries(record: JobRecord): RetryGroup[] {
   if (max <= 0 || record.pending) return [];
   const retryOn = new Set<string>(info.retryOn ?? DEFAULT_RETRY_ON);
   const groups = new Map<string, RetryGroup>();
-  for (let t = 1; t <= record.tasks; t++) {
+  for (const t of taskNumbersOf(record)) {
     const final = record.finalStates[t];
     if (!final || final.provisional || !retryable(final, retryOn) || retriesOf(record, t) >= max) continue;
     const was = resourcesOf(record, t);

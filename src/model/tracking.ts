@@ -5,7 +5,7 @@
  */
 import { TASK_STATES, isFinal, type TaskState } from './states.js';
 import type { JobRecord, TaskStatus } from './record.js';
-import { latestArrayFor } from './attempts.js';
+import { latestArrayFor, taskNumbersOf } from './attempts.js';
 import { failureClass } from './failure.js';
 export { openTasks } from './attempts.js';
 
@@ -75,7 +75,7 @@ export function countStates(tasks: readonly TaskStatus[]): Partial<Record<TaskSt
 /** The status of every task as the record knows it now. */
 export function jobStatus(record: JobRecord, stale?: string): JobStatus {
   const tasks: TaskStatus[] = [];
-  for (let t = 1; t <= record.tasks; t++) {
+  for (const t of taskNumbersOf(record)) {
     tasks.push(record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) });
   }
   const last = record.attempts[record.attempts.length - 1];

@@ -117,7 +117,7 @@ export interface Dialect {
   probeCommand(remoteDir: string, bundleSha: string, askLimits: boolean, interpreter?: string): string;
   parseProbe(stdout: string): ProbeResult;
   /** Arrays for task numbers, each within the cluster's index limit (`chunkSize`). */
-  planArrays(tasks: readonly number[], chunkSize: number, maxConcurrent?: number): PlannedArray[];
+  planArrays(tasks: readonly number[], chunkSize: number, maxConcurrent?: number, base?: 0 | 1): PlannedArray[];
   /**
    * The user's own dependency to keep when split arrays are chained (undefined: none); refuses one that
    * cannot be combined.
@@ -127,7 +127,7 @@ export interface Dialect {
   parseSubmit(code: number, stdout: string, stderr: string): ArraySubmission[];
   parsePrecheck(stdout: string): PrecheckOutcome;
   /** What a dry run shows as "the submit command". */
-  describeSubmit(jobDir: string, tasks: number, bundleSha: string, maxConcurrent?: number): string;
+  describeSubmit(jobDir: string, tasks: number, bundleSha: string, maxConcurrent?: number, base?: 0 | 1): string;
   /** Task states of many jobs with ONE remote command. */
   observe(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Observation>;
   /** Cancels whole arrays (`index` undefined) or single array elements. */

@@ -12,7 +12,7 @@ import type { RemoteClusterConfig } from '../model/cluster.js';
 import { atStep, PilotError, type LaunchStep } from '../model/errors.js';
 import { currentBundle, latestArrayFor, logPath, remoteRoot } from '../model/attempts.js';
 import { interpreterToFind, interpreterVerdict, type Warning } from '../model/checks.js';
-import type { NormalizedJobInfo } from '../model/job.js';
+import { arrayBaseOf, taskNumbers, taskRange, type NormalizedJobInfo } from '../model/job.js';
 import { compressRanges } from '../model/ranges.js';
 import type { JobRecord, PendingSubmission } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
@@ -156,8 +156,8 @@ export class RemoteBackend implements Backend {
     const remote = { bundleDir: `${shipped.root}/bundles/${job.bundle.sha256}`, jobDir: `${shipped.root}/jobs/${job.name}-${randomBytes(4).toString('hex')}` };
     // indices must stay below MaxArraySize: arrays hold at most MaxArraySize-1 tasks (1..MaxArraySize-1)
     const chunkSize = Math.max(1, shipped.maxArraySize - 1);
-    const arrays = this.dialect.planArrays(Array.from({ length: job.tasks }, (_, i) => i + 1), chunkSize, job.info.maxConcurrent);
-    const pending = newPending(1, `1-${job.tasks}`, arrays, job.bundle.sha256);
+    const arrays = this.dialect.planArrays(taskNumbers(job.tasks, job.info), chunkSize, job.info.maxConcurrent, arrayBaseOf(job.info));
+    const pending = newPending(1, taskRange(job.tasks, job.info), arrays, job.bundle.sha256);
     await onSubmitting({ remote, chunkSize, pending });
     const stdin = memoryTar([
       { name: SCRIPT_NAME, data: job.script, mode: 0o755 },
@@ -180,7 +180,7 @@ export class RemoteBackend implements Backend {
     const jobRoot = remoteRoot(record);
     const shipped = bundle && await this.ship(bundle, jobRoot);
     const bundleSha = bundle?.sha256 ?? currentBundle(record);
-    const arrays = this.dialect.planArrays(taskNumbers, record.chunkSize, record.maxConcurrent);
+    const arrays = this.dialect.planArrays(taskNumbers, record.chunkSize, record.maxConcurrent, arrayBaseOf(record.info));
     const attempt = record.attempts.length + 1;
     const pending = newPending(attempt, compressRanges(taskNumbers), arrays, bundleSha);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });

@@ -42,3 +42,6 @@ export async function connectTransport(cluster: RemoteClusterConfig, context: Co
   const { connectSsh } = await import('../transport/ssh.js');
   return connectSsh(cluster.ssh, context);
 }
+
+/** An existing sbatch script's #SBATCH lines as job fields (`script:` jobs, `pilot launch run.sbatch`). */
+export { parseScriptDirectives, type ScriptDirectives } from './slurm/script-directives.js';

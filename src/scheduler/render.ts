@@ -24,6 +24,10 @@ export interface ScriptContext {
   setup: string[];
   /** interpreter words + entrypoint; each quoted by the template. */
   command: string[];
+  /** The first task number, 0 or 1 (arrayBase): task i reads argument line i + 1 - arrayBase. */
+  arrayBase: 0 | 1;
+  /** Library folders (`lib/<name>`), each put on PYTHONPATH itself too: see libraryDirs / taskPaths in model/job.ts. */
+  libraryDirs: string[];
 }
 
 /**

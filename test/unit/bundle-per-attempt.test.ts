@@ -25,7 +25,7 @@ describe('the array script runs the bundle of its attempt', () => {
     const jobDir = join(root, 'jobs', 'j-1');
     mkdirSync(jobDir, { recursive: true });
     const info = normalizeJobInfo({ jobName: 'j', srcDir: root, entrypoint: 'who.sh', args: [['a b', '$x']] }, root);
-    const script = await renderScript({ version: '0', jobName: 'j', bundleSha: A, sbatchLines: [], env: {}, setup: [], command: commandWords(info) }, slurmDialect.template);
+    const script = await renderScript({ version: '0', jobName: 'j', bundleSha: A, sbatchLines: [], env: {}, setup: [], command: commandWords(info), arrayBase: 1, libraryDirs: [] }, slurmDialect.template);
     writeFileSync(join(jobDir, 'job.sh'), script);
     writeFileSync(join(jobDir, 'args.b64'), encodeArgsFile(info.argv));
     const run = (...args: string[]) => spawnSync('bash', ['job.sh', ...args], { cwd: jobDir, encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', PILOT_JOB_DIR: jobDir } });

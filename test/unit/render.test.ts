@@ -12,7 +12,7 @@ const src = mkdtempSync(join(tmpdir(), 'pilot-render-'));
 
 async function render(extra: Record<string, unknown> = {}) {
   const info = normalizeJobInfo({ jobName: 'fine-tune', srcDir: src, entrypoint: 'train.py', args: ['--a 1', '--a 2', '--a 3'], maxConcurrent: 2, partition: 'gpu', cpus: 4, gpus: 'a100:1', mem: '8G', time: '1:00:00', sbatchArgs: ['--qos=high'], env: { TOKEN: "$(rm -rf ~) 'x'" }, setup: 'module load cuda', ...extra }, src);
-  return renderScript({ version: '0.0.0', jobName: info.jobName, bundleSha: 'f'.repeat(64), sbatchLines: sbatchLines(info, 3, { account: 'lab' }), env: info.env, setup: info.setup, command: commandWords(info) }, info.template ?? slurmDialect.template);
+  return renderScript({ version: '0.0.0', jobName: info.jobName, bundleSha: 'f'.repeat(64), sbatchLines: sbatchLines(info, 3, { account: 'lab' }), env: info.env, setup: info.setup, command: commandWords(info), arrayBase: 1, libraryDirs: [] }, info.template ?? slurmDialect.template);
 }
 
 describe('array script', () => {

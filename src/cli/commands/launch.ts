@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PilotError } from '../../model/errors.js';
-import { formatBytes, printJson, withWrapper } from '../common.js';
+import { cli, formatBytes, printJson, withWrapper } from '../common.js';
 
 export async function readJobYaml(file: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -26,6 +26,17 @@ export async function readJobYaml(file: string): Promise<Record<string, unknown>
   return doc as Record<string, unknown>;
 }
 
+/**
+ * Whether `file` is a batch script rather than a job YAML: by extension (.sbatch .slurm .sh .bash .job), or,
+ * for any other name but .yaml/.yml, a `#!` first line or an `#SBATCH` line (neither is ever a job file's).
+ */
+export async function isBatchScript(file: string): Promise<boolean> {
+  if (/\.ya?ml$/i.test(file)) return false;
+  if (/\.(sbatch|slurm|sh|bash|job)$/i.test(file)) return true;
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.startsWith('#!') || /^#SBATCH\s/m.test(text);
+}
+
 export interface LaunchOptions {
   cluster?: string; name?: string; unique?: boolean; dryRun?: boolean; wait?: boolean; timeout?: number; json?: boolean; progress?: boolean;
   after?: string[];
@@ -37,7 +48,8 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
     if (value !== undefined && !value.trim()) throw new PilotError('BAD_INPUT', `${flag} is empty`, { hint: `give a value, or leave ${flag} out to use the job file's` });
   }
   const path = resolve(file);
-  const doc = await readJobYaml(path);
+  // an sbatch script given as it is (issue 13): the same as a job file holding only `script: <it>`
+  const doc = await isBatchScript(path) ? { script: path } as Record<string, unknown> : await readJobYaml(path);
   // several jobs linked by after: (a graph) are launched by their own module
   if (Array.isArray(doc.jobs)) return (await import('./graph.js')).runGraph(doc, dirname(path), opts);
   if (opts.after?.length) {
@@ -59,6 +71,8 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
         process.stdout.write(d.script);
         process.stdout.write(`# ---- args.txt (one line per task; the script reads the same argv from args.b64)\n${d.argsText}`);
         process.stdout.write(`# ---- submit\n${d.sbatchCommand}\n`);
+        if (d.directives) process.stdout.write(`# ---- from the script's #SBATCH lines\n${d.directives.map((l) => `${l}\n`).join('')}`);
+        process.stdout.write(`# ---- task environment (search paths)\n${d.environment.map((l) => `${l}\n`).join('')}`);
         // what could be checked without connecting (warnings went to stderr as they were found)
         process.stdout.write(`# ---- checks\n${d.checks.map((c) => `${c}\n`).join('')}`);
       }
@@ -73,7 +87,8 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
       process.stderr.write(`  ${job.tasks} task${job.tasks === 1 ? '' : 's'} on ${job.cluster} as job ${job.slurmJobIds.join(', ')}` +
         ` (bundle ${bundle.sha256.slice(0, 12)}: ${formatBytes(bundle.bytes)}, ${bundle.files} file${bundle.files === 1 ? '' : 's'};` +
         ` ${bundle.uploadedBytes ? (job.cluster === 'local' ? 'unpacked' : 'uploaded') : 'already there, nothing sent'})\n` +
-        `  next: pilot status ${job.name} · pilot logs ${job.name}/1 · pilot wait ${job.name}\n`);
+        `  next: pilot status ${job.name} · pilot logs ${job.name}/${job.arrayBase ?? 1} · pilot wait ${job.name}\n`);
+      if (cli.verbose && job.environment) process.stderr.write(`verbose: task environment:\n${job.environment.map((l) => `  ${l}\n`).join('')}`);
     }
     if (opts.wait) {
       const { waitAndReport } = await import('./wait.js');

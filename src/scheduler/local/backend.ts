@@ -13,7 +13,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractBundle } from '../../bundle/extract.js';
 import { createLinks, type DeferredLink } from '../../bundle/links.js';
-import type { NormalizedJobInfo } from '../../model/job.js';
+import { taskNumbers, type NormalizedJobInfo } from '../../model/job.js';
 import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
@@ -81,7 +81,7 @@ export class LocalBackend implements Backend {
       await rm(jobDir, { recursive: true, force: true });
       throw err;
     }
-    const tasks = Array.from({ length: job.tasks }, (_, i) => i + 1);
+    const tasks = taskNumbers(job.tasks, job.info);   // 1..N, or 0..N-1 with arrayBase 0
     const sha = job.bundle.sha256;
     await onSubmitting({ remote, chunkSize: CHUNK_SIZE, pending: localPending(1, tasks, sha) });
     const array = await atStep('submit', () => this.launch(jobDir, job.name, job.info, { tasks, maxConcurrent: job.info.maxConcurrent, timeLimitMs, attempt: 1, bundleSha: sha }));
@@ -226,7 +226,7 @@ export class LocalBackend implements Backend {
     const k = run.maxConcurrent ?? availableParallelism();
     // every bundle the job's attempts run, where `pilot gc` looks (as on a cluster)
     await appendFile(join(jobDir, BUNDLES_USED), `bundles/${bundleSha}\n`);
-    // one id for the submission, one per task (each task's SLURM_JOB_ID), as Slurm numbers array tasks
+    // one id for the submission, one per task, as Slurm numbers array tasks (kept in records, not in the task env)
     const first = await allocateIds(this.root, tasks.length + 1);
     const id = String(first);
     const indices = compressRanges(tasks);

@@ -28,7 +28,10 @@ export interface ArrayFile {
   timeLimitMs: number | null;
   /** SIGTERM → SIGKILL delay for time limits, cancels and left-over processes. */
   graceMs: number;
-  /** SLURM_JOB_ID of the i-th index of this submission is firstTaskJobId + i (ids are claimed as a block). */
+  /**
+   * The i-th index of this submission has job id firstTaskJobId + i (ids are claimed as a block, as Slurm numbers
+   * array tasks); not given to tasks as SLURM_JOB_ID, which a real `srun` would try to join (runner.ts taskEnv).
+   */
   firstTaskJobId: number;
   cpus: number | null;
   submittedAt: string;

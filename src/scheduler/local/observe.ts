@@ -9,7 +9,7 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { isFinal } from '../../model/states.js';
 import type { JobRecord, TaskStatus } from '../../model/record.js';
-import { latestArrayFor, logPath } from '../../model/attempts.js';
+import { latestArrayFor, logPath, taskNumbersOf } from '../../model/attempts.js';
 import { lastErrorLine, tailCandidates, TAIL_WINDOW_BYTES, TAILS_PER_CALL } from '../../model/last-error.js';
 import type { ReadTails } from '../../model/tracking.js';
 import { readLocalFile } from '../../transport/chunked-read.js';
@@ -54,7 +54,7 @@ export function observeLocal(records: JobRecord[]): Map<string, Map<number, Task
   for (const record of records) {
     const jobDir = record.remote.jobDir;
     const byArray = new Map<string, { attempt: number; offset: number; tasks: number[] }>();
-    for (let t = 1; t <= record.tasks; t++) {
+    for (const t of taskNumbersOf(record)) {
       const latest = latestArrayFor(record, t);
       if (!latest || record.finalStates[String(t)]?.attempt === latest.attempt) continue;
       const id = latest.array.jobId;

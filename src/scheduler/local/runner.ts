@@ -33,7 +33,6 @@ export class ArrayRunner {
   private readonly indices: number[];
   private readonly queue: number[];
   private readonly running = new Map<number, Running>();
-  private readonly position = new Map<number, number>();
   private poll?: NodeJS.Timeout;
   private stopping = false;
   private finished!: () => void;
@@ -42,7 +41,6 @@ export class ArrayRunner {
   constructor(private readonly jobDir: string, private readonly spec: ArrayFile) {
     this.indices = expandRanges(spec.indices);
     this.queue = [...this.indices];
-    this.indices.forEach((index, i) => this.position.set(index, i));
   }
 
   start(): Promise<void> {
@@ -154,14 +152,16 @@ export class ArrayRunner {
     writeJsonAtomic(taskFile(this.jobDir, this.spec.arrayId, index), file);
   }
 
-  /** The environment sbatch would give array index `index` (the inherited one minus stale SLURM_*). */
+  /**
+   * The environment sbatch would give array index `index` (the inherited one minus stale SLURM_*), but no
+   * SLURM_JOB_ID/SLURM_JOBID: no Slurm allocation exists, and `srun` in a script would try to join it (issue 13).
+   */
   private taskEnv(index: number): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SLURM_')));
     const indices = this.indices;
     Object.assign(env, {
       SLURM_ARRAY_TASK_ID: String(index),
       SLURM_ARRAY_JOB_ID: this.spec.arrayId,
-      SLURM_JOB_ID: String(this.spec.firstTaskJobId + this.position.get(index)!),
       SLURM_ARRAY_TASK_COUNT: String(indices.length),
       SLURM_ARRAY_TASK_MIN: String(indices[0]),
       SLURM_ARRAY_TASK_MAX: String(indices[indices.length - 1]),

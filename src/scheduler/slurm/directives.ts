@@ -2,7 +2,7 @@
  * The `#SBATCH` lines of a job: resources, the default array spec, per-task log files, the user's own
  * options. Every value is checked once more here, whatever its source.
  */
-import type { NormalizedJobInfo } from '../../model/job.js';
+import { taskRange, type NormalizedJobInfo } from '../../model/job.js';
 import type { DirectiveDefaults } from '../dialect.js';
 import { assertSbatchValue } from './options.js';
 
@@ -18,7 +18,7 @@ export function sbatchLines(info: NormalizedJobInfo, tasks: number, defaults: Di
   if (info.gpus) lines.push(`--gpus=${info.gpus}`);
   if (info.mem) lines.push(`--mem=${info.mem}`);
   if (info.time) lines.push(`--time=${info.time}`);
-  lines.push(`--array=${arraySpec(`1-${tasks}`, info.maxConcurrent)}`);
+  lines.push(`--array=${arraySpec(taskRange(tasks, info), info.maxConcurrent)}`);   // 1-N, or 0-(N-1) with arrayBase 0
   lines.push('--output=logs/%A_%a.out', '--error=logs/%A_%a.err');
   lines.push(...info.sbatchArgs);
   // the last line of defence: whatever the source, no value may end its #SBATCH line early

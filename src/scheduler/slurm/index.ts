@@ -9,6 +9,7 @@ import type { Dialect } from '../dialect.js';
 import { quote } from '../../util/quote.js';
 import { judgePending, pendingQuery } from './adopt.js';
 import { arraySpec, sbatchLines } from './directives.js';
+import { taskRange } from '../../model/job.js';
 import { observeSlurm } from './observe.js';
 import { assertSbatchValue, checkSbatchArgs, SLURM_WORD_RE, userDependency } from './options.js';
 import { healthCommand, parseHealth } from './health.js';
@@ -47,7 +48,7 @@ export const slurmDialect: Dialect = {
   submitCommand,
   parseSubmit: parseSubmitOutput,
   parsePrecheck,
-  describeSubmit: (jobDir, tasks, bundleSha, maxConcurrent) => `cd ${jobDir} && sbatch --parsable --array=${arraySpec(`1-${tasks}`, maxConcurrent)} job.sh 0 1 ${bundleSha}`,
+  describeSubmit: (jobDir, tasks, bundleSha, maxConcurrent, base) => `cd ${jobDir} && sbatch --parsable --array=${arraySpec(taskRange(tasks, { arrayBase: base }), maxConcurrent)} job.sh 0 1 ${bundleSha}`,
   observe: observeSlurm,
   // plain words: any login shell parses them
   cancelCommand: (targets) => `scancel ${targets.map((t) => quote(t.index === undefined ? t.jobId : `${t.jobId}_${t.index}`)).join(' ')}`,

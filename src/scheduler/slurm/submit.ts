@@ -49,11 +49,12 @@ export function parseProbe(stdout: string): ProbeResult {
 /**
  * Splits task numbers into arrays whose indices stay within the cluster's limit: array k holds tasks
  * k*chunk+1 … (k+1)*chunk as indices 1 … chunk, with offset k*chunk. The user still sees tasks 1..N.
+ * With arrayBase 0 (`base`), array k holds tasks k*chunk … (k+1)*chunk-1 as indices 0 … chunk-1.
  */
-export function planArrays(taskNumbers: readonly number[], chunkSize: number, maxConcurrent?: number): PlannedArray[] {
+export function planArrays(taskNumbers: readonly number[], chunkSize: number, maxConcurrent?: number, base: 0 | 1 = 1): PlannedArray[] {
   const byOffset = new Map<number, number[]>();
   for (const t of [...taskNumbers].sort((a, b) => a - b)) {
-    const offset = chunkOffset({ chunkSize }, t);
+    const offset = chunkOffset({ chunkSize, info: { arrayBase: base } }, t);
     (byOffset.get(offset) ?? byOffset.set(offset, []).get(offset)!).push(t - offset);
   }
   return [...byOffset.entries()].map(([offset, local]) => ({ offset, spec: arraySpec(compressRanges(local), maxConcurrent) }));
