@@ -14,6 +14,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--cluster <name>', 'Cluster from config.yaml, or `local` (overrides the YAML)')
     .option('--name <jobName>', 'Job name (overrides the YAML)')
     .option('--unique', 'If the name is taken, add a suffix instead of failing')
+    .option('--collection <name>', 'Collection the job joins (overrides the YAML; default "default"; made when missing)')
     .option('--after <NAME[:when]>', 'Start only after that recorded job (same cluster): when = ok (default), notok or any; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--dry-run', 'Print the script, the args file and the sbatch command; connect to nothing')
     .option('--wait', 'Wait until every task has finished, then print the status (exit 1 if a task failed)')

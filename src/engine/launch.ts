@@ -11,7 +11,8 @@ import { atStep, PilotError } from '../model/errors.js';
 import type { JobInfo, NormalizedJobInfo } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import { dialectFor } from '../scheduler/index.js';
-import { takesBundleArg } from '../scheduler/render.js';
+import { takesAttemptArgs, takesBundleArg } from '../scheduler/render.js';
+import { joinCollection } from './collections.js';
 import { ownerMark } from '../util/process.js';
 import type { Engine } from './engine.js';
 import { checkAfterSupported, resolveAfter } from './dependencies.js';
@@ -66,6 +67,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
         info: { ...normalized, jobName: name },
         bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
         bundlePerAttempt: takesBundleArg(job.script),
+        attemptArgs: takesAttemptArgs(job.script),
         remote,
         attempts: [],
         pending: { ...pending, owner: ownerMark().trim() },
@@ -76,6 +78,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
     const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
     engine.warn(name, submitted.warnings);
     engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
+    await joinCollection(engine, normalized.collection, record);   // submitted: a failure here must not undo it
     return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files, uploadedBytes: submitted.uploadedBytes } };
   } catch (err) {
     throw await launchFailed(engine, name, recorded, err);

@@ -11,7 +11,7 @@ import type { Prompter, Transport } from '../transport/types.js';
 import { defaultHome } from '../util/paths.js';
 import { cancel, download } from './control.js';
 import { Engine } from './engine.js';
-import { DiagnosisDoors } from './wrapper-diagnosis.js';
+import { CollectionDoors } from './wrapper-collections.js';
 import type { EngineEvents } from './events.js';
 import { gc, type GcOptions } from './gc.js';
 import { dryRun, launch } from './launch.js';
@@ -61,7 +61,7 @@ export interface WrapperOptions {
   prompt?: Prompter;
 }
 
-export class SlurmWrapper extends DiagnosisDoors {
+export class SlurmWrapper extends CollectionDoors {
   readonly home: string;
   protected readonly engine: Engine;
 
