@@ -58,7 +58,7 @@ async function compareSources(engine: Engine, record: JobRecord, repack: boolean
   return now;
 }
 
-export async function restartFailed(engine: Engine, name: string, options: RestartOptions = {}): Promise<RestartResult> {
+export async function restartFailed(engine: Engine, name: string, options: RestartOptions & AttemptExtras = {}): Promise<RestartResult> {
   const states = new Set<TaskState>(options.states ?? DEFAULT_RESTART_STATES);
   return restartTasks(engine, name, (status) => status.tasks.filter((t) => states.has(t.state)).map((t) => t.index), options);
 }

@@ -18,7 +18,7 @@ import { dryRun, launch } from './launch.js';
 import type { StreamLogOptions, StreamLogResult } from './logs.js';
 import { remove, type RemoveOptions } from './remove.js';
 import { resolveName, resolveRef } from './refs.js';
-import { restartFailed, type RestartOptions } from './restart.js';
+import { restartFailed, type AttemptExtras, type RestartOptions } from './restart.js';
 import { automate, watch, type WatchOptions } from './retry.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
@@ -216,8 +216,9 @@ export class SlurmWrapper extends CollectionDoors {
    * @example
    * const r = await pilot.restartFailed('fine-tune-mlp');   // { attempt: 2, indices: [4, 7], slurmJobIds: [...] }
    * if (r.sourcesChanged) await pilot.restartFailed('fine-tune-mlp', { repack: true });   // after fixing the code
+   * await pilot.restartFailed('fine-tune-mlp', { extraArgs: ['--resume', 'last.ckpt'] });   // those tasks, that attempt only
    */
-  async restartFailed(name: string, options: RestartOptions = {}): Promise<RestartResult> {
+  async restartFailed(name: string, options: RestartOptions & AttemptExtras = {}): Promise<RestartResult> {
     return restartFailed(this.engine, await resolveName(this.engine.store, name), options);
   }
 

@@ -3,7 +3,7 @@
 // fails; analyze ranks it top risky (failure rate 1.0); resubmit --filter failed --extra-args appends the words
 // to the argv of the failed tasks only (their printed argv says so); groups and show --show-history see both attempts.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -24,6 +24,7 @@ export async function collectionsScenario(cluster: string): Promise<void> {
   const name = `lrs-${cluster}-${tag}`;
   const coll = `exp-${tag}`;
   writeFileSync(join(dir, 'train.sh'), TRAIN);
+  writeFileSync(join(dir, 'pick.mjs'), 'export const onlySix = (t) => t.index === 6 && t.params.lr === 0.1;\n');
   const lrs = [0.001, 0.01, 0.1, 0.001, 0.01, 0.1];
   writeFileSync(join(dir, 'job.yaml'), `jobName: ${name}\ncluster: ${cluster}\nentrypoint: train.sh\nmaxConcurrent: 3\nargs:\n${lrs.map((lr) => `  - { lr: ${lr} }\n`).join('')}`);
   const run = async (args: string[], code = 0) => {
@@ -60,9 +61,16 @@ export async function collectionsScenario(cluster: string): Promise<void> {
   expect(groups[1].extraArgs).toEqual(['--resume', 'last.ckpt']);
   expect(await run(['collection', 'groups', coll])).toMatch(/^resume +1 +2 +\d{4}-\d\d-\d\d \d\d:\d\d +\d{4}-\d\d-\d\d \d\d:\d\d +--resume last\.ckpt$/m);
 
+  // words that a shell would run or split reach the argv as they are, and only through that attempt's file
+  const hostile = await run(['resubmit', '--collection', coll, '--filter', 'failed', '--select', `${join(dir, 'pick.mjs')}:onlySix`, '--extra-args', `--note 'a b' "$(touch ${dir}/pwned)" ';' '\\x'`, '--json']);
+  expect(JSON.parse(hostile).jobs).toMatchObject([{ name, attempt: 3, indices: [6] }]);
+  await wait();
+  expect(await log(6)).toBe(`task=6 attempt=3 argv=--lr 0.1 --note a b $(touch ${dir}/pwned) ; \\x\n`);
+  expect(existsSync(join(dir, 'pwned'))).toBe(false);
+
   const shown = await run(['collection', 'show', coll, '--show-history', '--submission-group', 'resume']);
   expect(shown).toMatch(new RegExp(`^${name} +3 +FAILED +2 +1:FAILED\\(1\\) → 2:FAILED\\(1\\) +lr=0\\.1$`, 'm'));
-  expect(shown).toMatch(new RegExp(`^${name} +6 +FAILED +2 +1:FAILED\\(1\\) → 2:FAILED\\(1\\) +lr=0\\.1$`, 'm'));
+  expect(shown).toMatch(new RegExp(`^${name} +6 +FAILED +3 +1:FAILED\\(1\\) → 2:FAILED\\(1\\) → 3:FAILED\\(1\\) +lr=0\\.1$`, 'm'));
   const doc = JSON.parse(await run(['collection', 'show', coll, '--show-history', '--format', 'json', '--state', 'completed']));
   expect(doc.tasks.map((t: { index: number; history: unknown[] }) => [t.index, t.history.length])).toEqual([[1, 1], [2, 1], [4, 1], [5, 1]]);
   expect(await run(['collection', 'show', coll, '--format', 'yaml', '--attempt-mode', 'primary', '--state', 'failed'])).toMatch(/index: 3\n[\s\S]*attempt: 1/);
