@@ -106,6 +106,25 @@ describe('collections', () => {
   });
 });
 
+describe('extra args per attempt', () => {
+  it('restart-failed takes them too; every resubmission writes the attempt\'s file; an old script refuses them', async () => {
+    const { cluster, pilot, job } = setup();
+    await job('a', 6);
+    await job('b', 6);
+    const r = await pilot.restartFailed('a', { extraArgs: ['--resume', 'x'] });
+    expect(r).toMatchObject({ attempt: 2, indices: [3, 5] });
+    expect(cluster.commands.at(-1)).toContain('tar -xf - -C "$J"');
+    expect((await pilot.store.read('a')).attempts[1]!.extraArgs).toEqual(['--resume', 'x']);
+    // a record from before args-extra existed: its script would ignore the words, so they are refused
+    await pilot.store.update('b', (rec) => ({ ...rec, attemptArgs: undefined }));
+    const sent = cluster.commands.filter((c) => c.includes('sbatch')).length;
+    await expect(pilot.restartFailed('b', { extraArgs: ['--resume'] })).rejects.toThrow(/cannot take extra arguments/);
+    expect(cluster.commands.filter((c) => c.includes('sbatch')).length).toBe(sent);
+    await pilot.restartFailed('b');   // without extra words it still works, and sends no file
+    expect(cluster.commands.at(-1)).not.toContain('tar -xf -');
+  });
+});
+
 it('the extra args file is one args line: decoded back to the words', () => {
   expect(decodeArgsLine(Buffer.from('--resume\0last ckpt\0').toString('base64'))).toEqual(['--resume', 'last ckpt']);
 });
