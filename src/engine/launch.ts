@@ -78,7 +78,11 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
     const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
     engine.warn(name, submitted.warnings);
     engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
-    await joinCollection(engine, normalized.collection, record);   // submitted: a failure here must not undo it
+    // submitted: failing to join the collection is said, never a failed launch
+    await joinCollection(engine, normalized.collection, record).catch((err: unknown) => engine.warn(name, [{
+      message: `'${name}' was submitted but did not join collection '${normalized.collection}': ${(err as Error).message}`,
+      hint: `add it with \`pilot collection add ${normalized.collection} ${name}\``,
+    }]));
     return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files, uploadedBytes: submitted.uploadedBytes } };
   } catch (err) {
     throw await launchFailed(engine, name, recorded, err);
@@ -101,6 +105,7 @@ async function earlierLaunch(engine: Engine, name: string): Promise<ScheduleResu
       hint: `run \`pilot status ${name}\` in a moment; pilot never submits the same job twice`,
     });
   }
+  await joinCollection(engine, settled.info.collection, settled).catch(() => undefined);   // as the first launch meant to
   return { ...scheduleResult(settled), adopted: true, bundle: { ...settled.bundle, uploadedBytes: 0 } };
 }
 
