@@ -6,7 +6,7 @@ import type { JobRecord, TaskStatus } from './record.js';
 import { jobStatus } from './tracking.js';
 import { DEFAULT_RESTART_STATES, TASK_STATES, type TaskState } from './states.js';
 import { PilotError } from './errors.js';
-import type { TaskParams } from './job.js';
+import { tasksOf, type TaskParams } from './job.js';
 
 /** One submission of some tasks of a job, recorded in a group as the scheduler acknowledged it. */
 export interface GroupSubmission {
@@ -74,12 +74,14 @@ export interface CollectionTask {
 
 /** The tasks of one job record, per attempt mode. */
 export function tasksOfRecord(record: JobRecord, mode: AttemptMode = 'latest'): CollectionTask[] {
+  // argv and params by task number, from the job's task list (whatever number its first task has)
+  const spec = new Map(tasksOf(record.info).map((t) => [t.index, t]));
   return jobStatus(record).tasks.map((current) => {
     const history = [...(record.history?.[current.index] ?? []), current];
     const chosen = mode === 'primary' ? history[0]! : current;
-    const params = record.info.params?.[current.index - 1];
+    const { params, argv = [] } = spec.get(current.index) ?? {};
     return {
-      job: record.name, index: current.index, ...(params ? { params } : {}), argv: record.info.argv[current.index - 1] ?? [],
+      job: record.name, index: current.index, ...(params ? { params } : {}), argv: [...argv],
       state: chosen.state, exitCode: chosen.exitCode, attempt: chosen.attempt, history,
     };
   });
