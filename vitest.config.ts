@@ -44,7 +44,8 @@ export default defineConfig({
             // engine logic over the same few commands, and slow (a real TIMEOUT): once, over ssh2, is enough
             'test/integration/retries.test.ts',
             // transport-independent (issue 13: arrayBase, sbatch scripts, libraries, argsFile): runs once
-            'test/integration/programs.test.ts'],
+            'test/integration/programs.test.ts',
+            'test/integration/collections.test.ts'],
           env: { PILOT_TEST_TRANSPORT: 'openssh' },
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 180_000,

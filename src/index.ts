@@ -10,6 +10,7 @@ export type {
   StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,
 } from './engine/wrapper.js';
 export type { ExportDocument, ExportedJob, ExportOptions, WhyReport, WhyTask } from './engine/wrapper-diagnosis.js';
+export type { Analysis, AnalyzeOptions, ValueStats, AttemptMode, CollectionRecord, CollectionTask, GroupSummary, Summary, CollectionSummary, CollectionView, ShowOptions, ResubmitOptions, ResubmitResult, TaskSelector } from './engine/wrapper-collections.js';
 export type { ErrorLine } from './model/error-lines.js';
 export type { JobInfo, Task, TaskParams } from './model/job.js';
 export { scheduleGraph } from './engine/graph.js';

@@ -14,6 +14,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--cluster <name>', 'Cluster from config.yaml, or `local` (overrides the YAML)')
     .option('--name <jobName>', 'Job name (overrides the YAML)')
     .option('--unique', 'If the name is taken, add a suffix instead of failing')
+    .option('--collection <name>', 'Collection the job joins (overrides the YAML; default "default"; made when missing)')
     .option('--after <NAME[:when]>', 'Start only after that recorded job (same cluster): when = ok (default), notok or any; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--dry-run', 'Print the script, the args file and the sbatch command; connect to nothing')
     .option('--wait', 'Wait until every task has finished, then print the status (exit 1 if a task failed)')
@@ -84,12 +85,14 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .addOption(new Option('--states <list>', 'Comma-separated states to restart')
       .argParser(stateList).default(DEFAULT_RESTART_STATES, DEFAULT_RESTART_STATES.join(',')))
     .option('--repack', 'Ship the sources as they are now (uploaded if the cluster lacks them) instead of rerunning the code the tasks ran')
+    .option('--extra-args <words>', 'Words appended to the restarted tasks\' argv, for this attempt only (split as shell words, never run by a shell)')
     .option('--dry-run', 'Only print which tasks would be resubmitted, and whether the sources changed')
     .option('--json', 'Print { name, attempt, indices, slurmJobIds, sourcesChanged, changedFiles, bundle } as JSON')
     .addHelpText('after', examples(
       'pilot restart-failed fine-tune-mlp --dry-run',
       'pilot restart-failed fine-tune-mlp --states OUT_OF_MEMORY,TIMEOUT',
       'pilot restart-failed fine-tune-mlp --repack     # after fixing the code: the restarted tasks run the fix',
+      'pilot restart-failed fine-tune-mlp --extra-args "--resume last.ckpt"',
     ))
     .action(async (name, opts) => finish(await (await import('./commands/restart-failed.js')).run(name, opts)));
 

@@ -11,7 +11,8 @@ import { atStep, PilotError } from '../model/errors.js';
 import { arrayBaseOf, type JobInfo, type NormalizedJobInfo } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import { dialectFor } from '../scheduler/index.js';
-import { takesBundleArg } from '../scheduler/render.js';
+import { takesAttemptArgs, takesBundleArg } from '../scheduler/render.js';
+import { joinCollection } from './collections.js';
 import { ownerMark } from '../util/process.js';
 import type { Engine } from './engine.js';
 import { checkAfterSupported, resolveAfter } from './dependencies.js';
@@ -90,6 +91,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
         info: { ...normalized, jobName: name },
         bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
         bundlePerAttempt: takesBundleArg(job.script),
+        attemptArgs: takesAttemptArgs(job.script),
         remote,
         attempts: [],
         pending: { ...pending, owner: ownerMark().trim() },
@@ -100,6 +102,11 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
     const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
     engine.warn(name, submitted.warnings);
     engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
+    // submitted: failing to join the collection is said, never a failed launch
+    await joinCollection(engine, normalized.collection, record).catch((err: unknown) => engine.warn(name, [{
+      message: `'${name}' was submitted but did not join collection '${normalized.collection}': ${(err as Error).message}`,
+      hint: `add it with \`pilot collection add ${normalized.collection} ${name}\``,
+    }]));
     return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files, uploadedBytes: submitted.uploadedBytes }, environment: job.environment };
   } catch (err) {
     throw await launchFailed(engine, name, recorded, err);
@@ -122,6 +129,7 @@ async function earlierLaunch(engine: Engine, name: string): Promise<ScheduleResu
       hint: `run \`pilot status ${name}\` in a moment; pilot never submits the same job twice`,
     });
   }
+  await joinCollection(engine, settled.info.collection, settled).catch(() => undefined);   // as the first launch meant to
   return { ...scheduleResult(settled), adopted: true, bundle: { ...settled.bundle, uploadedBytes: 0 } };
 }
 

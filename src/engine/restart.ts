@@ -10,6 +10,8 @@
 import { adoptSubmission, currentBundle } from '../model/attempts.js';
 import { PilotError } from '../model/errors.js';
 import type { JobRecord } from '../model/record.js';
+import type { JobStatus } from '../model/tracking.js';
+import { encodeArgsFile } from '../model/args.js';
 import { DEFAULT_RESTART_STATES, type TaskState } from '../model/states.js';
 import { ownerMark } from '../util/process.js';
 import type { Engine } from './engine.js';
@@ -56,8 +58,24 @@ async function compareSources(engine: Engine, record: JobRecord, repack: boolean
   return now;
 }
 
-export async function restartFailed(engine: Engine, name: string, options: RestartOptions = {}): Promise<RestartResult> {
+export async function restartFailed(engine: Engine, name: string, options: RestartOptions & AttemptExtras = {}): Promise<RestartResult> {
   const states = new Set<TaskState>(options.states ?? DEFAULT_RESTART_STATES);
+  return restartTasks(engine, name, (status) => status.tasks.filter((t) => states.has(t.state)).map((t) => t.index), options);
+}
+
+/** What a resubmission adds to restart-failed's options (`pilot resubmit`: engine/resubmit.ts). */
+export interface AttemptExtras {
+  /** Words appended to the argv of the resubmitted tasks, for this attempt only (e.g. a checkpoint to resume). */
+  extraArgs?: string[];
+  /** The collection's submission group recorded on the attempt. */
+  group?: string;
+}
+
+/**
+ * The one path of restart-failed and `pilot resubmit`: under the job's lock, fresh states, `choose` picks
+ * the task numbers (from the fresh status and record), and they are submitted as the next attempt.
+ */
+export async function restartTasks(engine: Engine, name: string, choose: (status: JobStatus, record: JobRecord) => number[] | Promise<number[]>, options: RestartOptions & AttemptExtras = {}): Promise<RestartResult> {
   const { store } = engine;
   await engine.load(name);
   return store.withLock(name, async () => {
@@ -66,15 +84,20 @@ export async function restartFailed(engine: Engine, name: string, options: Resta
       throw new PilotError('REMOTE', `cannot restart '${name}': its current states are unknown (${status!.stale})`, { hint: 'try again when the cluster answers' });
     }
     if (status!.pending) throw new PilotError('REMOTE', `cannot restart '${name}' now: ${status!.pending}`, { hint: `look again with \`pilot status ${name}\`` });
-    const indices = status!.tasks.filter((t) => states.has(t.state)).map((t) => t.index);
-    if (!indices.length) return { name, attempt: status!.attempts, indices, slurmJobIds: [] };
     const record = await store.read(name);
+    const indices = await choose(status!, record);
+    if (!indices.length) return { name, attempt: status!.attempts, indices, slurmJobIds: [] };
+    if (options.extraArgs?.length && !record.attemptArgs) {
+      throw new PilotError('BAD_INPUT', `'${name}' cannot take extra arguments: its script was written by an older pilot or by a template of your own`, {
+        hint: 'resubmit without --extra-args, or launch it again (a template of your own needs the extra-args block of templates/slurm-array.sh.njk)',
+      });
+    }
     const sources = await compareSources(engine, record, Boolean(options.repack));
     const ship = options.repack && sources?.changed ? sources.bundle : undefined;
     const attempt = status!.attempts + 1;
     const checked = { name, attempt, indices, sourcesChanged: sources?.changed, changedFiles: sources?.changedFiles };
     if (options.dryRun) return { ...checked, slurmJobIds: [] };
-    const { arrays, uploadedBytes } = await submitAttempt(engine, record, indices, { ship });
+    const { arrays, uploadedBytes } = await submitAttempt(engine, record, indices, { ship, extraArgs: options.extraArgs, group: options.group });
     const bundle = { sha256: ship?.sha256 ?? currentBundle(record), repacked: Boolean(ship), uploadedBytes };
     return { ...checked, slurmJobIds: arrays.map((a) => a.jobId), bundle };
   });
@@ -85,17 +108,21 @@ export async function restartFailed(engine: Engine, name: string, options: Resta
  * refreshed the record. Recorded as pending before it is sent (with its escalated `resources`), adopted after:
  * restart-failed and automatic retries (engine/retry.ts) share this.
  */
-export async function submitAttempt(engine: Engine, record: JobRecord, indices: number[], opts: { ship?: Bundle; resources?: AttemptResources } = {}) {
+export async function submitAttempt(engine: Engine, record: JobRecord, indices: number[], opts: { ship?: Bundle; resources?: AttemptResources } & AttemptExtras = {}) {
   const { store } = engine;
   const { name } = record;
   const backend = await engine.backendFor(record.cluster);
   const resources = opts.resources && Object.keys(opts.resources).length ? opts.resources : undefined;
+  // scripts that read args-extra.<attempt>.b64 get one on every resubmission (empty without extra words), so a
+  // file left by a refused submission of the same attempt number is never read by the next one
+  const attemptArgs = record.attemptArgs ? encodeArgsFile([opts.extraArgs ?? []]) : undefined;
+  const extras = { ...(opts.extraArgs?.length ? { extraArgs: opts.extraArgs } : {}), ...(opts.group ? { group: opts.group } : {}) };
   let recorded = false;
   try {
     const done = await backend.resubmit(record, indices, async ({ pending }) => {
-      await store.write({ ...record, pending: { ...pending, owner: ownerMark().trim(), ...(resources ? { resources } : {}) } });
+      await store.write({ ...record, pending: { ...pending, owner: ownerMark().trim(), ...(resources ? { resources } : {}), ...extras } });
       recorded = true;
-    }, opts.ship, resources);
+    }, opts.ship, resources, attemptArgs);
     await store.write(adoptSubmission(await store.read(name), done.arrays));
     engine.events.emit('submitted', { name, attempt: record.attempts.length + 1, jobIds: done.arrays.map((a) => a.jobId) });
     return done;

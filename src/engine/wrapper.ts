@@ -11,14 +11,14 @@ import type { Prompter, Transport } from '../transport/types.js';
 import { defaultHome } from '../util/paths.js';
 import { cancel, download } from './control.js';
 import { Engine } from './engine.js';
-import { DiagnosisDoors } from './wrapper-diagnosis.js';
+import { CollectionDoors } from './wrapper-collections.js';
 import type { EngineEvents } from './events.js';
 import { gc, type GcOptions } from './gc.js';
 import { dryRun, launch } from './launch.js';
 import type { StreamLogOptions, StreamLogResult } from './logs.js';
 import { remove, type RemoveOptions } from './remove.js';
 import { resolveName, resolveRef } from './refs.js';
-import { restartFailed, type RestartOptions } from './restart.js';
+import { restartFailed, type AttemptExtras, type RestartOptions } from './restart.js';
 import { automate, watch, type WatchOptions } from './retry.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
@@ -61,7 +61,7 @@ export interface WrapperOptions {
   prompt?: Prompter;
 }
 
-export class SlurmWrapper extends DiagnosisDoors {
+export class SlurmWrapper extends CollectionDoors {
   readonly home: string;
   protected readonly engine: Engine;
 
@@ -216,8 +216,9 @@ export class SlurmWrapper extends DiagnosisDoors {
    * @example
    * const r = await pilot.restartFailed('fine-tune-mlp');   // { attempt: 2, indices: [4, 7], slurmJobIds: [...] }
    * if (r.sourcesChanged) await pilot.restartFailed('fine-tune-mlp', { repack: true });   // after fixing the code
+   * await pilot.restartFailed('fine-tune-mlp', { extraArgs: ['--resume', 'last.ckpt'] });   // those tasks, that attempt only
    */
-  async restartFailed(name: string, options: RestartOptions = {}): Promise<RestartResult> {
+  async restartFailed(name: string, options: RestartOptions & AttemptExtras = {}): Promise<RestartResult> {
     return restartFailed(this.engine, await resolveName(this.engine.store, name), options);
   }
 

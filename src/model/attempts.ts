@@ -75,7 +75,10 @@ export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): J
   const covered = new Set(tasks.filter((t) => sent.has(chunkOffset(record, t))));
   const finalStates = { ...record.finalStates };
   const lastKnown: Record<string, TaskStatus> = { ...(record.lastKnown ?? {}) };
+  // the replaced attempts' final states stay readable (collections: history, --attempt-mode primary)
+  const history: Record<string, TaskStatus[]> = { ...(record.history ?? {}) };
   for (const t of tasks) {
+    if (finalStates[t] && covered.has(t)) history[t] = [...(history[t] ?? []), finalStates[t]!];
     delete finalStates[t];
     delete lastKnown[t];
     // a restarted task is PENDING again until seen; a first launch stays unknown until the scheduler is asked
@@ -86,8 +89,8 @@ export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): J
     finalStates[t] = { index: t, state: 'CANCELLED', exitCode: null, attempt: Math.max(1, pending.attempt - 1), reason: 'not submitted: the submission was cut off' };
   }
   const attempts = covered.size
-    ? [...record.attempts, { attempt: pending.attempt, submittedAt: pending.startedAt, indices: compressRanges(covered), arrays, ...(pending.bundle ? { bundle: pending.bundle } : {}), ...(pending.resources ? { resources: pending.resources } : {}) }]
+    ? [...record.attempts, { attempt: pending.attempt, submittedAt: pending.startedAt, indices: compressRanges(covered), arrays, ...(pending.bundle ? { bundle: pending.bundle } : {}), ...(pending.resources ? { resources: pending.resources } : {}), ...(pending.extraArgs?.length ? { extraArgs: pending.extraArgs } : {}), ...(pending.group ? { group: pending.group } : {}) }]
     : record.attempts;
   const { pending: _done, ...rest } = record;
-  return { ...rest, attempts, finalStates, lastKnown };
+  return { ...rest, attempts, finalStates, lastKnown, ...(Object.keys(history).length ? { history } : {}) };
 }

@@ -129,6 +129,8 @@ export interface JobInfo extends AutomationFields {
   template?: string;
   /** When jobName is taken, append -2, -3, … instead of failing. Default false. */
   uniqueName?: boolean;
+  /** The collection the job joins (created if missing; `pilot collection …`). Default `default`. @example 'lr-sweep' */
+  collection?: string;
   /** Files in the bundle larger than this many MB are named in a warning (default 50; 0: never). */
   largeFileMB?: number;
   /**
@@ -190,6 +192,8 @@ export interface NormalizedJobInfo extends AutomationFields {
   setup: string[];
   template?: string;
   uniqueName: boolean;
+  /** The collection it joined at launch (absent in records written before collections existed). */
+  collection?: string;
   /** undefined in records written before it existed: DEFAULT_LARGE_FILE_MB (model/checks.ts) */
   largeFileMB?: number;
   /** The JobInfo fields of the same names, as given; absent in older records (model/expected.ts, error-lines.ts). */

@@ -25,6 +25,10 @@ export interface Attempt {
   bundle?: string;
   /** Resources that differ from the job's own (an escalated automatic retry: model/retry.ts). */
   resources?: AttemptResources;
+  /** Words this attempt appended to its tasks' argv (`pilot resubmit --extra-args`). */
+  extraArgs?: string[];
+  /** The collection's submission group that sent this attempt (`pilot resubmit --submission-group`). */
+  group?: string;
 }
 
 /**
@@ -44,6 +48,9 @@ export interface PendingSubmission {
   bundle?: string;
   /** escalated resources, recorded on the attempt once adopted */
   resources?: AttemptResources;
+  /** extra argv words and submission group, recorded on the attempt once adopted */
+  extraArgs?: string[];
+  group?: string;
   /**
    * `<pid> <boot>` of the process submitting it, cleared when that process learns the outcome or gives up:
    * while it lives, nobody else may decide what happened.
@@ -92,6 +99,13 @@ export interface JobRecord {
    * exists), so an attempt can run another bundle than the first; false or absent: only the launch bundle.
    */
   bundlePerAttempt?: boolean;
+  /** The script appends `args-extra.<attempt>.b64` to its argv (templates since `pilot resubmit --extra-args`). */
+  attemptArgs?: boolean;
+  /**
+   * Final states a later attempt replaced, per task number, oldest first (absent before collections existed):
+   * what `collection show --show-history` and `--attempt-mode primary` read.
+   */
+  history?: Record<string, TaskStatus[]>;
   remote: {
     /** Absolute path of this job's folder on the cluster (holds job.sh, args.b64, logs/, outputs/). */
     jobDir: string;

@@ -105,7 +105,7 @@ export interface Backend {
    * Resubmits some task numbers of a recorded job on its existing script and args, running the bundle of its
    * newest attempt, or `bundle` when given: shipped first if the cluster lacks it, exactly as a launch does.
    */
-  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources): Promise<Resubmitted>;
+  resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources, attemptArgs?: string): Promise<Resubmitted>;
   /** Finds out, with one query, whether a pending submission reached the scheduler. */
   settle(record: JobRecord & { pending: PendingSubmission }): Promise<PendingVerdict>;
   /** Current state of every task not yet final, for many jobs at once (one remote command per cluster). */
@@ -154,3 +154,5 @@ export const SCRIPT_NAME = 'job.sh';
 export const BUNDLES_USED = '.pilot-bundles';
 export const ARGS_FILE = 'args.b64';
 export const ARGS_TEXT = 'args.txt';
+/** Words an attempt appends to its tasks' argv: one args-file line (`pilot resubmit --extra-args`). */
+export const attemptArgsFile = (attempt: number) => `args-extra.${attempt}.b64`;

@@ -59,6 +59,8 @@ export interface SubmitCommandInput {
   resources?: AttemptResources;
   /** pilot's own dependency on other jobs (`after:`), for every array of this submission. */
   jobDependency?: string;
+  /** A resubmission's own files come as a tar on stdin (`args-extra.<attempt>.b64`): unpacked into the job folder. */
+  attemptFiles?: boolean;
   /** The probe's checks, made by this command itself when the probe was skipped (see Precheck). */
   precheck?: Precheck;
 }

@@ -19,7 +19,7 @@ import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
 import { writeJsonAtomic } from '../util/files.js';
-import { ARGS_FILE, ARGS_TEXT, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
 import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
 import { logTailsCommand, parseLogTails, type LogTail } from './log-tails.js';
 import type { Dialect, HealthReport, ObserveState, Precheck } from './dialect.js';
@@ -175,7 +175,7 @@ export class RemoteBackend implements Backend {
     return { kind: 'submitted' as const, submitted };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources): Promise<Resubmitted> {
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources, attemptArgs?: string): Promise<Resubmitted> {
     // the job's own root, even if config.yaml's remoteDir changed since: job.sh finds bundles next to its folder
     const jobRoot = remoteRoot(record);
     const shipped = bundle && await this.ship(bundle, jobRoot);
@@ -184,8 +184,9 @@ export class RemoteBackend implements Backend {
     const attempt = record.attempts.length + 1;
     const pending = newPending(attempt, compressRanges(taskNumbers), arrays, bundleSha);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });
-    const cmd = this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, arrays.length), resources });
-    const r = await atStep('submit', () => this.transport.exec(cmd, { what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
+    const cmd = this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, arrays.length), resources, attemptFiles: attemptArgs !== undefined });
+    const stdin = attemptArgs === undefined ? undefined : memoryTar([{ name: attemptArgsFile(attempt), data: attemptArgs }]);
+    const r = await atStep('submit', () => this.transport.exec(cmd, { ...(stdin ? { stdin } : {}), what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
     return { arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped?.uploadedBytes ?? 0 };
   }
 

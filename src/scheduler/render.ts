@@ -38,6 +38,11 @@ export function takesBundleArg(script: string): boolean {
   return script.includes('PILOT_BUNDLE_SHA=${3');
 }
 
+/** Whether a rendered script appends `args-extra.<attempt>.b64` to its argv (`pilot resubmit --extra-args`). */
+export function takesAttemptArgs(script: string): boolean {
+  return script.includes('args-extra.$PILOT_ATTEMPT.b64');
+}
+
 export function commandWords(info: NormalizedJobInfo): string[] {
   const entry = info.interpreter.length ? info.entrypoint : `./${info.entrypoint.replace(/^\.\//, '')}`;
   return [...info.interpreter, entry];

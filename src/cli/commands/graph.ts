@@ -20,7 +20,7 @@ export async function runGraph(doc: Record<string, unknown>, base: string, opts:
   }
   const jobs = (doc.jobs as unknown[]).map((j, i) => {
     if (!j || typeof j !== 'object' || Array.isArray(j)) throw new PilotError('BAD_INPUT', `jobs[${i}] must be a mapping of job fields`, { hint: 'see README: "Job graphs"' });
-    return { ...(j as Record<string, unknown>), ...(opts.cluster !== undefined ? { cluster: opts.cluster } : {}), ...(opts.unique ? { uniqueName: true } : {}) } as unknown as JobInfo;
+    return { ...(j as Record<string, unknown>), ...(opts.cluster !== undefined ? { cluster: opts.cluster } : {}), ...(opts.unique ? { uniqueName: true } : {}), ...(opts.collection !== undefined ? { collection: opts.collection } : {}) } as unknown as JobInfo;
   });
   const { planGraph, scheduleGraph } = await import('../../engine/graph.js');
 

@@ -38,13 +38,13 @@ export async function isBatchScript(file: string): Promise<boolean> {
 }
 
 export interface LaunchOptions {
-  cluster?: string; name?: string; unique?: boolean; dryRun?: boolean; wait?: boolean; timeout?: number; json?: boolean; progress?: boolean;
+  cluster?: string; name?: string; unique?: boolean; collection?: string; dryRun?: boolean; wait?: boolean; timeout?: number; json?: boolean; progress?: boolean;
   after?: string[];
 }
 
 export async function run(file: string, opts: LaunchOptions): Promise<number> {
   // an empty value (`--name "$UNSET"`) is a mistake, not "use the YAML's": refuse it before reading anything
-  for (const [flag, value] of [['--name', opts.name], ['--cluster', opts.cluster]] as const) {
+  for (const [flag, value] of [['--name', opts.name], ['--cluster', opts.cluster], ['--collection', opts.collection]] as const) {
     if (value !== undefined && !value.trim()) throw new PilotError('BAD_INPUT', `${flag} is empty`, { hint: `give a value, or leave ${flag} out to use the job file's` });
   }
   const path = resolve(file);
@@ -58,6 +58,7 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
   }
   if (opts.cluster !== undefined) doc.cluster = opts.cluster;
   if (opts.name !== undefined) doc.jobName = opts.name;
+  if (opts.collection !== undefined) doc.collection = opts.collection;
   if (opts.unique) doc.uniqueName = true;
   const base = dirname(path);
 

@@ -18,7 +18,7 @@ import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
-import { ARGS_FILE, ARGS_TEXT, BUNDLES_USED, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
+import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, BUNDLES_USED, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
 import { currentBundle, latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
@@ -88,7 +88,7 @@ export class LocalBackend implements Backend {
     return { remote, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes, warnings };
   }
 
-  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources): Promise<Resubmitted> {
+  async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources, attemptArgs?: string): Promise<Resubmitted> {
     const { jobDir } = record.remote;
     const sha = bundle?.sha256 ?? currentBundle(record);
     if (!existsSync(join(jobDir, SCRIPT_NAME)) || (!bundle && !existsSync(join(this.root, 'bundles', sha, COMPLETE_MARKER)))) {
@@ -98,6 +98,9 @@ export class LocalBackend implements Backend {
     const timeLimitMs = parseTimeLimit(resources?.time ?? record.info.time) ?? null;
     const { uploadedBytes } = bundle ? await atStep('unpack', () => this.ensureBundle(bundle)) : { uploadedBytes: 0 };
     const attempt = record.attempts.length + 1;
+    if (attemptArgs !== undefined) {   // this attempt's extra argv words (pilot resubmit --extra-args)
+      await writeFile(join(jobDir, attemptArgsFile(attempt)), attemptArgs);
+    }
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, taskNumbers, sha) });
     const array = await this.launch(jobDir, record.name, record.info, { tasks: taskNumbers, maxConcurrent: record.maxConcurrent, timeLimitMs, attempt, bundleSha: sha });
     return { arrays: [array], uploadedBytes };

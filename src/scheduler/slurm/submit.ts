@@ -96,6 +96,8 @@ export function submitCommand(input: SubmitCommandInput): string {
     );
   }
   if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
+  // a resubmission's per-attempt argv words (args-extra.<attempt>.b64), before any sbatch reads them
+  if (input.attemptFiles) lines.push(`tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
   if (input.precheck) lines.push(`wait $PING; grep -q ' is UP' "$J/.ping" || { echo "@@error controller"; ${abandon}; exit 8; }; rm -f "$J/.ping"`);
   lines.push(`cd "$J" || exit 6`, 'ids=""');
   // the user's own dependency and pilot's `after:` must both hold (`,`): a --dependency on the command line
