@@ -11,6 +11,7 @@ import { commandWords, renderScript } from '../scheduler/render.js';
 import type { Dialect, DirectiveDefaults } from '../scheduler/dialect.js';
 import type { Bundle, PreparedJob } from '../scheduler/backend.js';
 import { encodeArgsFile } from '../model/args.js';
+import { encodeParamsFile } from '../model/params.js';
 import { checkProgram, DEFAULT_LARGE_FILE_MB, type ListedEntry, type Warning } from '../model/checks.js';
 import { packageVersion } from '../util/version.js';
 import type { NormalizedJobInfo } from '../model/job.js';
@@ -81,6 +82,7 @@ export async function prepareJob(
     script,
     argsFile: encodeArgsFile(info.argv),
     argsText: info.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
+    paramsFile: encodeParamsFile(info.params ?? [], tasks),
     checked,
     warnings,
   };

@@ -11,8 +11,12 @@ import type { ArraySubmission, JobRecord, TaskStatus } from './record.js';
 export function arrayFor(record: JobRecord, task: number, attempt: number): ArraySubmission | undefined {
   const a = record.attempts.find((x) => x.attempt === attempt);
   if (!a || !rangesInclude(a.indices, task)) return undefined;
-  const offset = chunkOffset(record, task);
-  return a.arrays.find((x) => x.offset === offset);
+  return a.arrays.find((x) => holds(record, x, task));
+}
+
+/** Whether array `x` holds task `task`: by its stored task list when it has one, else by its chunk offset. */
+function holds(record: Pick<JobRecord, 'chunkSize'>, x: Pick<ArraySubmission, 'offset' | 'tasks'>, task: number): boolean {
+  return x.tasks !== undefined ? rangesInclude(x.tasks, task) : x.offset === chunkOffset(record, task);
 }
 
 /** The newest attempt that included `task`, with its array submission. */
@@ -66,9 +70,13 @@ export function chunkOffset(record: Pick<JobRecord, 'chunkSize'>, task: number):
 export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): JobRecord {
   const pending = record.pending;
   if (!pending) return record;
-  const sent = new Set(arrays.map((a) => a.offset));
+  // the k-th array answered is the k-th planned (submitted in order): it gets the planned task list and resources
+  arrays = arrays.map((a, k) => {
+    const plan = pending.planned[k];
+    return plan && plan.offset === a.offset && plan.tasks !== undefined ? { ...a, tasks: plan.tasks, ...(plan.resources ? { resources: plan.resources } : {}) } : a;
+  });
   const tasks = expandRanges(pending.indices);
-  const covered = new Set(tasks.filter((t) => sent.has(chunkOffset(record, t))));
+  const covered = new Set(tasks.filter((t) => arrays.some((a) => holds(record, a, t))));
   const finalStates = { ...record.finalStates };
   const lastKnown: Record<string, TaskStatus> = { ...(record.lastKnown ?? {}) };
   for (const t of tasks) {

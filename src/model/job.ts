@@ -6,6 +6,26 @@
 import type { TaskArgs } from './args.js';
 import type { AutomationFields } from './retry.js';
 import type { AfterSpec } from './dependencies.js';
+import type { ResourceGroup, TaskResources } from './resources.js';
+
+/** A JS module and the function it exports, for a sweep's `filter` and `resources.logic` (path relative to the YAML). */
+export interface ModuleFunction { file: string; function: string }
+
+/** A sweep's parameters: every combination of `values` (grid) or the listed sets (list). */
+export interface SweepParameters {
+  /** `grid`: the cartesian product of `values` (the LAST key varies fastest); `list`: `values` as given. */
+  mode: 'grid' | 'list';
+  /** grid: `{ key: [values…] }`; list: `[{ key: value, … }, …]`. */
+  values: Record<string, readonly unknown[]> | readonly Record<string, unknown>[];
+  /** grid only: a `.js`/`.mjs` module whose function (params) → boolean keeps a combination when true. */
+  filter?: ModuleFunction;
+}
+
+/** A sweep's resources: `defaults` for every task, `logic(params, defaults)` → one task's own. */
+export interface SweepResources {
+  defaults?: TaskResources & { gpus?: number | string };
+  logic?: ModuleFunction;
+}
 
 /**
  * What users give: the fields of `scheduleJobs()`, the same (camelCase) in a job YAML for `pilot launch`,
@@ -58,6 +78,26 @@ export interface JobInfo extends AutomationFields {
    * @example ['--lr 0.001', ['--name', 'a b'], { lr: 0.01, fast: true }]
    */
   args?: TaskArgs[];
+  /**
+   * A sweep instead of `args`: one task per parameter set, whose argv is `--key value` per parameter (the
+   * object rule of `args`) or `argsPattern`. The sets are stored per task and given to it as PILOT_PARAMS_JSON.
+   * @example { mode: 'grid', values: { model: ['mlp', 'cnn'], lr: [0.1, 0.01] }, filter: { file: 'sweep.mjs', function: 'keep' } }
+   */
+  parameters?: SweepParameters;
+  /**
+   * Per-task resources of a sweep: `defaults` override the job's fields; `logic` (a `.js`/`.mjs` function
+   * (params, defaults) → resources) gives each task its own. One array per distinct set, in the same job.
+   * @example { defaults: { mem: '4G' }, logic: { file: 'sweep.mjs', function: 'resources' } }
+   */
+  resources?: SweepResources;
+  /** A sweep task's name, a nunjucks template over its parameters (shown by status). @example '{{ model }}_lr{{ lr }}' */
+  taskNamePattern?: string;
+  /**
+   * A sweep task's argv as a nunjucks template over its parameters, rendered then split as shell words
+   * (quotes honoured, nothing expanded). Default: `--key value` per parameter.
+   * @example '--model {{ model }} --lr={{ lr }}'
+   */
+  argsPattern?: string;
   /**
    * At most this many tasks run at once (the K in `--array=1-N%K`). Default: no limit.
    * @example 4
@@ -148,6 +188,13 @@ export interface NormalizedJobInfo extends AutomationFields {
    * (undefined for string or list args), so failures and results can be read by parameter later.
    */
   params: (TaskParams | undefined)[];
+  /** A sweep's task names (`taskNamePattern`), task i at i-1; absent without one. */
+  taskNames?: string[];
+  /**
+   * A sweep's tasks by resource set (`resources.logic`), when they differ: one array per group. Absent: every
+   * task has the job's own resources.
+   */
+  resourceGroups?: ResourceGroup[];
   maxConcurrent?: number;
   partition?: string;
   account?: string;

@@ -54,7 +54,9 @@ export function retriesOf(record: Pick<JobRecord, 'attempts'>, task: number): nu
 export function resourcesOf(record: JobRecord, task: number): AttemptResources {
   const latest = latestArrayFor(record, task);
   const own = latest && record.attempts.find((a) => a.attempt === latest.attempt)?.resources;
-  return { time: own?.time ?? record.info.time, mem: own?.mem ?? record.info.mem };
+  // a sweep task's own resource set (its array's) comes before the job's
+  const set = latest?.array.resources;
+  return { time: own?.time ?? set?.time ?? record.info.time, mem: own?.mem ?? set?.mem ?? record.info.mem };
 }
 
 /** Slurm time syntax for a number of seconds (D-HH:MM:SS or HH:MM:SS), rounded up to whole seconds. */

@@ -27,6 +27,8 @@ export interface JobStatus {
   submittedAt?: string;
   /** When its latest attempt was submitted (the launch, or the latest restart-failed). */
   attemptSubmittedAt?: string;
+  /** A sweep's task names (`taskNamePattern`), task i at i-1. */
+  taskNames?: string[];
 }
 
 /** The stderr lines a status call read: job name → task → the attempt read and its last line (cleaned). */
@@ -90,5 +92,6 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     attempts: record.attempts.length,
     submittedAt: record.createdAt,
     ...(last ? { attemptSubmittedAt: last.submittedAt } : {}),
+    ...(record.info.taskNames ? { taskNames: record.info.taskNames } : {}),
   };
 }

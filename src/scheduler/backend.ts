@@ -28,6 +28,8 @@ export interface PreparedJob {
   argsFile: string;
   /** args.txt: the same, shell-quoted, for humans. */
   argsText: string;
+  /** params.b64: line i = task i's parameters as JSON, base64 (the script exports it as PILOT_PARAMS_JSON). */
+  paramsFile: string;
   /** The scheduler's dependency on other jobs (`after:` resolved to job ids, e.g. `afterok:12:13`), if any. */
   dependency?: string;
 }
@@ -154,3 +156,4 @@ export const SCRIPT_NAME = 'job.sh';
 export const BUNDLES_USED = '.pilot-bundles';
 export const ARGS_FILE = 'args.b64';
 export const ARGS_TEXT = 'args.txt';
+export const PARAMS_FILE = 'params.b64';

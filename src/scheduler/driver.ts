@@ -18,7 +18,8 @@ import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
 import { writeJsonAtomic } from '../util/files.js';
-import { ARGS_FILE, ARGS_TEXT, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { planSubmission } from './groups.js';
+import { ARGS_FILE, ARGS_TEXT, newPending, PARAMS_FILE, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
 import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
 import { logTailsCommand, parseLogTails, type LogTail } from './log-tails.js';
 import type { Dialect, HealthReport, ObserveState } from './dialect.js';
@@ -104,13 +105,14 @@ export class RemoteBackend implements Backend {
     const remote = { bundleDir: `${shipped.root}/bundles/${job.bundle.sha256}`, jobDir: `${shipped.root}/jobs/${job.name}-${randomBytes(4).toString('hex')}` };
     // indices must stay below MaxArraySize: arrays hold at most MaxArraySize-1 tasks (1..MaxArraySize-1)
     const chunkSize = Math.max(1, shipped.maxArraySize - 1);
-    const arrays = this.dialect.planArrays(Array.from({ length: job.tasks }, (_, i) => i + 1), chunkSize, job.info.maxConcurrent);
+    const arrays = planSubmission(this.dialect, job.info, Array.from({ length: job.tasks }, (_, i) => i + 1), chunkSize, job.info.maxConcurrent);
     const pending = newPending(1, `1-${job.tasks}`, arrays, job.bundle.sha256);
     await onSubmitting({ remote, chunkSize, pending });
     const stdin = memoryTar([
       { name: SCRIPT_NAME, data: job.script, mode: 0o755 },
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
+      { name: PARAMS_FILE, data: job.paramsFile },   // PILOT_PARAMS_JSON per task (sweep)
     ]);
     const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length), jobDependency: job.dependency });
     const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
@@ -122,7 +124,8 @@ export class RemoteBackend implements Backend {
     const jobRoot = remoteRoot(record);
     const shipped = bundle && await this.ship(bundle, jobRoot);
     const bundleSha = bundle?.sha256 ?? currentBundle(record);
-    const arrays = this.dialect.planArrays(taskNumbers, record.chunkSize, record.maxConcurrent);
+    // each task again with its own resource set (a sweep's resources.logic)
+    const arrays = planSubmission(this.dialect, record.info, taskNumbers, record.chunkSize, record.maxConcurrent);
     const attempt = record.attempts.length + 1;
     const pending = newPending(attempt, compressRanges(taskNumbers), arrays, bundleSha);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });

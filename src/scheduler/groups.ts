@@ -1,0 +1,21 @@
+/**
+ * The arrays of one submission when a sweep's tasks have different resource sets: one array (or chain of
+ * chunks past MaxArraySize) per set, each with the job's %K, each holding a sparse index list
+ * (`--array=1,3,5%K`), its task numbers and resources stored so that status, logs and restarts find them.
+ */
+import { chunkOffset } from '../model/attempts.js';
+import type { NormalizedJobInfo } from '../model/job.js';
+import { compressRanges } from '../model/ranges.js';
+import { splitByGroup } from '../model/resources.js';
+import type { Dialect, PlannedArray } from './dialect.js';
+
+export function planSubmission(dialect: Pick<Dialect, 'planArrays'>, info: Pick<NormalizedJobInfo, 'resourceGroups'>,
+  taskNumbers: readonly number[], chunkSize: number, maxConcurrent?: number): PlannedArray[] {
+  if (!info.resourceGroups?.length) return dialect.planArrays(taskNumbers, chunkSize, maxConcurrent);
+  return splitByGroup(info.resourceGroups, taskNumbers).flatMap((part, group) => dialect.planArrays(part.tasks, chunkSize, maxConcurrent).map((a) => ({
+    ...a,
+    group,
+    tasks: compressRanges(part.tasks.filter((t) => chunkOffset({ chunkSize }, t) === a.offset)),
+    ...(part.resources ? { resources: part.resources } : {}),
+  })));
+}
