@@ -70,9 +70,9 @@ export function chunkOffset(record: Pick<JobRecord, 'chunkSize'>, task: number):
 export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): JobRecord {
   const pending = record.pending;
   if (!pending) return record;
-  // the k-th array answered is the k-th planned (submitted in order): it gets the planned task list and resources
+  // an array gets its planned task list and resources: the plan of the same spec, else the k-th (sent in order)
   arrays = arrays.map((a, k) => {
-    const plan = pending.planned[k];
+    const plan = pending.planned.find((p) => p.offset === a.offset && p.spec === a.arraySpec) ?? pending.planned[k];
     return plan && plan.offset === a.offset && plan.tasks !== undefined ? { ...a, tasks: plan.tasks, ...(plan.resources ? { resources: plan.resources } : {}) } : a;
   });
   const tasks = expandRanges(pending.indices);

@@ -42,6 +42,11 @@ describe('sweeps on the local cluster', () => {
       const out = (await pilot(['logs', `sweep-local/${t}`], home)).stdout;
       expect(JSON.parse(/^params: (.*)$/m.exec(out)![1]!)).toEqual(PARAMS[t - 1]);
     }
+    // a task can be addressed by its name too
+    const byName = (await pilot(['logs', 'sweep-local/big_lr0.01'], home)).stdout;
+    expect(JSON.parse(/^params: (.*)$/m.exec(byName)![1]!)).toEqual(PARAMS[4]);
+    const unknown = await pilot(['logs', 'sweep-local/huge_lr1'], home);
+    expect(unknown.stderr).toContain("job 'sweep-local' has no task named 'huge_lr1'");
     const restart = await pilot(['restart-failed', 'sweep-local'], home);
     expect(restart.code, restart.stderr).toBe(0);
     const again = record(home, 'sweep-local').attempts[1];

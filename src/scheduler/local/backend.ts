@@ -125,7 +125,8 @@ export class LocalBackend implements Backend {
     const stateDir = join(record.remote.jobDir, 'state');
     const names = await readdir(stateDir).catch(() => [] as string[]);
     const arrays: ArraySubmission[] = [];
-    for (const n of names.filter((x) => /^array-\d+\.json$/.test(x)).sort()) {
+    // by id, i.e. in the order they were started (= planned): how a sweep's arrays get their task lists back
+    for (const n of names.filter((x) => /^array-\d+\.json$/.test(x)).sort((a, b) => Number(a.slice(6, -5)) - Number(b.slice(6, -5)))) {
       const spec = readJson<ArrayFile>(join(stateDir, n));
       if (spec && spec.attempt === record.pending.attempt && !known.has(spec.arrayId)) {
         arrays.push({ jobId: spec.arrayId, offset: 0, arraySpec: `${spec.indices}%${spec.maxConcurrent}` });
