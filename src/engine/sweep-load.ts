@@ -51,10 +51,13 @@ export async function loadFunction<A extends unknown[]>(ref: { file: string; fun
 export async function loadSweepHooks(input: unknown, base = process.cwd()): Promise<SweepHooks> {
   const job = (input ?? {}) as { parameters?: { filter?: unknown }; resources?: { logic?: unknown }; taskNamePattern?: unknown; argsPattern?: unknown };
   const hooks: SweepHooks = {};
-  const filter = moduleRef(job.parameters?.filter);
-  if (filter) hooks.filter = await loadFunction(filter, base, 'parameters.filter');
-  const logic = moduleRef(job.resources?.logic);
-  if (logic) hooks.logic = await loadFunction(logic, base, 'resources.logic');
+  // the SDK may pass the functions themselves
+  const filter = job.parameters?.filter;
+  if (typeof filter === 'function') hooks.filter = { fn: filter as (p: unknown) => unknown, name: `${filter.name || 'function'}()` };
+  else if (moduleRef(filter)) hooks.filter = await loadFunction(moduleRef(filter)!, base, 'parameters.filter');
+  const logic = job.resources?.logic;
+  if (typeof logic === 'function') hooks.logic = { fn: logic as (p: unknown, d: unknown) => unknown, name: `${logic.name || 'function'}()` };
+  else if (moduleRef(logic)) hooks.logic = await loadFunction(moduleRef(logic)!, base, 'resources.logic');
   if (typeof job.taskNamePattern === 'string' || typeof job.argsPattern === 'string') {
     const nunjucks = (await import('nunjucks')).default;
     // plain text out: no HTML escaping; an undefined variable is an error, not an empty string

@@ -14,10 +14,10 @@ import { formatZodError } from './zod-error.js';
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const paramValue = z.union([scalar, z.null(), z.array(scalar)]);
 const paramSet = z.record(z.string().min(1, 'a parameter needs a name'), paramValue);
-const moduleFunction = z.object({
+const moduleFunction = z.union([z.object({
   file: z.string().min(1, 'a .js or .mjs file, relative to the job file'),
   function: z.string().min(1, 'the name of a function the file exports'),
-}).strict();
+}).strict(), z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', 'give { file, function } (or, with the SDK, a function)')]);
 
 export const sweepShape = {
   parameters: z.discriminatedUnion('mode', [

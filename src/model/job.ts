@@ -17,14 +17,18 @@ export interface SweepParameters {
   mode: 'grid' | 'list';
   /** grid: `{ key: [values…] }`; list: `[{ key: value, … }, …]`. */
   values: Record<string, readonly unknown[]> | readonly Record<string, unknown>[];
-  /** grid only: a `.js`/`.mjs` module whose function (params) → boolean keeps a combination when true. */
-  filter?: ModuleFunction;
+  /**
+   * grid only: a `.js`/`.mjs` module whose function (params) → boolean keeps a combination when true (with the
+   * SDK, also the function itself).
+   */
+  filter?: ModuleFunction | ((params: Record<string, unknown>) => boolean);
 }
 
 /** A sweep's resources: `defaults` for every task, `logic(params, defaults)` → one task's own. */
 export interface SweepResources {
   defaults?: TaskResources & { gpus?: number | string };
-  logic?: ModuleFunction;
+  /** (params, defaults) → that task's resources: a module's function (with the SDK, also the function itself). */
+  logic?: ModuleFunction | ((params: Record<string, unknown>, defaults: TaskResources) => TaskResources);
 }
 
 /**

@@ -9,6 +9,9 @@ import type { TaskParams } from '../model/job.js';
 
 export type Params = Record<string, unknown>;
 
+/** The most tasks a sweep may expand to (each is stored in the record with its argv and parameters). */
+export const MAX_TASKS = 1_000_000;
+
 /** A user function with the name it is known by in messages (`sweep.mjs: keep`). */
 export interface NamedFunction<A extends unknown[]> {
   fn: (...args: A) => unknown;
@@ -30,6 +33,10 @@ export function showParams(p: TaskParams): string {
  * or Python's itertools.product): `{ a: [1, 2], b: [x, y] }` → a1 bx, a1 by, a2 bx, a2 by.
  */
 export function gridOf(values: Readonly<Record<string, readonly unknown[]>>, where = 'parameters'): Params[] {
+  const size = Object.values(values).reduce((n, list) => n * list.length, 1);
+  if (size > MAX_TASKS) {
+    throw new PilotError('BAD_INPUT', `${where}: the grid has ${size} combinations, more than ${MAX_TASKS} tasks`, { hint: 'split the sweep into several jobs, or give fewer values' });
+  }
   let out: Params[] = [{}];
   for (const [key, list] of Object.entries(values)) {
     if (!list.length) {

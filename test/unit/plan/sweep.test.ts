@@ -3,7 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import nunjucks from 'nunjucks';
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { normalizeJobInfo } from '../../../src/engine/job-spec.js';
+import { loadSweepHooks } from '../../../src/engine/sweep-load.js';
 import { adoptSubmission, arrayFor, logPath } from '../../../src/model/attempts.js';
 import { PilotError } from '../../../src/model/errors.js';
 import { decodeParamsLine, encodeParamsFile } from '../../../src/model/params.js';
@@ -29,6 +33,8 @@ describe('sweep expansion', () => {
     expect(gridOf({ model: ['mlp', 'cnn'], lr: [0.1, 0.01] })).toEqual([
       { model: 'mlp', lr: 0.1 }, { model: 'mlp', lr: 0.01 }, { model: 'cnn', lr: 0.1 }, { model: 'cnn', lr: 0.01 }]);
     expect(thrown(() => gridOf({ a: [1], b: [] })).message).toContain('values.b is empty');
+    const big = Array.from({ length: 1001 }, (_, i) => i);
+    expect(thrown(() => gridOf({ a: big, b: big })).message).toContain('1002001 combinations, more than 1000000');
   });
 
   it('a 3×2 grid with a filter dropping one combination gives 5 parameter sets', () => {
@@ -149,5 +155,36 @@ describe('one array per resource set', () => {
     const cut = adoptSubmission(record, [{ jobId: '10', offset: 0, arraySpec: '1,3,5' }]);
     expect(cut.attempts[0]!.indices).toBe('1,3,5');
     expect(cut.finalStates['2']).toMatchObject({ state: 'CANCELLED' });
+  });
+});
+
+describe('loading the user\'s functions (engine/sweep-load.ts)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pilot-sweep-unit-'));
+  writeFileSync(join(dir, 'f.mjs'), 'export const keep = (p) => p.a !== 2;\nexport function res(p, d) { return { ...d, cpus: p.a }; }\n');
+  writeFileSync(join(dir, 'cjs.cjs'), 'module.exports = { keep: (p) => p.a === 1 };\n');
+  writeFileSync(join(dir, 'bad.mjs'), 'export const keep = ;\n');
+  const job = (filter: unknown, logic?: unknown) => ({ jobName: 'sw', srcDir: '.', entrypoint: 'train.py', parameters: { mode: 'grid', values: { a: [1, 2, 3] }, filter }, ...(logic ? { resources: { logic } } : {}) });
+  const refused = async (p: Promise<unknown>) => p.then(() => { throw new Error('did not throw'); }, (e: PilotError) => e);
+
+  it('imports ES and CommonJS modules relative to the job file; the SDK may give the functions themselves', async () => {
+    const info = job({ file: 'f.mjs', function: 'keep' }, { file: 'f.mjs', function: 'res' });
+    const n = normalizeJobInfo(info, dir, 'job', await loadSweepHooks(info, dir));
+    expect(n.params).toEqual([{ a: 1 }, { a: 3 }]);
+    expect(n.resourceGroups).toEqual([{ tasks: '1', resources: { cpus: 1 } }, { tasks: '2', resources: { cpus: 3 } }]);
+    const cjs = job({ file: 'cjs.cjs', function: 'keep' });
+    expect(normalizeJobInfo(cjs, dir, 'job', await loadSweepHooks(cjs, dir)).params).toEqual([{ a: 1 }]);
+    const sdk = job((p: { a: number }) => p.a > 1);
+    expect(normalizeJobInfo(sdk, dir, 'job', await loadSweepHooks(sdk, dir)).params).toEqual([{ a: 2 }, { a: 3 }]);
+  });
+
+  it('refuses a .ts file, a missing file or function, and a module that does not load: exit 2, naming them', async () => {
+    const ts = await refused(loadSweepHooks(job({ file: 'f.ts', function: 'keep' }), dir));
+    expect([ts.exitCode, ts.message]).toEqual([2, expect.stringMatching(/parameters\.filter: f\.ts is TypeScript/)]);
+    expect(ts.hint).toContain('.mjs');
+    expect((await refused(loadSweepHooks(job({ file: 'nope.mjs', function: 'keep' }), dir))).message).toContain('nope.mjs does not exist');
+    const fn = await refused(loadSweepHooks(job(undefined, { file: 'f.mjs', function: 'resources' }), dir));
+    expect(fn.message).toBe('resources.logic: f.mjs exports no function resources');
+    expect(fn.hint).toMatch(/its functions: keep, res/);
+    expect((await refused(loadSweepHooks(job({ file: 'bad.mjs', function: 'keep' }), dir))).message).toMatch(/cannot load bad\.mjs/);
   });
 });
