@@ -11,7 +11,9 @@ export type {
 } from './engine/wrapper.js';
 export type { ExportDocument, ExportedJob, ExportOptions, WhyReport, WhyTask } from './engine/wrapper-diagnosis.js';
 export type { ErrorLine } from './model/error-lines.js';
-export type { JobInfo, Task, TaskParams } from './model/job.js';
+export type { JobInfo, ModuleFunction, SweepParameters, SweepResources, Task, TaskParams } from './model/job.js';
+export type { ResourceGroup, TaskResources } from './model/resources.js';
+export type { TaskPreview } from './engine/types.js';
 export { scheduleGraph } from './engine/graph.js';
 export type { GraphOptions } from './engine/graph.js';
 export { NEVER_SATISFIED, neverSatisfiable, stuckOnDependency } from './model/dependencies.js';

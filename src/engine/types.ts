@@ -1,5 +1,6 @@
 /** What the SDK's calls return (the public types, exported from the package). */
 import type { TaskPreview } from '../plan/preview.js';
+export type { TaskPreview };
 import type { ResourceGroup } from '../model/resources.js';
 import type { HealthReport } from '../scheduler/dialect.js';
 import type { HopInfo, HostKeyQuestion } from '../transport/types.js';

@@ -19,3 +19,11 @@ export function planSubmission(dialect: Pick<Dialect, 'planArrays'>, info: Pick<
     ...(part.resources ? { resources: part.resources } : {}),
   })));
 }
+
+/**
+ * How many arrays are chained one after another (afterany) in a submission: chunks of one resource set are;
+ * the arrays of different sets are not (for the check of a user's own dependency that cannot be combined).
+ */
+export function chainedArrays(arrays: readonly PlannedArray[]): number {
+  return 1 + arrays.filter((a, i) => i > 0 && a.group === arrays[i - 1]!.group).length;
+}
