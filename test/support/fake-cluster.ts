@@ -73,7 +73,8 @@ export class FakeCluster implements Transport {
     }
     if (command.includes('sbatch --parsable')) {
       // one `@@submitted <id> <offset> <spec>` per sbatch in the command, as the real script prints them
-      const sbatches = [...command.matchAll(/sbatch --parsable (?:\S+ )*?--array=(\S+?)(?: --dependency=\S+)? job\.sh (\d+) \d+/g)];
+      // (options after --array: a dependency, a sweep's resource set, a retry's resources)
+      const sbatches = [...command.matchAll(/sbatch --parsable (?:\S+ )*?--array=(\S+?)(?: --\S+)*? job\.sh (\d+) \d+/g)];
       const reply = sbatches.map((m) => `@@submitted ${this.ids.shift() ?? '999'} ${m[2]} ${m[1]!.replace(/'/g, '')}`).join('\n') + '\n';
       if (this.options.loseSubmitReply) throw new PilotError('SSH', 'the connection to the fake cluster was lost');
       return ok(reply);
