@@ -45,7 +45,8 @@ export default defineConfig({
             'test/integration/retries.test.ts',
             // transport-independent (issue 13: arrayBase, sbatch scripts, libraries, argsFile): runs once
             'test/integration/programs.test.ts',
-            'test/integration/collections.test.ts'],
+            'test/integration/collections.test.ts',
+            'test/integration/sweep.test.ts'],   // sweeps: arrays per resource set, nothing about the transport
           env: { PILOT_TEST_TRANSPORT: 'openssh' },
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 180_000,

@@ -12,7 +12,9 @@ export type {
 export type { ExportDocument, ExportedJob, ExportOptions, WhyReport, WhyTask } from './engine/wrapper-diagnosis.js';
 export type { Analysis, AnalyzeOptions, ValueStats, AttemptMode, CollectionRecord, CollectionTask, GroupSummary, Summary, CollectionSummary, CollectionView, ShowOptions, ResubmitOptions, ResubmitResult, TaskSelector } from './engine/wrapper-collections.js';
 export type { ErrorLine } from './model/error-lines.js';
-export type { JobInfo, Task, TaskParams } from './model/job.js';
+export type { JobInfo, ModuleFunction, SweepParameters, SweepResources, Task, TaskParams } from './model/job.js';
+export type { ResourceGroup, TaskResources } from './model/resources.js';
+export type { TaskPreview } from './engine/types.js';
 export { scheduleGraph } from './engine/graph.js';
 export type { GraphOptions } from './engine/graph.js';
 export { NEVER_SATISFIED, neverSatisfiable, stuckOnDependency } from './model/dependencies.js';

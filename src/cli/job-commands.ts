@@ -16,7 +16,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--unique', 'If the name is taken, add a suffix instead of failing')
     .option('--collection <name>', 'Collection the job joins (overrides the YAML; default "default"; made when missing)')
     .option('--after <NAME[:when]>', 'Start only after that recorded job (same cluster): when = ok (default), notok or any; repeatable', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--dry-run', 'Print the script, the args file and the sbatch command; connect to nothing')
+    .option('--dry-run', 'Print the task count, the first tasks (name, params, argv, resources), the script, the args file and the sbatch command; connect to nothing')
     .option('--wait', 'Wait until every task has finished, then print the status (exit 1 if a task failed)')
     .option('--timeout <seconds>', 'With --wait: give up after this many seconds (exit 124)', wholeNumber)
     .option('--no-progress', 'With --wait: no progress line on stderr')
@@ -25,6 +25,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
       'pilot launch examples/fine-tune-mlp/job.yaml --cluster local --wait   # try it, no cluster needed',
       'pilot launch job.yaml --dry-run                                       # see what would be submitted',
       'pilot launch run-array.sbatch --cluster lab --dry-run                 # an sbatch script as it is: what its #SBATCH lines give',
+      'pilot launch sweep.yaml --dry-run --json                              # a sweep (parameters:): its tasks as JSON',
       'pilot launch job.yaml --name sweep --unique --json                    # sweep, sweep-2, … for scripts',
       'pilot launch job.yaml --wait && ./analyse.sh                          # runs only if every task completed',
       'pilot launch train.yaml --after prep --after warmup:any               # sbatch --dependency=afterok:…,afterany:…',

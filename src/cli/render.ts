@@ -80,14 +80,14 @@ export function failureText(task: Pick<TaskStatus, 'state' | 'exitCode' | 'signa
   return cls ?? '';
 }
 
-function taskRows(tasks: readonly TaskStatus[], style: Style & { width?: number }): string {
+function taskRows(tasks: readonly TaskStatus[], style: Style & { width?: number }, names?: readonly string[]): string {
   const failures = tasks.some((t) => failureClass(t));
   const reasons = tasks.some((t) => t.reason);
   const errors = tasks.some((t) => t.lastError);
   const rows: Cell[][] = [
-    ['task', 'state', 'exit', 'attempt', ...(failures ? ['failure'] : []), ...(reasons ? ['reason'] : []), ...(errors ? ['last stderr line'] : [])],
+    ['task', ...(names ? ['name'] : []), 'state', 'exit', 'attempt', ...(failures ? ['failure'] : []), ...(reasons ? ['reason'] : []), ...(errors ? ['last stderr line'] : [])],
     ...tasks.map((t) => [
-      String(t.index), { text: t.state, state: t.state }, t.exitCode === null ? '-' : String(t.exitCode), String(t.attempt),
+      String(t.index), ...(names ? [t.name ?? ''] : []), { text: t.state, state: t.state }, t.exitCode === null ? '-' : String(t.exitCode), String(t.attempt),
       ...(failures ? [failureText(t)] : []), ...(reasons ? [t.reason ?? ''] : []), ...(errors ? [t.lastError ?? ''] : []),
     ]),
   ];
@@ -112,7 +112,7 @@ export function renderStatus(status: JobStatus, options: Style & { all?: boolean
   ];
   if (status.stale) lines.push(`  ! states may be out of date: ${status.stale}`);
   const shown = options.all ? status.tasks : status.tasks.filter((t) => t.state !== 'COMPLETED' && t.state !== 'RUNNING' && t.state !== 'PENDING');
-  if (shown.length) lines.push(taskRows(shown, options));
+  if (shown.length) lines.push(taskRows(shown, options, status.taskNames));
   return lines.join('\n');
 }
 

@@ -24,7 +24,9 @@ export async function planGraph(pilot: SlurmWrapper, jobs: readonly JobInfo[], b
     throw new PilotError('BAD_INPUT', 'jobs: give a list of at least one job', { hint: 'e.g. jobs: [ { jobName: a, … }, { jobName: b, after: [{ job: a }], … } ]' });
   }
   const { normalizeJobInfo } = await import('./job-spec.js');
-  const normalized = jobs.map((j, i) => normalizeJobInfo(j, base, `jobs[${i}]${j?.jobName ? ` (${j.jobName})` : ''}`));
+  const { loadSweepHooks } = await import('./sweep-load.js');
+  const normalized: NormalizedJobInfo[] = [];
+  for (const [i, j] of jobs.entries()) normalized.push(normalizeJobInfo(j, base, `jobs[${i}]${j?.jobName ? ` (${j.jobName})` : ''}`, await loadSweepHooks(j, base)));
   const recorded = new Set(await pilot.store.names());
   const order = graphOrder(normalized, (n) => recorded.has(n));
   const byName = new Map(normalized.map((n) => [n.jobName, n]));

@@ -9,18 +9,16 @@ import { defaultInterpreter, type NormalizedJobInfo } from '../model/job.js';
 import { toArgv, type TaskArgs } from '../model/args.js';
 import { JOB_NAME_RE } from '../model/record-check.js';
 import { AFTER_WHEN } from '../model/dependencies.js';
-import { isSlurmTime } from '../model/time.js';
 import { expandPath } from '../util/paths.js';
 import { assertShippable } from '../bundle/files.js';
 import { formatZodError } from './zod-error.js';
 import { expandJobSources } from './job-sources.js';
 import { automationFields, automationSchema } from './retry-spec.js';
 import { diagnosisFields, diagnosisValues } from './diagnosis-spec.js';
+import { resourceShape } from './resource-spec.js';
+import { applySweep, sweepShape } from './sweep-spec.js';
+import type { SweepHooks } from '../plan/sweep.js';
 
-
-/** A partition or account name: what schedulers accept, nothing a directive line could be split on. */
-const SCHEDULER_WORD_RE = /^[A-Za-z0-9][A-Za-z0-9._,:-]*$/;
-const MEM_RE = /^\d+[KMGT]?B?$/i;
 
 const scalarArg = z.union([z.string(), z.number(), z.boolean(), z.bigint()]);
 const schema = z.object({
@@ -39,13 +37,7 @@ const schema = z.object({
   ])).min(1, 'give at least one task (or leave args out for a single task without arguments)')]).optional(),
   arrayBase: z.union([z.literal(0), z.literal(1)], { error: 'must be 0 (tasks 0..N-1) or 1 (tasks 1..N, the default)' }).optional(),
   maxConcurrent: z.number().int().positive('must be a positive whole number').optional(),
-  partition: z.string().regex(SCHEDULER_WORD_RE, 'must be a Slurm partition name').optional(),
-  account: z.string().regex(SCHEDULER_WORD_RE, 'must be a Slurm account name').optional(),
-  cpus: z.number().int().positive().optional(),
-  gpus: z.union([z.number().int().nonnegative(), z.string().regex(/^[A-Za-z0-9_:.-]+$/, 'like 2 or a100:2')]).optional(),
-  mem: z.string().regex(MEM_RE, 'like 4G, 500M or 16000').optional(),
-  time: z.string().refine(isSlurmTime, 'like 30 (minutes), 2:00:00 or 1-12:00:00').optional(),
-  nodes: z.number().int().positive().optional(),
+  ...resourceShape,   // partition, account, cpus, gpus, mem, time, nodes (resource-spec.ts)
   sbatchArgs: z.array(z.string().regex(/^-/, 'each must be an option starting with -, e.g. --qos=high')).default([]),
   after: z.array(z.object({
     job: z.string().regex(JOB_NAME_RE, 'must be the name of a recorded job (or of one earlier in the same file)'),
@@ -59,13 +51,14 @@ const schema = z.object({
   largeFileMB: z.number().nonnegative('must be 0 (never warn) or more').optional(),
   ...automationSchema,
   ...diagnosisFields,
+  ...sweepShape,   // parameters, resources, taskNamePattern, argsPattern (sweep-spec.ts)
 }).strict();
 
 /**
  * Validates and normalises job info (the scheduler's own checks follow: Dialect.checkJob). Relative paths resolve against `base` (the YAML file's folder for
  * `pilot launch`, the working directory for the SDK).
  */
-export function normalizeJobInfo(given: unknown, base = process.cwd(), where = 'job'): NormalizedJobInfo {
+export function normalizeJobInfo(given: unknown, base = process.cwd(), where = 'job', hooks: SweepHooks = {}): NormalizedJobInfo {
   // script: and argsFile: become plain fields first, so their values pass the same checks (job-sources.ts)
   const sources = expandJobSources(given, base, where);
   const parsed = schema.safeParse(sources.input);
@@ -90,9 +83,12 @@ export function normalizeJobInfo(given: unknown, base = process.cwd(), where = '
   if (info.entrypoint.startsWith('/') || info.entrypoint.split('/').includes('..')) {
     throw new PilotError('BAD_INPUT', `${where}: entrypoint must be a path inside srcDir, got ${info.entrypoint}`, { hint: 'e.g. entrypoint: train.py' });
   }
+  // a sweep (parameters:) gives the tasks, their names and resource sets; its resources.defaults the job's own
+  const sweep = applySweep(info, hooks, where);
   const args = info.args === undefined ? [[]] : typeof info.args === 'string' ? [info.args] : info.args;
-  const argv = args.map((a, i) => toArgv(a as TaskArgs, `${where}: ${sources.argsWhere?.[i] ?? `args[${i}]`}`));
-  const params = args.map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? { ...(a as Record<string, unknown>) } : undefined));
+  const argv = sweep?.argv ?? args.map((a, i) => toArgv(a as TaskArgs, `${where}: ${sources.argsWhere?.[i] ?? `args[${i}]`}`));
+  const params = sweep?.params ?? args.map((a) => (a && typeof a === 'object' && !Array.isArray(a) ? { ...(a as Record<string, unknown>) } : undefined));
+  const res = { ...info, ...sweep?.jobResources };
   const setup = info.setup === undefined ? [] : Array.isArray(info.setup) ? info.setup : [info.setup];
   return {
     jobName: info.jobName,
@@ -108,14 +104,16 @@ export function normalizeJobInfo(given: unknown, base = process.cwd(), where = '
     ...(info.arrayBase === undefined ? {} : { arrayBase: info.arrayBase }),
     ...(sources.script ? { fromScript: sources.script } : {}),
     ...(sources.argsFile ? { argsFile: sources.argsFile } : {}),
+    ...(sweep?.taskNames ? { taskNames: sweep.taskNames } : {}),
+    ...(sweep?.resourceGroups ? { resourceGroups: sweep.resourceGroups } : {}),
     maxConcurrent: info.maxConcurrent,
-    partition: info.partition,
-    account: info.account,
-    cpus: info.cpus,
-    gpus: info.gpus === undefined ? undefined : String(info.gpus),
-    mem: info.mem,
-    time: info.time,
-    nodes: info.nodes,
+    partition: res.partition,
+    account: res.account,
+    cpus: res.cpus,
+    gpus: res.gpus === undefined ? undefined : String(res.gpus),
+    mem: res.mem,
+    time: res.time,
+    nodes: res.nodes,
     sbatchArgs: info.sbatchArgs,
     ...(info.after.length ? { after: info.after } : {}),
     env: Object.fromEntries(Object.entries(info.env).map(([k, v]) => [k, String(v)])),

@@ -19,10 +19,12 @@ import { checkAfterSupported, resolveAfter } from './dependencies.js';
 import { bundleCacheDir, prepareJob } from './prepare.js';
 import { launchFailed, pendingNote, settle } from './submission.js';
 import type { DryRun, ScheduleResult } from './types.js';
+import { previewTasks } from '../plan/preview.js';
 
 async function validate(engine: Engine, info: JobInfo, base?: string): Promise<{ normalized: NormalizedJobInfo; cluster: ClusterConfig }> {
   const { normalizeJobInfo } = await import('./job-spec.js');
-  const normalized = normalizeJobInfo(info, base);
+  const { loadSweepHooks } = await import('./sweep-load.js');
+  const normalized = normalizeJobInfo(info, base, 'job', await loadSweepHooks(info, base));
   const cluster = await engine.cluster(normalized.cluster);
   dialectFor(cluster.kind).checkJob(normalized, 'job');
   return { normalized, cluster };
@@ -166,6 +168,8 @@ export async function dryRun(engine: Engine, info: JobInfo, base?: string): Prom
     argsFile: job.argsFile,
     argsText: job.argsText,
     sbatchCommand: dialectFor(cluster.kind).describeSubmit(`${remoteDir}/jobs/${normalized.jobName}-XXXXXXXX`, job.tasks, job.bundle.sha256, normalized.maxConcurrent, normalized.arrayBase),
+    taskTable: previewTasks(normalized, 10),
+    ...(normalized.resourceGroups ? { resourceGroups: normalized.resourceGroups } : {}),
     bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files },
     checks: [...job.checked, ...interpreter.checked, ...after],
     warnings,

@@ -11,9 +11,11 @@ import { commandWords, renderScript } from '../scheduler/render.js';
 import type { Dialect, DirectiveDefaults } from '../scheduler/dialect.js';
 import type { Bundle, PreparedJob } from '../scheduler/backend.js';
 import { encodeArgsFile } from '../model/args.js';
+import { encodeParamsFile } from '../model/params.js';
 import { checkProgram, DEFAULT_LARGE_FILE_MB, type ListedEntry, type Warning } from '../model/checks.js';
 import { packageVersion } from '../util/version.js';
-import { arrayBaseOf, libraryDirs, taskPaths, type NormalizedJobInfo } from '../model/job.js';
+import { arrayBaseOf, type NormalizedJobInfo } from '../model/job.js';
+import { libraryDirs, taskPaths } from '../model/task-paths.js';
 
 /** A job ready to submit, with what its checks verified (a line each) and found worth a warning. */
 export interface Prepared extends PreparedJob {
@@ -86,6 +88,7 @@ export async function prepareJob(
     script,
     argsFile: encodeArgsFile(info.argv),
     argsText: info.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
+    paramsFile: encodeParamsFile(info.params ?? [], tasks),
     checked,
     warnings,
     // a template of your own sets its own paths: say so rather than describe the default one

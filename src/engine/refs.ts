@@ -57,8 +57,23 @@ export async function resolveRef(store: JobStore, ref?: string): Promise<{ name:
   return { name: await resolveName(store, name), ...(index === undefined ? {} : { index }) };
 }
 
-/** A task reference (`name/3`, `/3`), resolved; a reference naming no task is refused. */
+/**
+ * A task reference (`name/3`, `/3`, or a sweep task's name: `name/mlp_lr0.1`), resolved; a reference naming
+ * no task is refused.
+ */
 export async function resolveTaskRef(store: JobStore, ref: string): Promise<{ name: string; index: number }> {
+  // a job name holds no '/': what follows the first one is the task, by number or by its taskNamePattern name
+  const byName = /^([^/]*)\/(.*\D.*)$/.exec(ref);
+  if (byName) {
+    const name = await resolveName(store, byName[1] || undefined);
+    const { info } = await store.read(name);
+    const names = info.taskNames ?? [];
+    const hits = names.flatMap((n, i) => (n === byName[2] ? [i + arrayBaseOf(info)] : []));
+    if (hits.length === 1) return { name, index: hits[0]! };
+    throw new PilotError(hits.length ? 'BAD_INPUT' : 'NOT_FOUND', hits.length
+      ? `tasks ${hits.join(', ')} of '${name}' are all named '${byName[2]}'`
+      : `job '${name}' has no task named '${byName[2]}'`, { hint: `address the task by its number, e.g. ${name}/${hits[0] ?? 1}${names.length ? '; `pilot status NAME --tasks` shows the names' : ''}` });
+  }
   const { name, index } = await resolveRef(store, ref);
   if (index === undefined) throw new PilotError('BAD_INPUT', `'${ref}' names no task`, { hint: `add the task number: ${ref}/1` });
   return { name, index };

@@ -1,4 +1,7 @@
 /** What the SDK's calls return (the public types, exported from the package). */
+import type { TaskPreview } from '../plan/preview.js';
+export type { TaskPreview };
+import type { ResourceGroup } from '../model/resources.js';
 import type { HealthReport } from '../scheduler/dialect.js';
 import type { HopInfo, HostKeyQuestion } from '../transport/types.js';
 import type { TaskState } from '../model/states.js';
@@ -31,6 +34,10 @@ export interface DryRun {
   argsText: string;
   /** What would be run to submit (the folder name's random part is shown as XXXXXXXX). */
   sbatchCommand: string;
+  /** The first tasks (up to 10): index, name, params, argv, resources. */
+  taskTable: TaskPreview[];
+  /** A sweep's resource sets (one array each), when its tasks differ. */
+  resourceGroups?: ResourceGroup[];
   bundle: { sha256: string; bytes: number; files: number };
   /** What was checked without connecting, a line each (the interpreter of a remote cluster needs the cluster). */
   checks: string[];

@@ -12,8 +12,12 @@ import { arrayBaseOf, taskNumbers } from './job.js';
 export function arrayFor(record: JobRecord, task: number, attempt: number): ArraySubmission | undefined {
   const a = record.attempts.find((x) => x.attempt === attempt);
   if (!a || !rangesInclude(a.indices, task)) return undefined;
-  const offset = chunkOffset(record, task);
-  return a.arrays.find((x) => x.offset === offset);
+  return a.arrays.find((x) => holds(record, x, task));
+}
+
+/** Whether array `x` holds task `task`: by its stored task list when it has one, else by its chunk offset. */
+function holds(record: Pick<JobRecord, 'chunkSize'>, x: Pick<ArraySubmission, 'offset' | 'tasks'>, task: number): boolean {
+  return x.tasks !== undefined ? rangesInclude(x.tasks, task) : x.offset === chunkOffset(record, task);
 }
 
 /** The newest attempt that included `task`, with its array submission. */
@@ -70,9 +74,13 @@ export function chunkOffset(record: Pick<JobRecord, 'chunkSize'> & { info?: { ar
 export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): JobRecord {
   const pending = record.pending;
   if (!pending) return record;
-  const sent = new Set(arrays.map((a) => a.offset));
+  // an array gets its planned task list and resources: the plan of the same spec, else the k-th (sent in order)
+  arrays = arrays.map((a, k) => {
+    const plan = pending.planned.find((p) => p.offset === a.offset && p.spec === a.arraySpec) ?? pending.planned[k];
+    return plan && plan.offset === a.offset && plan.tasks !== undefined ? { ...a, tasks: plan.tasks, ...(plan.resources ? { resources: plan.resources } : {}) } : a;
+  });
   const tasks = expandRanges(pending.indices);
-  const covered = new Set(tasks.filter((t) => sent.has(chunkOffset(record, t))));
+  const covered = new Set(tasks.filter((t) => arrays.some((a) => holds(record, a, t))));
   const finalStates = { ...record.finalStates };
   const lastKnown: Record<string, TaskStatus> = { ...(record.lastKnown ?? {}) };
   // the replaced attempts' final states stay readable (collections: history, --attempt-mode primary)

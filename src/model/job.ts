@@ -6,6 +6,30 @@
 import type { TaskArgs } from './args.js';
 import type { AutomationFields } from './retry.js';
 import type { AfterSpec } from './dependencies.js';
+import type { ResourceGroup, TaskResources } from './resources.js';
+
+/** A JS module and the function it exports, for a sweep's `filter` and `resources.logic` (path relative to the YAML). */
+export interface ModuleFunction { file: string; function: string }
+
+/** A sweep's parameters: every combination of `values` (grid) or the listed sets (list). */
+export interface SweepParameters {
+  /** `grid`: the cartesian product of `values` (the LAST key varies fastest); `list`: `values` as given. */
+  mode: 'grid' | 'list';
+  /** grid: `{ key: [values…] }`; list: `[{ key: value, … }, …]`. */
+  values: Record<string, readonly unknown[]> | readonly Record<string, unknown>[];
+  /**
+   * grid only: a `.js`/`.mjs` module whose function (params) → boolean keeps a combination when true (with the
+   * SDK, also the function itself).
+   */
+  filter?: ModuleFunction | ((params: Record<string, unknown>) => boolean);
+}
+
+/** A sweep's resources: `defaults` for every task, `logic(params, defaults)` → one task's own. */
+export interface SweepResources {
+  defaults?: TaskResources & { gpus?: number | string };
+  /** (params, defaults) → that task's resources: a module's function (with the SDK, also the function itself). */
+  logic?: ModuleFunction | ((params: Record<string, unknown>, defaults: TaskResources) => TaskResources);
+}
 
 /**
  * What users give: the fields of `scheduleJobs()`, the same (camelCase) in a job YAML for `pilot launch`,
@@ -79,6 +103,26 @@ export interface JobInfo extends AutomationFields {
    * @example 0
    */
   arrayBase?: 0 | 1;
+  /**
+   * A sweep instead of `args`: one task per parameter set, whose argv is `--key value` per parameter (the
+   * object rule of `args`) or `argsPattern`. The sets are stored per task and given to it as PILOT_PARAMS_JSON.
+   * @example { mode: 'grid', values: { model: ['mlp', 'cnn'], lr: [0.1, 0.01] }, filter: { file: 'sweep.mjs', function: 'keep' } }
+   */
+  parameters?: SweepParameters;
+  /**
+   * Per-task resources of a sweep: `defaults` override the job's fields; `logic` (a `.js`/`.mjs` function
+   * (params, defaults) → resources) gives each task its own. One array per distinct set, in the same job.
+   * @example { defaults: { mem: '4G' }, logic: { file: 'sweep.mjs', function: 'resources' } }
+   */
+  resources?: SweepResources;
+  /** A sweep task's name, a nunjucks template over its parameters (shown by status). @example '{{ model }}_lr{{ lr }}' */
+  taskNamePattern?: string;
+  /**
+   * A sweep task's argv as a nunjucks template over its parameters, rendered then split as shell words
+   * (quotes honoured, nothing expanded). Default: `--key value` per parameter.
+   * @example '--model {{ model }} --lr={{ lr }}'
+   */
+  argsPattern?: string;
   /**
    * At most this many tasks run at once (the K in `--array=1-N%K`). Default: no limit.
    * @example 4
@@ -177,6 +221,13 @@ export interface NormalizedJobInfo extends AutomationFields {
   fromScript?: { path: string; taken: string[]; ignored: string[] };
   /** `argsFile:` jobs: the file the task lines were read from */
   argsFile?: string;
+  /** A sweep's task names (`taskNamePattern`), task at position i (index - arrayBase); absent without one. */
+  taskNames?: string[];
+  /**
+   * A sweep's tasks by resource set (`resources.logic`), when they differ: one array per group. Absent: every
+   * task has the job's own resources.
+   */
+  resourceGroups?: ResourceGroup[];
   maxConcurrent?: number;
   partition?: string;
   account?: string;
@@ -245,33 +296,4 @@ export function taskRange(tasks: number, info: { arrayBase?: 0 | 1 } | undefined
 export function tasksOf(info: Pick<NormalizedJobInfo, 'argv' | 'params' | 'arrayBase'>): Task[] {
   const base = arrayBaseOf(info);
   return info.argv.map((argv, i) => ({ index: i + base, argv, ...(info.params?.[i] ? { params: info.params[i] } : {}) }));
-}
-
-/**
- * The library folders a task finds as `lib/<name>`, each put on PYTHONPATH itself (as slurmpilot does): a
- * repository folder that CONTAINS the package (`mylib-repo/custom_library`) then imports. Single-file libraries
- * sit in lib/ itself; a name holding `:` cannot be a PYTHONPATH entry and is left out (still under lib/).
- */
-export function libraryDirs(libraries: readonly string[], isDir: (path: string) => boolean): string[] {
-  return libraries.filter((l) => isDir(l)).map((l) => l.replace(/\/+$/, '').split('/').pop()!).filter((n) => n && !n.includes(':'));
-}
-
-/**
- * What a task's search paths are, as the default template sets them (the ONE description of it, shown by
- * `launch --dry-run` and `launch --verbose`; test/unit/render.test.ts checks the template against it).
- * `env:` may override any of them: shown as given.
- */
-export function taskPaths(info: Pick<NormalizedJobInfo, 'env' | 'setup'>, libDirs: readonly string[]): string[] {
-  const lib = '$PILOT_BUNDLE_DIR/lib';
-  const lines = [
-    `PYTHONPATH=${[lib, ...libDirs.map((d) => `${lib}/${d}`), '$PILOT_BUNDLE_DIR/src'].join(':')}[:inherited]`,
-    `NODE_PATH=${lib}[:inherited]`,
-    'PATH=inherited from the environment the job is submitted from (as sbatch passes it on), unchanged by pilot',
-    'R_LIBS=inherited, unchanged by pilot',
-  ].map((l) => {
-    const name = l.slice(0, l.indexOf('='));
-    return info.env[name] !== undefined ? `${name}=${info.env[name]} (set by env:)` : l;
-  });
-  if (info.setup.length) lines.push('(setup: lines run before the program and may change them)');
-  return lines;
 }

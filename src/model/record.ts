@@ -1,6 +1,7 @@
 import type { NormalizedJobInfo } from './job.js';
 import type { TaskState } from './states.js';
 import type { AttemptResources, NotifyEvent } from './retry.js';
+import type { TaskResources } from './resources.js';
 
 /**
  * One submission of an attempt, STORED as the scheduler acknowledged it (never derived): the scheduler's job id
@@ -13,6 +14,13 @@ export interface ArraySubmission {
   offset: number;
   /** The --array value given, e.g. `1-1000%3` or `4,7%3`. */
   arraySpec: string;
+  /**
+   * Task numbers this array holds (compressed), stored when several arrays share an offset (one array per
+   * resource set of a sweep); absent: the chunk at `offset` (model/attempts.ts's chunkOffset).
+   */
+  tasks?: string;
+  /** This array's own resource set (a sweep's `resources.logic`), given on sbatch's command line. */
+  resources?: TaskResources;
 }
 
 export interface Attempt {
@@ -42,8 +50,8 @@ export interface PendingSubmission {
   startedAt: string;
   /** task numbers of this submission, compressed */
   indices: string;
-  /** the arrays it meant to submit, in order */
-  planned: { offset: number; spec: string }[];
+  /** the arrays it meant to submit, in order (`tasks`/`resources`: one array per resource set) */
+  planned: { offset: number; spec: string; tasks?: string; resources?: TaskResources }[];
   /** sha256 of the bundle it runs, recorded on the attempt once adopted */
   bundle?: string;
   /** escalated resources, recorded on the attempt once adopted */
@@ -60,6 +68,8 @@ export interface PendingSubmission {
 
 export interface TaskStatus {
   index: number;
+  /** A sweep task's name (`taskNamePattern`), in status output only (not stored per state). */
+  name?: string;
   state: TaskState;
   exitCode: number | null;
   /** The signal that ended the task (Slurm's `0:9` → 9), when the scheduler says. */

@@ -10,6 +10,7 @@ import { PilotError } from './errors.js';
 import type { JobRecord, TaskStatus } from './record.js';
 import { rangesInclude } from './ranges.js';
 import { parseTimeLimit } from './time.js';
+import { groupResourcesOf } from './resources.js';
 
 /** Classes retried when `retryOn` is not given: the ones a program's own bug does not cause. */
 export const DEFAULT_RETRY_ON: readonly FailureClass[] = ['TIMEOUT', 'NODE_FAIL', 'PREEMPTED'];
@@ -54,7 +55,9 @@ export function retriesOf(record: Pick<JobRecord, 'attempts'>, task: number): nu
 export function resourcesOf(record: JobRecord, task: number): AttemptResources {
   const latest = latestArrayFor(record, task);
   const own = latest && record.attempts.find((a) => a.attempt === latest.attempt)?.resources;
-  return { time: own?.time ?? record.info.time, mem: own?.mem ?? record.info.mem };
+  // a sweep task's own resource set (its array's) comes before the job's
+  const set = latest?.array.resources;
+  return { time: own?.time ?? set?.time ?? record.info.time, mem: own?.mem ?? set?.mem ?? record.info.mem };
 }
 
 /** Slurm time syntax for a number of seconds (D-HH:MM:SS or HH:MM:SS), rounded up to whole seconds. */
@@ -103,11 +106,13 @@ export function dueRetries(record: JobRecord): RetryGroup[] {
     const final = record.finalStates[t];
     if (!final || final.provisional || !retryable(final, retryOn) || retriesOf(record, t) >= max) continue;
     const was = resourcesOf(record, t);
+    // what the task asks for without escalation: its sweep resource set's, else the job's
+    const own = { ...info, ...groupResourcesOf(info.resourceGroups, t) };
     const resources: AttemptResources = {};
     if (final.state === 'TIMEOUT' && info.onTimeout) resources.time = scaleTime(was.time, info.onTimeout.timeFactor);
-    else if (was.time !== info.time) resources.time = was.time;   // an escalation sticks to later attempts
+    else if (was.time !== own.time) resources.time = was.time;   // an escalation sticks to later attempts
     if (final.state === 'OUT_OF_MEMORY' && info.onOutOfMemory) resources.mem = scaleMem(was.mem, info.onOutOfMemory.memFactor);
-    else if (was.mem !== info.mem) resources.mem = was.mem;
+    else if (was.mem !== own.mem) resources.mem = was.mem;
     for (const k of ['time', 'mem'] as const) if (resources[k] === undefined) delete resources[k];
     const key = JSON.stringify(resources);
     (groups.get(key) ?? groups.set(key, { indices: [], resources }).get(key)!).indices.push(t);

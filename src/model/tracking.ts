@@ -27,6 +27,8 @@ export interface JobStatus {
   submittedAt?: string;
   /** When its latest attempt was submitted (the launch, or the latest restart-failed). */
   attemptSubmittedAt?: string;
+  /** A sweep's task names (`taskNamePattern`), in task order (also on each task as `name`). */
+  taskNames?: string[];
 }
 
 /** The stderr lines a status call read: job name → task → the attempt read and its last line (cleaned). */
@@ -75,8 +77,10 @@ export function countStates(tasks: readonly TaskStatus[]): Partial<Record<TaskSt
 /** The status of every task as the record knows it now. */
 export function jobStatus(record: JobRecord, stale?: string): JobStatus {
   const tasks: TaskStatus[] = [];
-  for (const t of taskNumbersOf(record)) {
-    tasks.push(record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) });
+  const names = record.info.taskNames;
+  for (const [pos, t] of taskNumbersOf(record).entries()) {
+    const s = record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) };
+    tasks.push(names?.[pos] === undefined ? s : { ...s, name: names[pos] });
   }
   const last = record.attempts[record.attempts.length - 1];
   return {
@@ -90,5 +94,6 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     attempts: record.attempts.length,
     submittedAt: record.createdAt,
     ...(last ? { attemptSubmittedAt: last.submittedAt } : {}),
+    ...(record.info.taskNames ? { taskNames: record.info.taskNames } : {}),
   };
 }

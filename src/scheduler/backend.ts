@@ -28,6 +28,8 @@ export interface PreparedJob {
   argsFile: string;
   /** args.txt: the same, shell-quoted, for humans. */
   argsText: string;
+  /** params.b64: line i = task i's parameters as JSON, base64 (the script exports it as PILOT_PARAMS_JSON). */
+  paramsFile: string;
   /** The scheduler's dependency on other jobs (`after:` resolved to job ids, e.g. `afterok:12:13`), if any. */
   dependency?: string;
 }
@@ -156,3 +158,4 @@ export const ARGS_FILE = 'args.b64';
 export const ARGS_TEXT = 'args.txt';
 /** Words an attempt appends to its tasks' argv: one args-file line (`pilot resubmit --extra-args`). */
 export const attemptArgsFile = (attempt: number) => `args-extra.${attempt}.b64`;
+export const PARAMS_FILE = 'params.b64';

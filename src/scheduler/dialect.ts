@@ -4,6 +4,7 @@
  * and the parsing of their output. ONE generic driver (driver.ts) runs any dialect over a Transport; nothing
  * above the scheduler folder knows a scheduler's command names. Slurm is the first dialect (slurm/index.ts).
  */
+import type { TaskResources } from '../model/resources.js';
 import type { NormalizedJobInfo } from '../model/job.js';
 import type { ArraySubmission, JobRecord } from '../model/record.js';
 import type { Transport } from '../transport/types.js';
@@ -34,6 +35,10 @@ export interface ProbeResult {
 export interface PlannedArray {
   offset: number;
   spec: string;
+  /** A sweep's resource set (groups.ts): the tasks it holds, its resources, and which set (chunks chain within one). */
+  tasks?: string;
+  resources?: TaskResources;
+  group?: number;
 }
 
 export interface SubmitCommandInput {

@@ -12,14 +12,15 @@ import type { RemoteClusterConfig } from '../model/cluster.js';
 import { atStep, PilotError, type LaunchStep } from '../model/errors.js';
 import { currentBundle, latestArrayFor, logPath, remoteRoot } from '../model/attempts.js';
 import { interpreterToFind, interpreterVerdict, type Warning } from '../model/checks.js';
-import { arrayBaseOf, taskNumbers, taskRange, type NormalizedJobInfo } from '../model/job.js';
+import { taskNumbers, taskRange, type NormalizedJobInfo } from '../model/job.js';
 import { compressRanges } from '../model/ranges.js';
 import type { JobRecord, PendingSubmission } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
 import { writeJsonAtomic } from '../util/files.js';
-import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { chainedArrays, planSubmission } from './groups.js';
+import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, newPending, PARAMS_FILE, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
 import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
 import { logTailsCommand, parseLogTails, type LogTail } from './log-tails.js';
 import type { Dialect, HealthReport, ObserveState, Precheck } from './dialect.js';
@@ -156,15 +157,16 @@ export class RemoteBackend implements Backend {
     const remote = { bundleDir: `${shipped.root}/bundles/${job.bundle.sha256}`, jobDir: `${shipped.root}/jobs/${job.name}-${randomBytes(4).toString('hex')}` };
     // indices must stay below MaxArraySize: arrays hold at most MaxArraySize-1 tasks (1..MaxArraySize-1)
     const chunkSize = Math.max(1, shipped.maxArraySize - 1);
-    const arrays = this.dialect.planArrays(taskNumbers(job.tasks, job.info), chunkSize, job.info.maxConcurrent, arrayBaseOf(job.info));
+    const arrays = planSubmission(this.dialect, job.info, taskNumbers(job.tasks, job.info), chunkSize, job.info.maxConcurrent);
     const pending = newPending(1, taskRange(job.tasks, job.info), arrays, job.bundle.sha256);
     await onSubmitting({ remote, chunkSize, pending });
     const stdin = memoryTar([
       { name: SCRIPT_NAME, data: job.script, mode: 0o755 },
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
+      { name: PARAMS_FILE, data: job.paramsFile },   // PILOT_PARAMS_JSON per task (sweep)
     ]);
-    const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length), jobDependency: job.dependency, precheck });
+    const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, chainedArrays(arrays)), jobDependency: job.dependency, precheck });
     const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
     const checked = precheck ? this.dialect.parsePrecheck(r.stdout) : undefined;
     if (checked?.unready) return { kind: 'unready' as const, why: checked.unready };
@@ -180,11 +182,12 @@ export class RemoteBackend implements Backend {
     const jobRoot = remoteRoot(record);
     const shipped = bundle && await this.ship(bundle, jobRoot);
     const bundleSha = bundle?.sha256 ?? currentBundle(record);
-    const arrays = this.dialect.planArrays(taskNumbers, record.chunkSize, record.maxConcurrent, arrayBaseOf(record.info));
+    // each task again with its own resource set (a sweep's resources.logic)
+    const arrays = planSubmission(this.dialect, record.info, taskNumbers, record.chunkSize, record.maxConcurrent);
     const attempt = record.attempts.length + 1;
     const pending = newPending(attempt, compressRanges(taskNumbers), arrays, bundleSha);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });
-    const cmd = this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, arrays.length), resources, attemptFiles: attemptArgs !== undefined });
+    const cmd = this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, chainedArrays(arrays)), resources, attemptFiles: attemptArgs !== undefined });
     const stdin = attemptArgs === undefined ? undefined : memoryTar([{ name: attemptArgsFile(attempt), data: attemptArgs }]);
     const r = await atStep('submit', () => this.transport.exec(cmd, { ...(stdin ? { stdin } : {}), what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
     return { arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped?.uploadedBytes ?? 0 };

@@ -97,7 +97,8 @@ export class FakeCluster implements Transport {
 
   /** One `@@submitted <id> <offset> <spec>` per sbatch in a submit command, as the real script prints them. */
   private submitted(command: string): string {
-    const sbatches = [...command.matchAll(/sbatch --parsable (?:\S+ )*?--array=(\S+?)(?: --dependency=\S+)? job\.sh (\d+) \d+/g)];
+    // (options after --array: a dependency, a sweep's resource set, a retry's resources)
+    const sbatches = [...command.matchAll(/sbatch --parsable (?:\S+ )*?--array=(\S+?)(?: --\S+)*? job\.sh (\d+) \d+/g)];
     const reply = sbatches.map((m) => `@@submitted ${this.ids.shift() ?? '999'} ${m[2]} ${m[1]!.replace(/'/g, '')}`).join('\n') + '\n';
     if (this.options.loseSubmitReply) throw new PilotError('SSH', 'the connection to the fake cluster was lost');
     return reply;

@@ -29,6 +29,11 @@ describe('architecture', () => {
     expect(imports.filter((i) => i.from === 'util' && i.to !== 'util')).toEqual([]);
   });
 
+  it('plan (pure planning: sweeps) imports only the model and util, and only the engine imports it', () => {
+    expect(imports.filter((i) => i.from === 'plan' && !['plan', 'model', 'util'].includes(i.to))).toEqual([]);
+    expect(imports.filter((i) => i.to === 'plan' && !['plan', 'engine'].includes(i.from))).toEqual([]);
+  });
+
   it('nothing below the CLI imports it, and the CLI imports only the engine, the model and util', () => {
     expect(imports.filter((i) => i.from !== 'cli' && i.to === 'cli')).toEqual([]);
     expect(imports.filter((i) => i.from === 'cli' && !['cli', 'engine', 'model', 'util'].includes(i.to))).toEqual([]);

@@ -3,6 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { PilotError } from '../../model/errors.js';
 import { cli, formatBytes, printJson, withWrapper } from '../common.js';
+import { describeResources } from '../../model/resources.js';
+import { quoteArgv } from '../../util/quote.js';
+import type { DryRun } from '../../engine/types.js';
 
 export async function readJobYaml(file: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -68,6 +71,7 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
       if (opts.json) {
         printJson(d);
       } else {
+        process.stdout.write(taskTableText(d));
         process.stdout.write(`# ---- job.sh (${d.tasks} tasks on ${d.cluster}, bundle ${d.bundle.sha256.slice(0, 12)}, ${d.bundle.files} files, ${formatBytes(d.bundle.bytes)})\n`);
         process.stdout.write(d.script);
         process.stdout.write(`# ---- args.txt (one line per task; the script reads the same argv from args.b64)\n${d.argsText}`);
@@ -97,4 +101,16 @@ export async function run(file: string, opts: LaunchOptions): Promise<number> {
     }
     return 0;
   });
+}
+
+/** The dry run's task table: the first tasks with their name, parameters, argv and resources. */
+function taskTableText(d: DryRun): string {
+  const rows = d.taskTable.map((t) => [String(t.index), t.name ?? '', t.params ? JSON.stringify(t.params) : '', quoteArgv(t.argv), describeResources(t.resources)]);
+  const header = ['index', 'name', 'params', 'argv', 'resources'];
+  const keep = header.map((_, c) => c === 0 || c === 3 || rows.some((r) => r[c]));   // no empty columns
+  const table = [header, ...rows].map((r) => r.filter((_, c) => keep[c]));
+  const widths = table[0]!.map((_, c) => Math.max(...table.map((r) => r[c]!.length)));
+  const sets = d.resourceGroups ? `; ${d.resourceGroups.length} resource sets, one array each: ${d.resourceGroups.map((g) => `tasks ${g.tasks} (${describeResources(g.resources)})`).join(', ')}` : '';
+  return `# ---- ${d.tasks} task${d.tasks === 1 ? '' : 's'}${d.tasks > d.taskTable.length ? ` (the first ${d.taskTable.length} shown)` : ''}${sets}\n` +
+    table.map((r) => `#  ${r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()}\n`).join('');
 }

@@ -18,7 +18,7 @@ import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
 import { sweepTemps } from '../../util/files.js';
 import type { ArraySubmission, JobRecord, PendingSubmission } from '../../model/record.js';
-import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, BUNDLES_USED, newPending, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
+import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, BUNDLES_USED, newPending, PARAMS_FILE, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type Observation, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from '../backend.js';
 import { currentBundle, latestArrayFor, logPath } from '../../model/attempts.js';
 import { readLocalFile, type ChunkSink } from '../../transport/chunked-read.js';
 import { allocateIds } from './ids.js';
@@ -30,11 +30,16 @@ import { checkInterpreterHere } from './which.js';
 import { collectLocal, removeLocalJob } from './cleanup.js';
 import { parseTimeLimit } from '../../model/time.js';
 import type { AttemptResources } from '../../model/retry.js';
+import { splitByGroup, type TaskResources } from '../../model/resources.js';
 
-/** Locally a submission is one array holding every task given (no MaxArraySize to split by). */
-function localPending(attempt: number, tasks: number[], bundle: string): PendingSubmission {
-  const indices = compressRanges(tasks);
-  return newPending(attempt, indices, [{ offset: 0, spec: indices }], bundle);
+/**
+ * Locally a submission is one array holding every task given (no MaxArraySize to split by), or one per
+ * resource set of a sweep (each with its own time limit and %K, as on Slurm).
+ */
+function localPending(attempt: number, parts: { tasks: number[]; resources?: TaskResources }[], grouped: boolean, bundle: string): PendingSubmission {
+  const indices = compressRanges(parts.flatMap((p) => p.tasks));
+  const planned = parts.map((p) => ({ offset: 0, spec: compressRanges(p.tasks), ...(grouped ? { tasks: compressRanges(p.tasks), ...(p.resources ? { resources: p.resources } : {}) } : {}) }));
+  return newPending(attempt, indices, planned, bundle);
 }
 
 /** No MaxArraySize locally: one submission always holds every task (offset 0). */
@@ -67,7 +72,7 @@ export class LocalBackend implements Backend {
   }
 
   async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
-    const timeLimitMs = parseTimeLimit(job.info.time) ?? null;   // bad input fails before anything is written
+    parseTimeLimit(job.info.time);   // bad input fails before anything is written
     const { warnings } = checkInterpreterHere(job.info);
     const { bundleDir, uploadedBytes } = await atStep('unpack', () => this.ensureBundle(job.bundle));
     const jobDir = join(this.root, 'jobs', `${job.name}-${randomBytes(4).toString('hex')}`);
@@ -77,15 +82,21 @@ export class LocalBackend implements Backend {
       await writeFile(join(jobDir, SCRIPT_NAME), job.script, { mode: 0o755 });
       await writeFile(join(jobDir, ARGS_FILE), job.argsFile);
       await writeFile(join(jobDir, ARGS_TEXT), job.argsText);
+      await writeFile(join(jobDir, PARAMS_FILE), job.paramsFile);
     } catch (err) {
       await rm(jobDir, { recursive: true, force: true });
       throw err;
     }
     const tasks = taskNumbers(job.tasks, job.info);   // 1..N, or 0..N-1 with arrayBase 0
     const sha = job.bundle.sha256;
-    await onSubmitting({ remote, chunkSize: CHUNK_SIZE, pending: localPending(1, tasks, sha) });
-    const array = await atStep('submit', () => this.launch(jobDir, job.name, job.info, { tasks, maxConcurrent: job.info.maxConcurrent, timeLimitMs, attempt: 1, bundleSha: sha }));
-    return { remote, chunkSize: CHUNK_SIZE, arrays: [array], uploadedBytes, warnings };
+    const parts = splitByGroup(job.info.resourceGroups, tasks);
+    await onSubmitting({ remote, chunkSize: CHUNK_SIZE, pending: localPending(1, parts, Boolean(job.info.resourceGroups), sha) });
+    const arrays: ArraySubmission[] = [];
+    for (const part of parts) {
+      const limit = parseTimeLimit(part.resources?.time ?? job.info.time) ?? null;
+      arrays.push(await atStep('submit', () => this.launch(jobDir, job.name, job.info, { tasks: part.tasks, maxConcurrent: job.info.maxConcurrent, timeLimitMs: limit, attempt: 1, bundleSha: sha })));
+    }
+    return { remote, chunkSize: CHUNK_SIZE, arrays, uploadedBytes, warnings };
   }
 
   async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources, attemptArgs?: string): Promise<Resubmitted> {
@@ -94,16 +105,21 @@ export class LocalBackend implements Backend {
     if (!existsSync(join(jobDir, SCRIPT_NAME)) || (!bundle && !existsSync(join(this.root, 'bundles', sha, COMPLETE_MARKER)))) {
       throw new PilotError('NOT_FOUND', `the local files of ${record.name} are gone (${jobDir})`, { hint: 'launch the job again' });
     }
-    // an escalated retry's limit (memory is not enforced locally)
-    const timeLimitMs = parseTimeLimit(resources?.time ?? record.info.time) ?? null;
+    parseTimeLimit(resources?.time ?? record.info.time);   // bad input fails before anything is written
     const { uploadedBytes } = bundle ? await atStep('unpack', () => this.ensureBundle(bundle)) : { uploadedBytes: 0 };
     const attempt = record.attempts.length + 1;
     if (attemptArgs !== undefined) {   // this attempt's extra argv words (pilot resubmit --extra-args)
       await writeFile(join(jobDir, attemptArgsFile(attempt)), attemptArgs);
     }
-    await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, taskNumbers, sha) });
-    const array = await this.launch(jobDir, record.name, record.info, { tasks: taskNumbers, maxConcurrent: record.maxConcurrent, timeLimitMs, attempt, bundleSha: sha });
-    return { arrays: [array], uploadedBytes };
+    const parts = splitByGroup(record.info.resourceGroups, taskNumbers);
+    await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, parts, Boolean(record.info.resourceGroups), sha) });
+    const arrays: ArraySubmission[] = [];
+    for (const part of parts) {
+      // an escalated retry's limit first, then the task's own resource set's (memory is not enforced locally)
+      const limit = parseTimeLimit(resources?.time ?? part.resources?.time ?? record.info.time) ?? null;
+      arrays.push(await this.launch(jobDir, record.name, record.info, { tasks: part.tasks, maxConcurrent: record.maxConcurrent, timeLimitMs: limit, attempt, bundleSha: sha }));
+    }
+    return { arrays, uploadedBytes };
   }
 
   /** A local submission exists once its array file does (written before its supervisor starts). */
@@ -112,7 +128,8 @@ export class LocalBackend implements Backend {
     const stateDir = join(record.remote.jobDir, 'state');
     const names = await readdir(stateDir).catch(() => [] as string[]);
     const arrays: ArraySubmission[] = [];
-    for (const n of names.filter((x) => /^array-\d+\.json$/.test(x)).sort()) {
+    // by id, i.e. in the order they were started (= planned): how a sweep's arrays get their task lists back
+    for (const n of names.filter((x) => /^array-\d+\.json$/.test(x)).sort((a, b) => Number(a.slice(6, -5)) - Number(b.slice(6, -5)))) {
       const spec = readJson<ArrayFile>(join(stateDir, n));
       if (spec && spec.attempt === record.pending.attempt && !known.has(spec.arrayId)) {
         arrays.push({ jobId: spec.arrayId, offset: 0, arraySpec: `${spec.indices}%${spec.maxConcurrent}` });

@@ -13,6 +13,7 @@ import type { PlannedArray, Precheck, PrecheckOutcome, ProbeResult, SubmitComman
 import { BUNDLES_USED } from '../backend.js';
 import { chunkOffset } from '../../model/attempts.js';
 import type { ArraySubmission } from '../../model/record.js';
+import type { TaskResources } from '../../model/resources.js';
 import { quote, remotePathExpr, shScript } from '../../util/quote.js';
 
 export { remotePathExpr };
@@ -104,10 +105,13 @@ export function submitCommand(input: SubmitCommandInput): string {
   // replaces the script's #SBATCH one, so whenever one is given here the user's is repeated in it
   const both = combineDependencies(input.userDependency, input.jobDependency);
   input.arrays.forEach((a, i) => {
-    // chunks after the first also wait for the previous one (K holds overall)
-    const dep = i > 0 ? ` --dependency=${both ? `${q(both)},` : ''}afterany:"$prev"` : input.jobDependency ? ` --dependency=${q(both!)}` : '';
-    // the command line overrides the script's #SBATCH lines: how a retry gets a longer limit or more memory
-    const res = (input.resources?.time ? ` --time=${q(input.resources.time)}` : '') + (input.resources?.mem ? ` --mem=${q(input.resources.mem)}` : '');
+    // chunks after the first also wait for the previous one (K holds overall); a sweep's resource sets are
+    // arrays of their own, each with its own %K, chained only within the set (`group`)
+    const chained = i > 0 && a.group === input.arrays[i - 1]!.group;
+    const dep = chained ? ` --dependency=${both ? `${q(both)},` : ''}afterany:"$prev"` : input.jobDependency ? ` --dependency=${q(both!)}` : '';
+    // the command line overrides the script's #SBATCH lines: how a sweep's resource set (a.resources) and a
+    // retry's longer limit or more memory (input.resources, which wins) are given
+    const res = resourceOptions({ ...a.resources, ...input.resources });
     lines.push(
       `if out=$(sbatch --parsable --array=${q(a.spec)}${dep}${res} ${q(input.script)} ${a.offset} ${input.attempt} ${q(input.bundleSha)} 2>"$J/.sbatch.err"); then prev=\${out%%;*}; ids="$ids $prev"; ` +
       `echo "submitted $prev ${a.offset} ${q(a.spec)}" >> "$M"; echo "@@submitted $prev ${a.offset} ${q(a.spec)}";` +
@@ -146,6 +150,12 @@ export function parsePrecheck(stdout: string): PrecheckOutcome {
     ...(interpreter === undefined ? {} : { interpreter: interpreter.trim() || null }),
     controllerDown: /^@@error controller$/m.test(stdout),
   };
+}
+
+/** sbatch options for a resource set, each value quoted (they override the script's #SBATCH lines). */
+export function resourceOptions(r: TaskResources): string {
+  const flags: [keyof TaskResources, string][] = [['partition', 'partition'], ['account', 'account'], ['nodes', 'nodes'], ['cpus', 'cpus-per-task'], ['gpus', 'gpus'], ['mem', 'mem'], ['time', 'time']];
+  return flags.filter(([f]) => r[f] !== undefined).map(([f, flag]) => ` --${flag}=${quote(String(r[f]))}`).join('');
 }
 
 export function parseSubmitOutput(code: number, stdout: string, stderr: string): ArraySubmission[] {

@@ -37,6 +37,17 @@ describe('escalation', () => {
 });
 
 describe('dueRetries', () => {
+  it('escalates a sweep task from its own resource set, and a set\'s own memory is no escalation', () => {
+    const groups = [{ tasks: '1-2', resources: { mem: '1G' } }, { tasks: '3-4', resources: { mem: '8G' } }];
+    const sets: Attempt = { attempt: 1, submittedAt: '', indices: '1-4', arrays: [
+      { jobId: '101', offset: 0, arraySpec: '1-2', tasks: '1-2', resources: { mem: '1G' } },
+      { jobId: '102', offset: 0, arraySpec: '3-4', tasks: '3-4', resources: { mem: '8G' } }] };
+    const r = rec({ maxRetries: 1, retryOn: ['OUT_OF_MEMORY', 'TIMEOUT'], onOutOfMemory: { memFactor: 2 }, resourceGroups: groups },
+      [final(1, 'OUT_OF_MEMORY'), final(2, 'TIMEOUT'), final(3, 'OUT_OF_MEMORY'), final(4, 'TIMEOUT')], [sets], 4);
+    // task 4 keeps its set's 8G through the driver's per-set arrays: not an escalation of its own
+    expect(dueRetries(r)).toEqual([{ indices: [1], resources: { mem: '2048M' } }, { indices: [2, 4], resources: {} }, { indices: [3], resources: { mem: '16384M' } }]);
+  });
+
   it('retries nothing without maxRetries', () => {
     expect(dueRetries(rec({}, [final(1, 'TIMEOUT')]))).toEqual([]);
   });
