@@ -10,6 +10,11 @@ export type {
   StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,
 } from './engine/wrapper.js';
 export type { ExportDocument, ExportedJob, ExportOptions, WhyReport, WhyTask } from './engine/wrapper-diagnosis.js';
+export type { JobResults, ReportData, ReportFailedTask, ResultRow, ResultsOptions } from './engine/wrapper-results.js';
+export { renderReportHtml } from './engine/report-html.js';
+export { failureRates, histogram, timelineBars } from './model/report-stats.js';
+export type { Bin, ParamRates, TimelineBar, ValueRate } from './model/report-stats.js';
+export { toCsv } from './model/results.js';
 export type { ErrorLine } from './model/error-lines.js';
 export type { JobInfo, Task, TaskParams } from './model/job.js';
 export { scheduleGraph } from './engine/graph.js';

@@ -16,6 +16,7 @@ import { addClusterCommands } from './cluster-commands.js';
 import { addJobCommands } from './job-commands.js';
 import { addWatchCommand } from './watch-command.js';
 import { addWhyCommands } from './why-commands.js';
+import { addResultsCommands } from './results-commands.js';
 
 /** README "Exit codes" in short; the values are model/errors.ts's EXIT_CODES. */
 const EXIT_CODE_HELP = `
@@ -93,6 +94,7 @@ export function topLevelHelp(): string {
   addWatchCommand(program, () => {});
   addClusterCommands(program, () => {});
   addWhyCommands(program, () => {});
+  addResultsCommands(program, () => {});
   let text = '';
   program.configureOutput({ getOutHelpWidth: () => 80, writeOut: (str) => { text += str; } });
   program.outputHelp();
@@ -106,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
   addWatchCommand(program, (c) => { code = c; });
   addClusterCommands(program, (c) => { code = c; });
   addWhyCommands(program, (c) => { code = c; });
+  addResultsCommands(program, (c) => { code = c; });
   oneLineErrors(program, 'pilot');
   // global options may come before or after the command (`pilot status --home x`): read them once parsed
   program.hook('preAction', () => {

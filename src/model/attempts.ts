@@ -71,7 +71,10 @@ export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): J
   const covered = new Set(tasks.filter((t) => sent.has(chunkOffset(record, t))));
   const finalStates = { ...record.finalStates };
   const lastKnown: Record<string, TaskStatus> = { ...(record.lastKnown ?? {}) };
+  const history = { ...(record.history ?? {}) };
   for (const t of tasks) {
+    const earlier = finalStates[t];
+    if (earlier && covered.has(t)) history[t] = [...(history[t] ?? []), earlier];
     delete finalStates[t];
     delete lastKnown[t];
     // a restarted task is PENDING again until seen; a first launch stays unknown until the scheduler is asked
@@ -85,5 +88,5 @@ export function adoptSubmission(record: JobRecord, arrays: ArraySubmission[]): J
     ? [...record.attempts, { attempt: pending.attempt, submittedAt: pending.startedAt, indices: compressRanges(covered), arrays, ...(pending.bundle ? { bundle: pending.bundle } : {}), ...(pending.resources ? { resources: pending.resources } : {}) }]
     : record.attempts;
   const { pending: _done, ...rest } = record;
-  return { ...rest, attempts, finalStates, lastKnown };
+  return { ...rest, attempts, finalStates, lastKnown, ...(Object.keys(history).length ? { history } : {}) };
 }

@@ -66,6 +66,9 @@ export interface TaskStatus {
   lastError?: string;
   /** MISSING_OUTPUT: the `expectedFiles` patterns (with `{index}` replaced) that matched nothing. */
   missingFiles?: string[];
+  /** When this attempt of the task started and ended (ISO 8601), when the scheduler says: the report's timeline. */
+  start?: string;
+  end?: string;
   /**
    * A final state still missing its exit code (squeue saw FAILED before sacct caught up): shown, but kept
    * out of the stored final states and asked for again, so the exit code is not lost.
@@ -102,6 +105,11 @@ export interface JobRecord {
   pending?: PendingSubmission;
   /** Final states learned so far, by task number, so finished tasks are never asked for again. */
   finalStates: Record<string, TaskStatus>;
+  /**
+   * The final states of earlier attempts, by task number, oldest first: kept when a restart makes a task
+   * PENDING again (the report's timeline shows every attempt). Absent in older records.
+   */
+  history?: Record<string, TaskStatus[]>;
   /** Last known states of unfinished tasks (kept when a status call fails). */
   lastKnown?: Record<string, TaskStatus>;
   updatedAt?: string;

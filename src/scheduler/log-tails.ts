@@ -9,6 +9,12 @@ import { quote, shScript } from '../util/quote.js';
 
 /** One log to read: its path relative to the job folder, `logs/<array job id>_<index>.<out|err>`. */
 const LOG_RE = /^logs\/\d+_\d+\.(out|err)$/;
+/**
+ * Or a task's result file (`pilot results`): `outputs/<index>/<attempt>/<plain parts>` (model/results.ts
+ * checks the parts); no `..`, no blank, no quote: the path is a shell word as it is.
+ */
+const OUTPUT_RE = /^outputs\/\d+\/\d+(\/[A-Za-z0-9._+-]+)+$/;
+const readable = (f: string) => LOG_RE.test(f) || (OUTPUT_RE.test(f) && !f.split('/').some((p) => p === '..' || p === '.'));
 const MARK = '@@pilot:log ';
 
 /** What came back for one file: its size on the cluster and its last bytes (undefined: absent, or not a file). */
@@ -18,7 +24,7 @@ export interface LogTail {
 }
 
 export function logTailsCommand(jobDir: string, files: readonly string[], maxBytes: number): string {
-  const bad = files.filter((f) => !LOG_RE.test(f));
+  const bad = files.filter((f) => !readable(f));
   if (bad.length || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new PilotError('INTERNAL', `log tails: bad request [${bad.join(', ')}] ${maxBytes}`);
   return shScript([
     'T5=; command -v timeout >/dev/null 2>&1 && T5="timeout 10"',
@@ -48,7 +54,7 @@ export function parseLogTails(stdout: string): Map<string, LogTail | undefined> 
         break;
       }
       const m = /^(\S+) (\d+|-)$/.exec(rest);
-      if (m && LOG_RE.test(m[1]!)) {
+      if (m && readable(m[1]!)) {
         file = m[1]!;
         size = m[2] === '-' ? -1 : Number(m[2]);
         b64 = '';

@@ -74,6 +74,8 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
       // it only repeats the state, and whether squeue still lists the task is a matter of timing
       ...(obs?.reason && obs.reason !== 'None' && !isFinal(taskState) ? { reason: obs.reason } : {}),
       ...(provisional ? { provisional } : {}),
+      ...(obs?.start ? { start: obs.start } : {}),
+      ...(obs?.end && isFinal(taskState) ? { end: obs.end } : {}),
     }, checked?.request, checked && parsed.expects?.get(checked.key), expects.jobs.has(w.name)));
   }
   return { states: result, tails: tails.read(parsed.tails ?? new Map()), ...(parsed.errors.length ? { warning: parsed.errors.join('; ') } : {}) };

@@ -69,7 +69,8 @@ export function buildStatusCommand(jobIds: readonly string[], opts: StatusComman
     `up=1; scontrol ping 2>/dev/null | grep -q ' is UP' || { up=0; echo "${STATUS_MARK}controller-down"; }`,
   ];
   if (opts.accounting !== false) {
-    steps.push(`s sacct $T sacct -X -P -n ${quote(`--format=${SACCT_FORMAT}`)} -j ${list}`);
+    // times in UTC and in the one format parseSlurmTime reads, whatever the cluster's zone or the user's profile
+    steps.push(`s sacct env TZ=UTC SLURM_TIME_FORMAT=standard $T sacct -X -P -n ${quote(`--format=${SACCT_FORMAT}`)} -j ${list}`);
   }
   steps.push(`[ $up = 1 ] && s squeue $T squeue -h -t all -r -o ${quote(SQUEUE_FORMAT)} -j ${list}`);
   if (opts.accounting !== true) {
