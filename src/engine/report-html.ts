@@ -31,7 +31,7 @@ function timeline(data: ReportData): string {
   const left = 70, width = 1000, rowH = 18, top = 10;
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * width;
   const height = top + tasks.length * rowH + 30;
-  const parts = [`<svg id="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 20} ${height}" width="100%" role="img" aria-label="task timeline">`];
+  const parts = [`<svg id="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 20} ${height}" width="${left + width + 20}" role="img" aria-label="task timeline">`];
   for (const t of tasks) parts.push(`<text class="label" x="${left - 6}" y="${top + row.get(t)! * rowH + 13}" text-anchor="end">task ${t}</text>`);
   for (const b of bars) {
     const y = top + row.get(b.index)! * rowH + 2;
@@ -42,7 +42,7 @@ function timeline(data: ReportData): string {
   const axisY = top + tasks.length * rowH + 14;
   for (let i = 0; i <= 4; i++) {
     const t = t0 + ((t1 - t0) * i) / 4;
-    parts.push(`<text class="axis" x="${x(t).toFixed(1)}" y="${axisY}" text-anchor="middle">+${esc(fmtSeconds((t - t0) / 1000))}</text>`);
+    parts.push(`<text class="axis" x="${x(t).toFixed(1)}" y="${axisY}" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">+${esc(fmtSeconds((t - t0) / 1000))}</text>`);
   }
   parts.push('</svg>');
   return parts.join('\n');
@@ -60,7 +60,7 @@ function rateCharts(data: ReportData): string {
         + `<rect class="rate" data-value="${esc(v.value)}" data-rate="${v.failureRate}" x="${left}" y="${y + 2}" width="${(v.failureRate * width).toFixed(1)}" height="${rowH - 6}" fill="#d62728"><title>${esc(`${p.param}=${v.value}: ${v.failed} of ${v.total} failed`)}</title></rect>`
         + `<text class="value" x="${left + width + 6}" y="${y + 15}">${(v.failureRate * 100).toFixed(0)}% (${v.failed}/${v.total})</text>`;
     }).join('\n');
-    return `<h3>${esc(p.param)}</h3>\n<svg class="rate-chart" data-param="${esc(p.param)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 110} ${height}" width="100%" role="img" aria-label="failure rate by ${esc(p.param)}">\n${rows}\n</svg>`;
+    return `<h3>${esc(p.param)}</h3>\n<svg class="rate-chart" data-param="${esc(p.param)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 110} ${height}" width="${left + width + 110}" role="img" aria-label="failure rate by ${esc(p.param)}">\n${rows}\n</svg>`;
   }).join('\n');
 }
 
@@ -69,18 +69,21 @@ function runTimes(data: ReportData): string {
   if (!bins.length) return '<p class="empty">No attempt has ended with known times yet.</p>';
   const left = 40, width = 700, height = 160, max = Math.max(...bins.map((b) => b.count));
   const bw = width / bins.length;
+  const step = bins.length > 1 ? bins[0]!.to - bins[0]!.from : 1;
+  const digits = step < 0.1 ? 3 : step < 1 ? 2 : step < 10 ? 1 : 0;
+  const label = (sec: number) => (sec < 60 ? `${sec.toFixed(digits)} s` : fmtSeconds(sec));
   const rects = bins.map((b, i) => {
     const h = (b.count / max) * height;
     return `<rect class="bin" x="${(left + i * bw + 1).toFixed(1)}" y="${(10 + height - h).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#1f77b4"><title>${esc(`${fmtSeconds(b.from)} – ${fmtSeconds(b.to)}: ${b.count}`)}</title></rect>`
-      + `<text class="axis" x="${(left + i * bw + bw / 2).toFixed(1)}" y="${height + 24}" text-anchor="middle">${esc(fmtSeconds(b.from))}</text>`;
+      + `<text class="axis" x="${(left + i * bw + bw / 2).toFixed(1)}" y="${height + 24}" text-anchor="middle">${esc(label(b.from))}</text>`;
   }).join('\n');
-  return `<svg id="runtimes" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 20} ${height + 34}" width="100%" role="img" aria-label="run-time histogram">\n`
+  return `<svg id="runtimes" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 20} ${height + 34}" width="${left + width + 20}" role="img" aria-label="run-time histogram">\n`
     + `<text class="axis" x="${left - 6}" y="18" text-anchor="end">${max}</text>\n${rects}\n</svg>`;
 }
 
 function failedTasks(data: ReportData): string {
   if (!data.failed.length) return '<p class="empty">No task failed.</p>';
-  const items = data.failed.map((t) => `<div class="failed-task" data-task="${t.index}"><h3>task ${t.index} <span class="badge" style="background:${STATE_COLOURS[t.state]}">${esc(t.state)}</span> ${esc(t.failure ?? '')} attempt ${t.attempt}${t.exitCode !== null ? `, exit ${t.exitCode}` : ''}</h3>`
+  const items = data.failed.map((t) => `<div class="failed-task" data-task="${t.index}"><h3>task ${t.index} <span class="badge" style="background:${STATE_COLOURS[t.state]}">${esc(t.state)}</span> attempt ${t.attempt}${t.exitCode !== null ? ` · exit ${t.exitCode}` : ''}${t.failure ? ` · ${esc(t.failure)}` : ''}</h3>`
     + `<pre class="stderr">${t.stderrTail.length ? t.stderrTail.map(esc).join('\n') : '(stderr empty or not readable)'}</pre></div>`);
   return items.join('\n') + (data.failedTruncated ? `\n<p>… and ${data.failedTruncated} more failed tasks (see <code>pilot why ${esc(data.name)}</code>).</p>` : '');
 }
@@ -97,7 +100,7 @@ const CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}h3{font-size:14px;margin:12px 0 4px}
 .meta{color:#666}.counts span{display:inline-block;margin:4px 8px 4px 0;padding:3px 8px;border-radius:4px;color:#fff}
 .badge{padding:1px 6px;border-radius:3px;color:#fff;font-size:12px}.empty{color:#777;font-style:italic}
-svg text{font-size:11px;fill:#333}table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}
+svg{max-width:100%;height:auto;display:block}svg text{font-size:11px;fill:#333}table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:3px 8px;text-align:left}
 th{background:#f4f4f4;cursor:pointer}pre.stderr{background:#1e1e1e;color:#eee;padding:8px;overflow-x:auto;white-space:pre-wrap}
 .legend span{display:inline-block;margin-right:10px}.legend i{display:inline-block;width:10px;height:10px;margin-right:4px}
 .problems{color:#a00}`;

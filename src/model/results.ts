@@ -114,11 +114,15 @@ export function resultsTable(inputs: readonly ResultInput[], file: string): Resu
     };
   });
   const base = ['index', ...(rows.some((r) => r.name !== undefined) ? ['name'] : []), 'state', 'attempt'];
-  const paramCols = unionKeys(rows.map((r) => r.params));
-  const taken = new Set([...base, ...paramCols, 'note']);
+  // a parameter named like one of pilot's columns is shown as `param.<key>`, a result key like either as `result.<key>`
+  const paramCols = unionKeys(rows.map((r) => r.params)).map((k) => (RESERVED.has(k) || k.startsWith('param.') || k.startsWith('result.') ? `param.${k}` : k));
+  const taken = new Set([...RESERVED, ...paramCols]);
   const resultCols = unionKeys(rows.map((r) => r.result)).map((k) => (taken.has(k) ? `result.${k}` : k));
   return { columns: [...base, ...paramCols, ...resultCols, ...(rows.some((r) => r.note) ? ['note'] : [])], rows };
 }
+
+/** pilot's own columns (whether shown or not) */
+const RESERVED = new Set(['index', 'name', 'state', 'attempt', 'note']);
 
 function unionKeys(objects: readonly Record<string, unknown>[]): string[] {
   const seen = new Set<string>();
@@ -135,10 +139,14 @@ export function cell(table: ResultsTable, row: ResultRow, column: string): unkno
     case 'attempt': return row.attempt;
     case 'note': return row.note;
   }
-  if (Object.hasOwn(row.params, column)) return row.params[column];
-  if (Object.hasOwn(row.result, column)) return row.result[column];
-  if (column.startsWith('result.')) return Object.hasOwn(row.result, column.slice(7)) ? row.result[column.slice(7)] : undefined;
-  return undefined;
+  if (column.startsWith('param.') && table.columns.includes(column)) return own(row.params, column.slice(6));
+  if (Object.hasOwn(row.params, column) && !RESERVED.has(column)) return row.params[column];
+  if (column.startsWith('result.') && !Object.hasOwn(row.result, column)) return own(row.result, column.slice(7));
+  return own(row.result, column);
+}
+
+function own(o: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
 }
 
 /** A cell as text: strings as they are, other values as JSON, nothing as ''. */
