@@ -57,12 +57,17 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
     throw new PilotError('REMOTE', `Slurm did not answer the status query: ${parsed.errors.join('; ')}`, { hint: 'is slurmctld reachable from the login node? try `pilot test-ssh CLUSTER`' });
   }
   const merged = mergeObservations(parsed, wanted);
+  const sacctRows = new Map((parsed.sacct ?? []).map((o) => [taskKey(o.jobId, o.arrayIndex), o]));
   for (const w of wanted) {
     const obs = merged.get(taskKey(w.jobId, w.arrayIndex));
     const taskState = obs?.state ?? 'UNKNOWN';
     const exitCode = obs?.exitCode ?? null;
-    // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none
-    const provisional = state.accounting === true && isFinal(taskState) && exitCode === null && taskState !== 'CANCELLED';
+    // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none.
+    // Likewise its start and end (the report's timeline): a task the controller saw end while sacct's row still
+    // says it waits or runs is asked for once more rather than stored for good without its times
+    const lagging = sacctRows.get(taskKey(w.jobId, w.arrayIndex));
+    const timesOwed = !!lagging && !isFinal(lagging.state) && !obs?.end;
+    const provisional = state.accounting === true && isFinal(taskState) && taskState !== 'CANCELLED' && (exitCode === null || timesOwed);
     const checked = expects.byTask.get(`${w.name}/${w.task}`);
     result.get(w.name)!.set(w.task, applyExpected({
       index: w.task,
