@@ -63,10 +63,11 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
     const taskState = obs?.state ?? 'UNKNOWN';
     const exitCode = obs?.exitCode ?? null;
     // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none.
-    // Likewise its start and end (the report's timeline): a task the controller saw end while sacct's row still
-    // says it waits or runs is asked for once more rather than stored for good without its times
-    const lagging = sacctRows.get(taskKey(w.jobId, w.arrayIndex));
-    const timesOwed = !!lagging && !isFinal(lagging.state) && !obs?.end;
+    // Likewise its start and end (the report's timeline): a task the controller saw end while sacct has no
+    // final row of it yet (none at all, a plain or range row, or one that still runs) is asked for again rather
+    // than stored for good without its times; gone from the controller too, it is UNKNOWN until sacct has it
+    const fromSacct = sacctRows.get(taskKey(w.jobId, w.arrayIndex));
+    const timesOwed = !obs?.end && !(fromSacct && isFinal(fromSacct.state));
     const provisional = state.accounting === true && isFinal(taskState) && taskState !== 'CANCELLED' && (exitCode === null || timesOwed);
     const checked = expects.byTask.get(`${w.name}/${w.task}`);
     result.get(w.name)!.set(w.task, applyExpected({
