@@ -67,18 +67,18 @@ function rateCharts(data: ReportData): string {
 function runTimes(data: ReportData): string {
   const bins = data.runTimes;
   if (!bins.length) return '<p class="empty">No attempt has ended with known times yet.</p>';
-  const left = 40, width = 700, height = 160, max = Math.max(...bins.map((b) => b.count));
+  const left = 40, width = 700, height = 160, top = 26, max = Math.max(...bins.map((b) => b.count));
   const bw = width / bins.length;
   const step = bins.length > 1 ? bins[0]!.to - bins[0]!.from : 1;
   const digits = step < 0.1 ? 3 : step < 1 ? 2 : step < 10 ? 1 : 0;
   const label = (sec: number) => (sec < 60 ? `${sec.toFixed(digits)} s` : fmtSeconds(sec));
   const rects = bins.map((b, i) => {
     const h = (b.count / max) * height;
-    return `<rect class="bin" x="${(left + i * bw + 1).toFixed(1)}" y="${(10 + height - h).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#1f77b4"><title>${esc(`${fmtSeconds(b.from)} – ${fmtSeconds(b.to)}: ${b.count}`)}</title></rect>`
-      + `<text class="axis" x="${(left + i * bw + bw / 2).toFixed(1)}" y="${height + 24}" text-anchor="middle">${esc(label(b.from))}</text>`;
+    return `<rect class="bin" x="${(left + i * bw + 1).toFixed(1)}" y="${(top + height - h).toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="#1f77b4"><title>${esc(`${fmtSeconds(b.from)} – ${fmtSeconds(b.to)}: ${b.count}`)}</title></rect>`
+      + `<text class="axis" x="${(left + i * bw + bw / 2).toFixed(1)}" y="${top + height + 14}" text-anchor="middle">${esc(label(b.from))}</text>`;
   }).join('\n');
-  return `<svg id="runtimes" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 20} ${height + 34}" width="${left + width + 20}" role="img" aria-label="run-time histogram">\n`
-    + `<text class="axis" x="${left - 6}" y="18" text-anchor="end">${max}</text>\n${rects}\n</svg>`;
+  return `<svg id="runtimes" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 20} ${top + height + 24}" width="${left + width + 20}" role="img" aria-label="run-time histogram">\n`
+    + `<text class="axis" x="${left}" y="14">attempts by run time (tallest bar: ${max})</text>\n${rects}\n</svg>`;
 }
 
 function failedTasks(data: ReportData): string {

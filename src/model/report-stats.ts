@@ -67,14 +67,17 @@ export interface Bin {
   count: number;
 }
 
-/** Equal-width bins over [min, max] of the durations (seconds); one bin when they are all equal; none for none. */
-export function histogram(durations: readonly number[], bins = 10): Bin[] {
+/**
+ * Equal-width bins over [min, max] of the durations (seconds); one bin when they are all equal; none for none.
+ * Default count: Sturges' rule (1 + log2 n), at most 20.
+ */
+export function histogram(durations: readonly number[], bins?: number): Bin[] {
   const xs = durations.filter((d) => Number.isFinite(d) && d >= 0);
   if (!xs.length) return [];
   const min = Math.min(...xs);
   const max = Math.max(...xs);
   if (max === min) return [{ from: min, to: max, count: xs.length }];
-  const n = Math.max(1, Math.min(bins, xs.length));
+  const n = Math.max(1, Math.min(bins ?? Math.min(20, Math.ceil(1 + Math.log2(xs.length))), xs.length));
   const width = (max - min) / n;
   const out: Bin[] = Array.from({ length: n }, (_, i) => ({ from: min + i * width, to: i === n - 1 ? max : min + (i + 1) * width, count: 0 }));
   for (const x of xs) out[Math.min(n - 1, Math.floor((x - min) / width))]!.count++;

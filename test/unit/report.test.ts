@@ -31,6 +31,7 @@ describe('histogram', () => {
     expect(bins.reduce((n, b) => n + b.count, 0)).toBe(5);
     expect(histogram([2, 2, 2])).toEqual([{ from: 2, to: 2, count: 3 }]);
     expect(histogram([])).toEqual([]);
+    expect(histogram(Array.from({ length: 10 }, (_, i) => i))).toHaveLength(5);   // Sturges: 1 + log2 10
   });
 });
 
