@@ -23,17 +23,38 @@ export interface LogTail {
   bytes: Buffer;
 }
 
-export function logTailsCommand(jobDir: string, files: readonly string[], maxBytes: number): string {
+/** Files named on the command line; more are read from stdin (a command line has a length limit, stdin none). */
+export const INLINE_FILES = 200;
+
+function check(files: readonly string[], maxBytes: number): void {
   const bad = files.filter((f) => !readable(f));
-  if (bad.length || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new PilotError('INTERNAL', `log tails: bad request [${bad.join(', ')}] ${maxBytes}`);
+  if (bad.length || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new PilotError('INTERNAL', `log tails: bad request [${bad.slice(0, 20).join(', ')}] ${maxBytes}`);
+}
+
+function script(jobDir: string, loop: string, maxBytes: number): string {
   return shScript([
     'T5=; command -v timeout >/dev/null 2>&1 && T5="timeout 10"',
     `cd ${quote(jobDir)} || exit 3`,
-    `for f in ${files.join(' ')}; do ` +
-      `if [ -f "$f" ] && [ ! -L "$f" ]; then echo "${MARK}$f $(wc -c < "$f" | tr -d ' ')"; $T5 tail -c ${maxBytes} -- "$f" 2>/dev/null | base64; ` +
+    `${loop}; do ` +
+      `if [ -f "$f" ] && [ ! -L "$f" ]; then echo "${MARK}$f $(wc -c < "$f" | tr -d ' ')"; $T5 tail -c ${maxBytes} -- "$f" 2>/dev/null </dev/null | base64; ` +
       `else echo "${MARK}$f -"; fi; done`,
     `echo "${MARK}end"`,
   ].join('; '));
+}
+
+export function logTailsCommand(jobDir: string, files: readonly string[], maxBytes: number): string {
+  check(files, maxBytes);
+  return script(jobDir, `for f in ${files.join(' ')}`, maxBytes);
+}
+
+/**
+ * The command reading `files`, with the list on the command line when short and on stdin (one path a line)
+ * when long: `pilot results` of 10 000 tasks stays ONE command, below any command-line limit.
+ */
+export function logTailsRequest(jobDir: string, files: readonly string[], maxBytes: number): { command: string; stdin?: string } {
+  if (files.length <= INLINE_FILES) return { command: logTailsCommand(jobDir, files, maxBytes) };
+  check(files, maxBytes);
+  return { command: script(jobDir, 'while IFS= read -r f', maxBytes), stdin: files.join('\n') + '\n' };
 }
 
 /** The command's stdout → file → its tail; files the command did not reach (cut off) are left out. */

@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { PilotError } from '../../src/model/errors.js';
 import { cell, checkResultFile, flattenJson, parseResultFile, resultPath, resultsTable, RESULT_MAX_BYTES, tableObjects, toCsv, type ResultInput } from '../../src/model/results.js';
 import type { TaskStatus } from '../../src/model/record.js';
-import { logTailsCommand, parseLogTails } from '../../src/scheduler/log-tails.js';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INLINE_FILES, logTailsCommand, logTailsRequest, parseLogTails } from '../../src/scheduler/log-tails.js';
 
 const done = (index: number, attempt = 1): TaskStatus => ({ index, state: 'COMPLETED', exitCode: 0, attempt });
 const file = (text: string) => ({ size: Buffer.byteLength(text), bytes: Buffer.from(text) });
@@ -31,6 +35,24 @@ describe('result files', () => {
     expect(parsed.get('outputs/2/1/r.json')?.bytes.toString()).toBe('{}\n');
     expect(parsed.has('outputs/3/1/r.json')).toBe(true);
     expect(parsed.get('outputs/3/1/r.json')).toBeUndefined();
+  });
+
+  it('a long list travels on stdin: still ONE command, whatever the number of files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pilot-results-'));
+    const files = Array.from({ length: INLINE_FILES + 50 }, (_, i) => `outputs/${i + 1}/1/results.json`);
+    for (const [i, f] of files.entries()) {
+      if (i % 2) continue;   // every other task wrote nothing
+      mkdirSync(join(dir, f, '..'), { recursive: true });
+      writeFileSync(join(dir, f), `{"i": ${i}}`);
+    }
+    const req = logTailsRequest(dir, files, 1024);
+    expect(req.stdin?.split('\n')).toHaveLength(files.length + 1);
+    expect(req.command).not.toContain('outputs/');
+    const read = parseLogTails(execFileSync('sh', ['-c', req.command], { input: req.stdin, encoding: 'utf8' }));
+    expect(read.size).toBe(files.length);
+    expect(read.get('outputs/1/1/results.json')!.bytes.toString()).toBe('{"i": 0}');
+    expect(read.get(files.at(-1)!)).toBeUndefined();
+    expect(logTailsRequest(dir, files.slice(0, 3), 10).stdin).toBeUndefined();
   });
 });
 
