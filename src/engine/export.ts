@@ -47,6 +47,8 @@ export function exportRecord(record: JobRecord) {
         ...(t.reason ? { reason: t.reason } : {}),
         ...(t.lastError ? { lastError: t.lastError } : {}),
         ...(t.missingFiles ? { missingFiles: t.missingFiles } : {}),
+        ...(t.start ? { start: t.start } : {}),
+        ...(t.end ? { end: t.end } : {}),
         argv: info.argv[t.index - 1] ?? [],
         ...(info.params?.[t.index - 1] ? { params: info.params[t.index - 1] } : {}),
       };
