@@ -4,10 +4,14 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
+import { beforeAll, describe, it } from 'vitest';
+import { chromium } from '../support/browser.js';
 import { reportScenario } from '../support/report-scenario.js';
 
 describe('results and report on local', () => {
+  // Debian's Chromium, installed here when missing (apt-get as root, as the test bed installs its packages)
+  beforeAll(() => { chromium(); }, 600_000);
+
   it('results in table, JSON and CSV; the HTML report opens in headless Chromium', async () => {
     const home = mkdtempSync(join(tmpdir(), 'pilot-home-'));
     writeFileSync(join(home, 'config.yaml'), 'clusters: {}\n');

@@ -12,8 +12,8 @@ if ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q 'install ok ins
   [ "$(id -u)" = 0 ] || { echo "chromium.sh: Chromium is missing and installing it needs root (apt-get install chromium)" >&2; exit 1; }
   command -v apt-get >/dev/null || { echo "chromium.sh: needs a Debian/Ubuntu machine (apt-get)" >&2; exit 1; }
   echo "chromium.sh: apt-get install chromium" >&2
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >"${TMPDIR:-/tmp}/pilot-chromium-apt.log" 2>&1 \
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends chromium fonts-dejavu-core >"${TMPDIR:-/tmp}/pilot-chromium-apt.log" 2>&1 \
     || { tail -20 "${TMPDIR:-/tmp}/pilot-chromium-apt.log" >&2; echo "chromium.sh: apt-get install failed" >&2; exit 1; }
 fi
 echo "$BIN"
