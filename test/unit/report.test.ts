@@ -5,6 +5,7 @@ import { durations, failureRates, histogram, timelineBars } from '../../src/mode
 import { resultsTable } from '../../src/model/results.js';
 import { esc, renderReportHtml } from '../../src/engine/report-html.js';
 import type { ReportData } from '../../src/engine/report.js';
+import type { Transport } from '../../src/transport/types.js';
 
 const HOSTILE = `<script>document.title='PWNED'</script><img src=x onerror="alert(1)">&"'`;
 
@@ -105,5 +106,30 @@ describe('renderReportHtml', () => {
     expect(html).toContain('id="runtimes"');
     expect(html).toContain('<div class="failed-task" data-task="2">');
     expect(html).toContain('<tr data-task="1">');
+  });
+});
+
+describe('Slurm status keeps task times', () => {
+  const rec = (): JobRecord => ({
+    version: 2, name: 'j', cluster: 'lab', backend: 'slurm', createdAt: '2026-01-01T00:00:00Z', tasks: 2, chunkSize: 1000,
+    info: {} as JobRecord['info'], bundle: { sha256: 'x', bytes: 0, files: 0 }, remote: { jobDir: '/r/jobs/j', bundleDir: '/r/bundles/x' },
+    attempts: [{ attempt: 1, submittedAt: '', indices: '1-2', arrays: [{ jobId: '42', offset: 0, arraySpec: '1-2' }] }],
+    finalStates: {},
+  });
+  const M = '@@pilot:';
+  const reply = (sacct: string[], squeue: string[]) => [`${M}begin sacct`, ...sacct, `${M}end sacct rc=0`, `${M}begin squeue`, ...squeue, `${M}end squeue rc=0`].join('\n');
+  const transport = (stdout: string) => ({ exec: async () => ({ code: 0, stdout, stderr: '' }) }) as unknown as Transport;
+
+  it('a task squeue shows finished while sacct lags stays provisional until sacct has its end', async () => {
+    const { observeSlurm } = await import('../../src/scheduler/slurm/observe.js');
+    const lagging = await observeSlurm(transport(reply(
+      ['42_1|43|RUNNING|0:0|None|2026-01-01T00:00:01|Unknown', '42_2|42|COMPLETED|0:0|None|2026-01-01T00:00:01|2026-01-01T00:00:02'],
+      ['42_1|COMPLETED|None', '42_2|COMPLETED|None'],
+    )), [rec()], { accounting: true });
+    expect(lagging.states.get('j')!.get(1)).toMatchObject({ state: 'COMPLETED', provisional: true });
+    expect(lagging.states.get('j')!.get(2)).toEqual({ index: 2, state: 'COMPLETED', exitCode: 0, attempt: 1, start: '2026-01-01T00:00:01.000Z', end: '2026-01-01T00:00:02.000Z' });
+    // no row in sacct yet at all: asked again too
+    const none = await observeSlurm(transport(reply([], ['42_1|COMPLETED|None', '42_2|FAILED|NonZeroExitCode'])), [rec()], { accounting: true });
+    expect([...none.states.get('j')!.values()].every((s) => s.provisional)).toBe(true);
   });
 });
