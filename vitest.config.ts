@@ -46,7 +46,9 @@ export default defineConfig({
             // transport-independent (issue 13: arrayBase, sbatch scripts, libraries, argsFile): runs once
             'test/integration/programs.test.ts',
             'test/integration/collections.test.ts',
-            'test/integration/sweep.test.ts'],   // sweeps: arrays per resource set, nothing about the transport
+            'test/integration/sweep.test.ts',   // sweeps: arrays per resource set, nothing about the transport
+            // results and report read files with the log reader every transport already runs in logs/why
+            'test/integration/report.test.ts'],
           env: { PILOT_TEST_TRANSPORT: 'openssh' },
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 180_000,

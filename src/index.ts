@@ -11,6 +11,11 @@ export type {
 } from './engine/wrapper.js';
 export type { ExportDocument, ExportedJob, ExportOptions, WhyReport, WhyTask } from './engine/wrapper-diagnosis.js';
 export type { Analysis, AnalyzeOptions, ValueStats, AttemptMode, CollectionRecord, CollectionTask, GroupSummary, Summary, CollectionSummary, CollectionView, ShowOptions, ResubmitOptions, ResubmitResult, TaskSelector } from './engine/wrapper-collections.js';
+export type { JobResults, ReportData, ReportFailedTask, ResultRow, ResultsOptions } from './engine/wrapper-results.js';
+export { renderReportHtml } from './engine/report-html.js';
+export { failureRates, histogram, timelineBars } from './model/report-stats.js';
+export type { Bin, ParamRates, TimelineBar, ValueRate } from './model/report-stats.js';
+export { toCsv } from './model/results.js';
 export type { ErrorLine } from './model/error-lines.js';
 export type { JobInfo, ModuleFunction, SweepParameters, SweepResources, Task, TaskParams } from './model/job.js';
 export type { ResourceGroup, TaskResources } from './model/resources.js';

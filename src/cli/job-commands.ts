@@ -36,7 +36,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
   parent.command('status')
     .description('Per-task states of jobs, with each failure\'s class and last stderr line (the latest job when no name is given)')
     .argument('[names...]', 'job names or unique prefixes (default: the latest job)')
-    .option('--json', 'Print { name, cluster, tasks: [{ index, state, exitCode, attempt, failure?, lastError? }], counts } as JSON (no name: every job, as a list)')
+    .option('--json', 'Print { name, cluster, tasks: [{ index, state, exitCode, attempt, failure?, lastError?, start?, end? }], counts } as JSON (no name: every job, as a list)')
     .option('--tasks', 'List every task, not only the summary')
     .option('--all', 'Every recorded job')
     .option('--check', 'Exit 0 if every task completed, 1 if one failed, 124 if some still wait or run')

@@ -17,6 +17,7 @@ import { addJobCommands } from './job-commands.js';
 import { addWatchCommand } from './watch-command.js';
 import { addWhyCommands } from './why-commands.js';
 import { addCollectionCommands } from './collection-commands.js';
+import { addResultsCommands } from './results-commands.js';
 
 /** README "Exit codes" in short; the values are model/errors.ts's EXIT_CODES. */
 const EXIT_CODE_HELP = `
@@ -95,6 +96,7 @@ export function topLevelHelp(): string {
   addClusterCommands(program, () => {});
   addWhyCommands(program, () => {});
   addCollectionCommands(program, () => {});
+  addResultsCommands(program, () => {});
   let text = '';
   program.configureOutput({ getOutHelpWidth: () => 80, writeOut: (str) => { text += str; } });
   program.outputHelp();
@@ -109,6 +111,7 @@ export async function main(argv: string[]): Promise<number> {
   addClusterCommands(program, (c) => { code = c; });
   addWhyCommands(program, (c) => { code = c; });
   addCollectionCommands(program, (c) => { code = c; });
+  addResultsCommands(program, (c) => { code = c; });
   oneLineErrors(program, 'pilot');
   // global options may come before or after the command (`pilot status --home x`): read them once parsed
   program.hook('preAction', () => {

@@ -60,9 +60,9 @@ export function countsLine(status: Pick<JobStatus, 'counts'>, style: Style & { s
 }
 
 /** A table cell: text, painted as a state's colour when `state` is given. */
-type Cell = string | { text: string; state: TaskState };
+export type Cell = string | { text: string; state: TaskState };
 
-function table(rows: Cell[][], style: Style = {}): string {
+export function table(rows: Cell[][], style: Style = {}): string {
   const text = (c: Cell) => (typeof c === 'string' ? c : c.text);
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => text(r[c]!).length)));
   return rows.map((r) => '  ' + r.map((cell, c) => {

@@ -49,6 +49,8 @@ export function exportRecord(record: JobRecord) {
         ...(t.reason ? { reason: t.reason } : {}),
         ...(t.lastError ? { lastError: t.lastError } : {}),
         ...(t.missingFiles ? { missingFiles: t.missingFiles } : {}),
+        ...(t.start ? { start: t.start } : {}),
+        ...(t.end ? { end: t.end } : {}),
         argv: info.argv[i] ?? [],
         ...(info.params?.[i] ? { params: info.params[i] } : {}),
       };

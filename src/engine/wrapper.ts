@@ -1,6 +1,7 @@
 /**
  * SlurmWrapper: the SDK's public face (a fixed name). Each method is a thin door into the engine modules:
- * launch.ts, track.ts, task-logs.ts, restart.ts, control.ts, remove.ts, gc.ts. One backend (one SSH connection)
+ * launch.ts, track.ts, task-logs.ts, restart.ts, control.ts, remove.ts, gc.ts (base classes: wrapper-results.ts,
+ * wrapper-diagnosis.ts, wrapper-clusters.ts). One backend (one SSH connection)
  * per cluster is opened on first use and kept until `close()`. Every job argument is resolved by refs.ts: an
  * exact name, a unique prefix of one, or (omitted) the latest job launched.
  */
@@ -11,7 +12,7 @@ import type { Prompter, Transport } from '../transport/types.js';
 import { defaultHome } from '../util/paths.js';
 import { cancel, download } from './control.js';
 import { Engine } from './engine.js';
-import { CollectionDoors } from './wrapper-collections.js';
+import { ResultsDoors } from './wrapper-results.js';
 import type { EngineEvents } from './events.js';
 import { gc, type GcOptions } from './gc.js';
 import { dryRun, launch } from './launch.js';
@@ -61,7 +62,7 @@ export interface WrapperOptions {
   prompt?: Prompter;
 }
 
-export class SlurmWrapper extends CollectionDoors {
+export class SlurmWrapper extends ResultsDoors {
   readonly home: string;
   protected readonly engine: Engine;
 

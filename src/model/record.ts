@@ -83,6 +83,9 @@ export interface TaskStatus {
   lastError?: string;
   /** MISSING_OUTPUT: the `expectedFiles` patterns (with `{index}` replaced) that matched nothing. */
   missingFiles?: string[];
+  /** When this attempt of the task started and ended (ISO 8601), when the scheduler says: the report's timeline. */
+  start?: string;
+  end?: string;
   /**
    * A final state still missing its exit code (squeue saw FAILED before sacct caught up): shown, but kept
    * out of the stored final states and asked for again, so the exit code is not lost.
@@ -111,11 +114,6 @@ export interface JobRecord {
   bundlePerAttempt?: boolean;
   /** The script appends `args-extra.<attempt>.b64` to its argv (templates since `pilot resubmit --extra-args`). */
   attemptArgs?: boolean;
-  /**
-   * Final states a later attempt replaced, per task number, oldest first (absent before collections existed):
-   * what `collection show --show-history` and `--attempt-mode primary` read.
-   */
-  history?: Record<string, TaskStatus[]>;
   remote: {
     /** Absolute path of this job's folder on the cluster (holds job.sh, args.b64, logs/, outputs/). */
     jobDir: string;
@@ -126,6 +124,12 @@ export interface JobRecord {
   pending?: PendingSubmission;
   /** Final states learned so far, by task number, so finished tasks are never asked for again. */
   finalStates: Record<string, TaskStatus>;
+  /**
+   * The final states of earlier attempts, by task number, oldest first: kept when a restart makes a task
+   * PENDING again (the report's timeline, `collection show --show-history`, `--attempt-mode primary`).
+   * Absent in older records.
+   */
+  history?: Record<string, TaskStatus[]>;
   /** Last known states of unfinished tasks (kept when a status call fails). */
   lastKnown?: Record<string, TaskStatus>;
   updatedAt?: string;

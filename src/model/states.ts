@@ -31,4 +31,7 @@ export interface ArrayTaskObservation {
   signal?: number;
   /** Slurm's reason (squeue %r / scontrol Reason), e.g. JobArrayTaskLimit, DependencyNeverSatisfied. */
   reason?: string;
+  /** When the task started and ended (ISO 8601, UTC), when the scheduler says (sacct; the local supervisor). */
+  start?: string;
+  end?: string;
 }

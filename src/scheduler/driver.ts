@@ -22,7 +22,7 @@ import { writeJsonAtomic } from '../util/files.js';
 import { chainedArrays, planSubmission } from './groups.js';
 import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, newPending, PARAMS_FILE, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
 import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
-import { logTailsCommand, parseLogTails, type LogTail } from './log-tails.js';
+import { logTailsRequest, parseLogTails, type LogTail } from './log-tails.js';
 import type { Dialect, HealthReport, ObserveState, Precheck } from './dialect.js';
 import type { AttemptResources } from '../model/retry.js';
 
@@ -215,7 +215,8 @@ export class RemoteBackend implements Backend {
 
   async readLogTails(record: JobRecord, files: readonly string[], maxBytes: number): Promise<Map<string, LogTail | undefined>> {
     if (!files.length) return new Map();
-    const r = await this.transport.exec(logTailsCommand(record.remote.jobDir, files, maxBytes), { what: 'reading the logs', timeoutMs: 120_000 });
+    const { command, stdin } = logTailsRequest(record.remote.jobDir, files, maxBytes);
+    const r = await this.transport.exec(command, { ...(stdin ? { stdin } : {}), what: 'reading the logs', timeoutMs: 300_000 });
     if (r.code === 3) throw new PilotError('REMOTE', `the folder of '${record.name}' is gone on ${this.cluster.name}: ${record.remote.jobDir}`, { hint: 'it was deleted on the cluster (pilot rm --remote, or by hand): its logs are lost' });
     return parseLogTails(r.stdout);
   }

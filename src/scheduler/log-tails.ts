@@ -9,6 +9,12 @@ import { quote, shScript } from '../util/quote.js';
 
 /** One log to read: its path relative to the job folder, `logs/<array job id>_<index>.<out|err>`. */
 const LOG_RE = /^logs\/\d+_\d+\.(out|err)$/;
+/**
+ * Or a task's result file (`pilot results`): `outputs/<index>/<attempt>/<plain parts>` (model/results.ts
+ * checks the parts); no `..`, no blank, no quote: the path is a shell word as it is.
+ */
+const OUTPUT_RE = /^outputs\/\d+\/\d+(\/[A-Za-z0-9._+-]+)+$/;
+const readable = (f: string) => LOG_RE.test(f) || (OUTPUT_RE.test(f) && !f.split('/').some((p) => p === '..' || p === '.'));
 const MARK = '@@pilot:log ';
 
 /** What came back for one file: its size on the cluster and its last bytes (undefined: absent, or not a file). */
@@ -17,17 +23,38 @@ export interface LogTail {
   bytes: Buffer;
 }
 
-export function logTailsCommand(jobDir: string, files: readonly string[], maxBytes: number): string {
-  const bad = files.filter((f) => !LOG_RE.test(f));
-  if (bad.length || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new PilotError('INTERNAL', `log tails: bad request [${bad.join(', ')}] ${maxBytes}`);
+/** Files named on the command line; more are read from stdin (a command line has a length limit, stdin none). */
+export const INLINE_FILES = 200;
+
+function check(files: readonly string[], maxBytes: number): void {
+  const bad = files.filter((f) => !readable(f));
+  if (bad.length || !Number.isSafeInteger(maxBytes) || maxBytes <= 0) throw new PilotError('INTERNAL', `log tails: bad request [${bad.slice(0, 20).join(', ')}] ${maxBytes}`);
+}
+
+function script(jobDir: string, loop: string, maxBytes: number): string {
   return shScript([
     'T5=; command -v timeout >/dev/null 2>&1 && T5="timeout 10"',
     `cd ${quote(jobDir)} || exit 3`,
-    `for f in ${files.join(' ')}; do ` +
-      `if [ -f "$f" ] && [ ! -L "$f" ]; then echo "${MARK}$f $(wc -c < "$f" | tr -d ' ')"; $T5 tail -c ${maxBytes} -- "$f" 2>/dev/null | base64; ` +
+    `${loop}; do ` +
+      `if [ -f "$f" ] && [ ! -L "$f" ]; then echo "${MARK}$f $(wc -c < "$f" | tr -d ' ')"; $T5 tail -c ${maxBytes} -- "$f" 2>/dev/null </dev/null | base64; ` +
       `else echo "${MARK}$f -"; fi; done`,
     `echo "${MARK}end"`,
   ].join('; '));
+}
+
+export function logTailsCommand(jobDir: string, files: readonly string[], maxBytes: number): string {
+  check(files, maxBytes);
+  return script(jobDir, `for f in ${files.join(' ')}`, maxBytes);
+}
+
+/**
+ * The command reading `files`, with the list on the command line when short and on stdin (one path a line)
+ * when long: `pilot results` of 10 000 tasks stays ONE command, below any command-line limit.
+ */
+export function logTailsRequest(jobDir: string, files: readonly string[], maxBytes: number): { command: string; stdin?: string } {
+  if (files.length <= INLINE_FILES) return { command: logTailsCommand(jobDir, files, maxBytes) };
+  check(files, maxBytes);
+  return { command: script(jobDir, 'while IFS= read -r f', maxBytes), stdin: files.join('\n') + '\n' };
 }
 
 /** The command's stdout → file → its tail; files the command did not reach (cut off) are left out. */
@@ -48,7 +75,7 @@ export function parseLogTails(stdout: string): Map<string, LogTail | undefined> 
         break;
       }
       const m = /^(\S+) (\d+|-)$/.exec(rest);
-      if (m && LOG_RE.test(m[1]!)) {
+      if (m && readable(m[1]!)) {
         file = m[1]!;
         size = m[2] === '-' ? -1 : Number(m[2]);
         b64 = '';

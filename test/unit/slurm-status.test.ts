@@ -7,6 +7,7 @@ import {
   mergeObservations,
   normalizeState,
   parseSacct,
+  parseSlurmTime,
   parseSacctDetailed,
   parseScontrol,
   parseSqueue,
@@ -128,6 +129,18 @@ describe('parseSacct (recorded)', () => {
       { jobId: '14', arrayIndex: 5, state: 'FAILED', exitCode: 0, signal: 9 },
       { jobId: '14', arrayIndex: 6, state: 'COMPLETED', exitCode: 0 },
     ]);
+  });
+
+  it('reads Start and End (asked in UTC) as ISO times; Unknown is no time', () => {
+    const obs = parseSacct(fixture('sacct-times'));
+    expect(obs[0]).toEqual({ jobId: '8325', arrayIndex: 1, state: 'COMPLETED', exitCode: 0, start: '2026-11-24T00:03:06.000Z', end: '2026-11-24T00:03:07.000Z' });
+    expect(obs[4]).toMatchObject({ arrayIndex: 5, state: 'FAILED', signal: 9, start: '2026-11-24T00:03:09.000Z', end: '2026-11-24T00:03:09.000Z' });
+    const running = parseSacct(fixture('sacct-times-running'));
+    expect(running[1]).toEqual({ jobId: '8330', arrayIndex: 2, state: 'RUNNING', exitCode: 0, reason: 'JobArrayTaskLimit', start: '2026-11-24T00:03:19.000Z' });
+    expect(running[2]).toEqual({ jobId: '8330', arrayIndex: 3, state: 'PENDING', exitCode: 0, reason: 'JobArrayTaskLimit' });
+    expect(parseSlurmTime('Unknown')).toBeUndefined();
+    expect(parseSlurmTime('None')).toBeUndefined();
+    expect(parseSlurmTime('2026-13-45T99:00:00')).toBeUndefined();
   });
 
   it('expands the pending throttled range J_[4-20%3] (no exit code: those tasks never ran)', () => {
@@ -282,7 +295,8 @@ describe('parseScontrol (recorded)', () => {
 describe('buildStatusCommand', () => {
   // the fixtures were recorded with these queries; the command now also bounds each one (`$T` = timeout 20)
   // and skips the controller's when `scontrol ping` says it is down
-  const queries = (cmd: string) => [...cmd.matchAll(/\bs (\S+) (?:\$T )?([^;']+)/g)].map((m) => `${m[1]} ${m[2]!.trim()}`);
+  // (most fixtures were recorded before sacct was asked for Start,End too: sacct-times.txt has those columns)
+  const queries = (cmd: string) => [...cmd.matchAll(/\bs (\S+) (?:\$T )?([^;']+)/g)].map((m) => `${m[1]} ${m[2]!.trim().replace('Reason,Start,End', 'Reason')}`);
   it('asks exactly the queries the fixtures were recorded with', () => {
     expect(queries(buildStatusCommand(['142', '143', '14'], { accounting: 'unknown' }))).toEqual(queries(header('status-unknown-3ids', 'command')));
     expect(queries(buildStatusCommand(['142', '143', '14'], { accounting: true }))).toEqual(queries(header('status-accounting-3ids', 'command')));
@@ -305,7 +319,8 @@ describe('buildStatusCommand', () => {
   it('runs sacct only unless accounting is off, scontrol per id only unless it is on', () => {
     const on = buildStatusCommand(['5', '6'], { accounting: true });
     const off = buildStatusCommand(['5', '6'], { accounting: false });
-    expect(on).toContain('s sacct $T sacct -X -P -n --format=JobID,JobIDRaw,State,ExitCode,Reason -j 5,6');
+    expect(on).toContain('s sacct $T sacct -X -P -n --format=JobID,JobIDRaw,State,ExitCode,Reason,Start,End -j 5,6');
+    expect(on).toContain('TZ=UTC; SLURM_TIME_FORMAT=standard; export TZ SLURM_TIME_FORMAT; s sacct');
     expect(on).not.toContain('scontrol -o');
     expect(off).not.toContain('sacct');
     expect(off).toContain('s scontrol:5 $T scontrol -o show job 5; [ $up = 1 ] && s scontrol:6 $T scontrol -o show job 6');

@@ -28,6 +28,8 @@ export function statusJson(s: JobStatus) {
         ...(failure ? { failure } : {}),
         ...(t.missingFiles ? { missingFiles: t.missingFiles } : {}),
         ...(failure && t.lastError ? { lastError: t.lastError } : {}),
+        ...(t.start ? { start: t.start } : {}),
+        ...(t.end ? { end: t.end } : {}),
       };
     }),
     ...(neverSatisfiable(s).length ? { neverSatisfiable: neverSatisfiable(s) } : {}),

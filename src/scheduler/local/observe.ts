@@ -26,15 +26,17 @@ export interface TaskFacts {
 }
 
 /** Pure: what one task's files and processes mean. */
-export function classifyTask(f: TaskFacts): Pick<TaskStatus, 'state' | 'exitCode' | 'reason' | 'signal'> {
+export function classifyTask(f: TaskFacts): Pick<TaskStatus, 'state' | 'exitCode' | 'reason' | 'signal' | 'start' | 'end'> {
   const { file } = f;
   if (file && isFinal(file.state)) {
     // the signal's number, as Slurm reports it (`0:9`): the failure class says SIGNAL 9, not EXIT -
     const signal = file.signal ? osConstants.signals[file.signal as NodeJS.Signals] : undefined;
-    return { state: file.state, exitCode: file.exitCode, ...(signal ? { signal } : {}), ...(file.reason ? { reason: file.reason } : {}) };
+    // a task cancelled before it started has an end but no start: it never ran
+    const times = file.start ? { start: file.start, ...(file.end ? { end: file.end } : {}) } : {};
+    return { state: file.state, exitCode: file.exitCode, ...(signal ? { signal } : {}), ...(file.reason ? { reason: file.reason } : {}), ...times };
   }
   if (file?.state === 'RUNNING') {
-    if (f.supervisorAlive) return { state: 'RUNNING', exitCode: null };
+    if (f.supervisorAlive) return { state: 'RUNNING', exitCode: null, ...(file.start ? { start: file.start } : {}) };
     if (f.taskAlive) return { state: 'RUNNING', exitCode: null, reason: 'its supervisor is gone; the outcome will not be known' };
     return { state: 'NODE_FAIL', exitCode: null, reason: 'the task and its supervisor are gone (machine restarted or processes killed)' };
   }

@@ -57,12 +57,18 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
     throw new PilotError('REMOTE', `Slurm did not answer the status query: ${parsed.errors.join('; ')}`, { hint: 'is slurmctld reachable from the login node? try `pilot test-ssh CLUSTER`' });
   }
   const merged = mergeObservations(parsed, wanted);
+  const sacctRows = new Map((parsed.sacct ?? []).map((o) => [taskKey(o.jobId, o.arrayIndex), o]));
   for (const w of wanted) {
     const obs = merged.get(taskKey(w.jobId, w.arrayIndex));
     const taskState = obs?.state ?? 'UNKNOWN';
     const exitCode = obs?.exitCode ?? null;
-    // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none
-    const provisional = state.accounting === true && isFinal(taskState) && exitCode === null && taskState !== 'CANCELLED';
+    // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none.
+    // Likewise its start and end (the report's timeline): a task the controller saw end while sacct has no
+    // final row of it yet (none at all, a plain or range row, or one that still runs) is asked for again rather
+    // than stored for good without its times; gone from the controller too, it is UNKNOWN until sacct has it
+    const fromSacct = sacctRows.get(taskKey(w.jobId, w.arrayIndex));
+    const timesOwed = !obs?.end && !(fromSacct && isFinal(fromSacct.state));
+    const provisional = state.accounting === true && isFinal(taskState) && taskState !== 'CANCELLED' && (exitCode === null || timesOwed);
     const checked = expects.byTask.get(`${w.name}/${w.task}`);
     result.get(w.name)!.set(w.task, applyExpected({
       index: w.task,
@@ -74,6 +80,8 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
       // it only repeats the state, and whether squeue still lists the task is a matter of timing
       ...(obs?.reason && obs.reason !== 'None' && !isFinal(taskState) ? { reason: obs.reason } : {}),
       ...(provisional ? { provisional } : {}),
+      ...(obs?.start ? { start: obs.start } : {}),
+      ...(obs?.end && isFinal(taskState) ? { end: obs.end } : {}),
     }, checked?.request, checked && parsed.expects?.get(checked.key), expects.jobs.has(w.name)));
   }
   return { states: result, tails: tails.read(parsed.tails ?? new Map()), ...(parsed.errors.length ? { warning: parsed.errors.join('; ') } : {}) };

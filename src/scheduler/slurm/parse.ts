@@ -155,7 +155,25 @@ function observationFields(state: TaskState, exit: Pick<ArrayTaskObservation, 'e
 // ───────────────────────────────────────────────────────────────────────────── sacct
 
 /** The sacct columns pilot asks for (`Reason` verified as a valid sacct field on 22.05). */
-export const SACCT_FORMAT = 'JobID,JobIDRaw,State,ExitCode,Reason';
+export const SACCT_FORMAT = 'JobID,JobIDRaw,State,ExitCode,Reason,Start,End';
+
+/**
+ * sacct's `Start`/`End` (`2026-11-23T23:45:39`, no zone: the status command runs sacct with TZ=UTC and
+ * SLURM_TIME_FORMAT=standard, so this is UTC) → ISO 8601; `Unknown`, `None` and anything else → undefined.
+ */
+export function parseSlurmTime(text: string | undefined): string | undefined {
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})$/.exec(text?.trim() ?? '');
+  if (!m) return undefined;
+  const t = Date.parse(`${m[1]}Z`);
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+/** Start and end of a task row (fields 5 and 6; absent in outputs of the older five-column format). */
+function rowTimes(fields: readonly string[]): Pick<ArrayTaskObservation, 'start' | 'end'> {
+  const start = parseSlurmTime(fields[5]);
+  const end = start ? parseSlurmTime(fields[6]) : undefined;
+  return { ...(start ? { start } : {}), ...(end ? { end } : {}) };
+}
 
 /** A sacct row without an array index: a not-yet-split array (or the array's own record before sacct knows its index). */
 export interface SacctPlainRow {
@@ -173,7 +191,7 @@ export interface SacctParse {
 }
 
 /**
- * Parses `sacct -X -P -n --format=JobID,JobIDRaw,State,ExitCode,Reason` into task observations and plain
+ * Parses `sacct -X -P -n --format=JobID,JobIDRaw,State,ExitCode,Reason,Start,End` into task observations and plain
  * rows. Lines that are not rows (stderr, blanks, banners) and step/het rows are ignored. The reason of a
  * final row is dropped: sacct keeps the reason the task once WAITED for (a COMPLETED task still says
  * `JobArrayTaskLimit`), which would only mislead.
@@ -193,7 +211,8 @@ export function parseSacctDetailed(text: string): SacctParse {
       continue;
     }
     const reason = isFinal(state) ? undefined : cleanReason(fields[4]);
-    tasks.addToken(token, observationFields(state, parseExitCode(fields[3]), reason));
+    // a range row's tasks never started: it has no times of theirs
+    tasks.addToken(token, { ...observationFields(state, parseExitCode(fields[3]), reason), ...(token.kind === 'task' ? rowTimes(fields) : {}) });
   }
   return { tasks: tasks.list(), plain };
 }

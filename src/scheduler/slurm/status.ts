@@ -19,7 +19,7 @@ import { parseSacctDetailed, parseScontrol, parseSqueue, SACCT_FORMAT, SQUEUE_FO
 import { parseTails, tailSteps, type TailDir } from './tails.js';
 import { expectSteps, parseExpect, type ExpectTask } from './expect.js';
 
-export { expandArrayTaskSpec, normalizeState, parseSacct, parseSacctDetailed, parseScontrol, parseSqueue, taskKey } from './parse.js';
+export { expandArrayTaskSpec, normalizeState, parseSacct, parseSacctDetailed, parseScontrol, parseSlurmTime, parseSqueue, taskKey } from './parse.js';
 
 // ───────────────────────────────────────────────────────────────────────────── the one status command
 
@@ -69,6 +69,9 @@ export function buildStatusCommand(jobIds: readonly string[], opts: StatusComman
     `up=1; scontrol ping 2>/dev/null | grep -q ' is UP' || { up=0; echo "${STATUS_MARK}controller-down"; }`,
   ];
   if (opts.accounting !== false) {
+    // Start/End in UTC and in the one format parseSlurmTime reads, whatever the cluster's zone or the user's
+    // profile (only sacct's times are read; squeue and scontrol print none pilot uses)
+    steps.push('TZ=UTC; SLURM_TIME_FORMAT=standard; export TZ SLURM_TIME_FORMAT');
     steps.push(`s sacct $T sacct -X -P -n ${quote(`--format=${SACCT_FORMAT}`)} -j ${list}`);
   }
   steps.push(`[ $up = 1 ] && s squeue $T squeue -h -t all -r -o ${quote(SQUEUE_FORMAT)} -j ${list}`);
