@@ -14,6 +14,7 @@ import { encodeArgsFile } from '../model/args.js';
 import { checkProgram, DEFAULT_LARGE_FILE_MB, type ListedEntry, type Warning } from '../model/checks.js';
 import { packageVersion } from '../util/version.js';
 import type { NormalizedJobInfo } from '../model/job.js';
+import { planTaskEnv, shellVariableWarnings, type PlaceholderName } from '../model/task-env.js';
 
 /** A job ready to submit, with what its checks verified (a line each) and found worth a warning. */
 export interface Prepared extends PreparedJob {
@@ -64,14 +65,18 @@ export async function prepareJob(
 ): Promise<Prepared> {
   const { bundle, checked, warnings } = await packSources(info, outDir, true);
   const tasks = info.argv.length;
+  // TODO(lead): pass info.arrayBase when it lands ({index} = the task id, {index0} = the 0-based position)
+  const filled = planTaskEnv(name, info.argv, info.env);
   const script = await renderScript({
     version: packageVersion(),
     jobName: name,
     bundleSha: bundle.sha256,
     sbatchLines: dialect.directives({ ...info, jobName: name }, tasks, defaults),
-    env: info.env,
+    env: filled.env,
     setup: info.setup,
     command: commandWords(info),
+    fills: Object.entries(filled.tokens).map(([p, token]) => ({ token, value: RUNTIME_VALUES[p as PlaceholderName] })),
+    envToFill: filled.envToFill,
   }, info.template ?? dialect.template);
   return {
     name,
@@ -79,12 +84,17 @@ export async function prepareJob(
     tasks,
     bundle,
     script,
-    argsFile: encodeArgsFile(info.argv),
-    argsText: info.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
+    argsFile: encodeArgsFile(filled.argv),
+    argsText: filled.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
     checked,
-    warnings,
+    warnings: [...warnings, ...shellVariableWarnings([...info.argv.flat(), ...Object.values(info.env)])],
   };
 }
+
+/** What job.sh puts for a placeholder known only when the task runs (pilot's own shell text, never the user's). */
+const RUNTIME_VALUES: Record<PlaceholderName, string> = {
+  outputDir: '$PILOT_OUTPUT_DIR', index: '$PILOT_TASK_INDEX', index0: '$(( PILOT_TASK_INDEX - 1 ))', job: '$PILOT_JOB_NAME',
+};
 
 export function bundleCacheDir(home: string): string {
   return join(home, 'cache', 'bundles');

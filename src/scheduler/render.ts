@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NormalizedJobInfo } from '../model/job.js';
 import { quote } from '../util/quote.js';
+import { taskOutputDir } from '../model/task-env.js';
 
 const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 export const TEMPLATES = TEMPLATES_DIR;
@@ -24,6 +25,12 @@ export interface ScriptContext {
   setup: string[];
   /** interpreter words + entrypoint; each quoted by the template. */
   command: string[];
+  /** The task's output folder relative to the job folder, in shell variables (model/task-env.ts taskOutputDir). */
+  outputDir?: string;
+  /** Placeholder tokens job.sh replaces as plain text, and the (fixed, pilot-written) shell value of each. */
+  fills?: { token: string; value: string }[];
+  /** env names whose values hold a token. */
+  envToFill?: string[];
 }
 
 /**
@@ -59,5 +66,6 @@ export async function renderScript(ctx: ScriptContext, templatePath: string): Pr
     known = { stamp, render: (c) => template.render(c) };
     compiled.set(templatePath, known);
   }
-  return known.render(ctx as unknown as object);
+  const full = { outputDir: taskOutputDir('${PILOT_TASK_INDEX}', '${PILOT_ATTEMPT}'), fills: [], envToFill: [], ...ctx };
+  return known.render(full as unknown as object);
 }

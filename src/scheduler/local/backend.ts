@@ -7,12 +7,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractBundle } from '../../bundle/extract.js';
-import { createLinks, type DeferredLink } from '../../bundle/links.js';
 import type { NormalizedJobInfo } from '../../model/job.js';
 import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
@@ -28,6 +27,7 @@ import { readLogTailsLocal } from './expect.js';
 import type { LogTail } from '../log-tails.js';
 import { checkInterpreterHere } from './which.js';
 import { collectLocal, removeLocalJob } from './cleanup.js';
+import { downloadLocal, makeWorkDir, readOnlyTree, writableDirs } from './workdir.js';
 import { parseTimeLimit } from '../../model/time.js';
 import type { AttemptResources } from '../../model/retry.js';
 
@@ -77,6 +77,7 @@ export class LocalBackend implements Backend {
       await writeFile(join(jobDir, SCRIPT_NAME), job.script, { mode: 0o755 });
       await writeFile(join(jobDir, ARGS_FILE), job.argsFile);
       await writeFile(join(jobDir, ARGS_TEXT), job.argsText);
+      await makeWorkDir(jobDir, bundleDir);
     } catch (err) {
       await rm(jobDir, { recursive: true, force: true });
       throw err;
@@ -98,6 +99,8 @@ export class LocalBackend implements Backend {
     const timeLimitMs = parseTimeLimit(resources?.time ?? record.info.time) ?? null;
     const { uploadedBytes } = bundle ? await atStep('unpack', () => this.ensureBundle(bundle)) : { uploadedBytes: 0 };
     const attempt = record.attempts.length + 1;
+    // a --repack attempt runs its own sources in the same work/
+    if (bundle) await makeWorkDir(jobDir, join(this.root, 'bundles', sha));
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, taskNumbers, sha) });
     const array = await this.launch(jobDir, record.name, record.info, { tasks: taskNumbers, maxConcurrent: record.maxConcurrent, timeLimitMs, attempt, bundleSha: sha });
     return { arrays: [array], uploadedBytes };
@@ -160,28 +163,8 @@ export class LocalBackend implements Backend {
     }
   }
 
-  /**
-   * Copies logs/ and outputs/ of the job folder into `dest`; returns the bytes copied. Files and folders
-   * are copied; links are made afterwards, as for a remote download, only where they stay inside `dest`.
-   */
-  async download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {
-    let bytes = 0;
-    const links: DeferredLink[] = [];
-    await mkdir(dest, { recursive: true });
-    for (const sub of ['logs', 'outputs']) {
-      const from = join(record.remote.jobDir, sub);
-      if (!existsSync(from)) continue;
-      await cp(from, join(dest, sub), { recursive: true, filter: async (src) => {
-        const s = await lstat(src);
-        const rel = [sub, ...relative(from, src).split(sep).filter(Boolean)].join('/');
-        if (s.isSymbolicLink()) links.push({ path: rel, type: 'SymbolicLink', target: await readlink(src) });
-        else if (!s.isFile() && !s.isDirectory()) options.onSkip?.(rel, 'not a file, folder or link');
-        if (s.isFile()) bytes += s.size;
-        return s.isFile() || s.isDirectory();   // never a link or a device: cp would copy them unchecked
-      } });
-    }
-    await createLinks(await realpath(dest), links, options.onSkip);
-    return bytes;
+  download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {
+    return downloadLocal(record.remote.jobDir, dest, options);
   }
 
   removeJob(record: JobRecord): Promise<boolean> {
@@ -205,6 +188,7 @@ export class LocalBackend implements Backend {
     try {
       await extractBundle(bundle.file, tmp);
       await writeFile(join(tmp, COMPLETE_MARKER), '');
+      await readOnlyTree(tmp);   // shared by every job of this content: a task writing into it fails loudly
       try {
         await rename(tmp, bundleDir);
       } catch (err) {
@@ -214,6 +198,7 @@ export class LocalBackend implements Backend {
       }
       return { bundleDir, uploadedBytes: bundle.bytes };
     } finally {
+      await writableDirs(tmp);
       await rm(tmp, { recursive: true, force: true });
     }
   }
