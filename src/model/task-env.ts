@@ -98,6 +98,8 @@ export interface TaskEnvPlan {
   tokens: Partial<Record<PlaceholderName, string>>;
   /** env names whose values hold a token */
   envToFill: string[];
+  /** what {outputDir} became in `argv` (to show a task's argv with its real folder) */
+  outputDirToken: string;
 }
 
 /**
@@ -129,5 +131,5 @@ export function planTaskEnv(name: string, argv: readonly (readonly string[])[], 
     }
     return [k, out];
   }));
-  return { argv: filledArgv, env: filledEnv, tokens, envToFill };
+  return { argv: filledArgv, env: filledEnv, tokens, envToFill, outputDirToken: all.outputDir };
 }

@@ -7,12 +7,26 @@ import { TASK_STATES, isFinal, type TaskState } from './states.js';
 import type { JobRecord, TaskStatus } from './record.js';
 import { latestArrayFor } from './attempts.js';
 import { failureClass } from './failure.js';
+import type { TaskParams } from './job.js';
+import { planTaskEnv, taskOutputDir } from './task-env.js';
 export { openTasks } from './attempts.js';
+
+/** A task's state with what it ran: its exact argv (placeholders filled), parameters and output folder. */
+export interface TaskView extends TaskStatus {
+  /** the argv the task got (absent when the record cannot say) */
+  argv?: string[];
+  /** its parameters, when its args were given as an object */
+  params?: TaskParams;
+  /** its latest attempt's output folder on the cluster ($PILOT_OUTPUT_DIR), absolute */
+  outputDir?: string;
+}
 
 export interface JobStatus {
   name: string;
   cluster: string;
-  tasks: TaskStatus[];
+  /** The job's folder on the cluster (job.sh, logs/, outputs/, work/): what a combine step reads. */
+  remoteDir?: string;
+  tasks: TaskView[];
   counts: Partial<Record<TaskState, number>>;
   /** Every task is in a final state. */
   done: boolean;
@@ -74,14 +88,19 @@ export function countStates(tasks: readonly TaskStatus[]): Partial<Record<TaskSt
 
 /** The status of every task as the record knows it now. */
 export function jobStatus(record: JobRecord, stale?: string): JobStatus {
-  const tasks: TaskStatus[] = [];
+  const tasks: TaskView[] = [];
+  const argv = filledArgv(record);
   for (let t = 1; t <= record.tasks; t++) {
-    tasks.push(record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) });
+    const s = record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) };
+    const outputDir = `${record.remote.jobDir}/${taskOutputDir(t, s.attempt)}`;
+    const params = record.info.params?.[t - 1];
+    tasks.push({ ...s, ...(argv?.[t - 1] ? { argv: argv[t - 1]!.map((w) => w.replaceAll(argv.token, outputDir)) } : {}), ...(params ? { params } : {}), outputDir });
   }
   const last = record.attempts[record.attempts.length - 1];
   return {
     name: record.name,
     cluster: record.cluster,
+    remoteDir: record.remote.jobDir,
     tasks,
     counts: countStates(tasks),
     done: tasks.every((t) => isFinal(t.state) && !t.provisional),
@@ -91,4 +110,15 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     submittedAt: record.createdAt,
     ...(last ? { attemptSubmittedAt: last.submittedAt } : {}),
   };
+}
+
+/** Every task's argv as job.sh gets it, with the token {outputDir} stands for; undefined for an unreadable record. */
+function filledArgv(record: JobRecord): (string[][] & { token: string }) | undefined {
+  try {
+    // TODO(lead): pass record.info.arrayBase when it lands
+    const plan = planTaskEnv(record.name, record.info.argv, record.info.env ?? {});
+    return Object.assign(plan.argv, { token: plan.outputDirToken });
+  } catch {
+    return undefined;   // launched before placeholders existed, with a `{name}` pilot does not know
+  }
 }

@@ -17,6 +17,7 @@ export function statusJson(s: JobStatus) {
     done: s.done,
     attempts: s.attempts,
     slurmJobIds: s.slurmJobIds,
+    ...(s.remoteDir ? { remoteDir: s.remoteDir } : {}),
     ...(s.stale ? { stale: s.stale } : {}),
     counts: s.counts,
     tasks: s.tasks.map((t) => {
@@ -28,6 +29,10 @@ export function statusJson(s: JobStatus) {
         ...(failure ? { failure } : {}),
         ...(t.missingFiles ? { missingFiles: t.missingFiles } : {}),
         ...(failure && t.lastError ? { lastError: t.lastError } : {}),
+        // what a combine step needs: what the task ran with, and where it wrote
+        ...(t.params ? { params: t.params } : {}),
+        ...(t.argv ? { argv: t.argv } : {}),
+        ...(t.outputDir ? { outputDir: t.outputDir } : {}),
       };
     }),
     ...(neverSatisfiable(s).length ? { neverSatisfiable: neverSatisfiable(s) } : {}),
