@@ -40,7 +40,7 @@ export default defineConfig({
           // the SSH files test logins and transports themselves (each picks its transport); cluster-cli checks
           // ssh2's own host-key handling (an openssh cluster's known_hosts belongs to ssh)
           exclude: ['test/integration/local-*.test.ts', 'test/integration/testbed.test.ts', 'test/integration/openssh.test.ts',
-            'test/integration/ssh-*.test.ts', 'test/integration/cluster-cli.test.ts'],
+            'test/integration/ssh-*.test.ts', 'test/integration/cluster-cli.test.ts', 'test/integration/task-env.test.ts'],
           env: { PILOT_TEST_TRANSPORT: 'openssh' },
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 180_000,
