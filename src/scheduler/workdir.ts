@@ -35,12 +35,13 @@ export interface DownloadSelection {
 }
 
 /**
- * Prints, NUL-separated, the files and links of `selection` (run in the job folder): what `tar --null -T -`
- * then sends as one stream. Paths come from pilot (logs/, outputs/<i>), never from the user.
+ * Prints, NUL-separated, the files, links and folders of `selection` (run in the job folder; in work/ only
+ * what tasks wrote, without its folders): what `tar --null --no-recursion -T -` then sends as one stream.
+ * Paths come from pilot (logs/, outputs/<i>), never from the user.
  */
 export function downloadListCommand(selection: DownloadSelection): string {
   const roots = selection.paths.map((p) => quote(p)).join(' ');
-  const listed = roots ? `for p in ${roots}; do [ -e "$p" ] || [ -L "$p" ] || continue; find "$p" \\( -type f -o -type l \\) -print0; done; ` : '';
+  const listed = roots ? `for p in ${roots}; do [ -e "$p" ] || [ -L "$p" ] || continue; find "$p" \\( -type f -o -type l -o -type d \\) -print0; done; ` : '';
   const work = selection.work ? `if [ -d ${WORK_DIR} ] && [ -e ${WORK_STAMP} ]; then find ${WORK_DIR} -newer ${WORK_STAMP} \\( -type f -o -type l \\) -print0; fi` : ':';
   return `{ ${listed}${work}; }`;
 }
