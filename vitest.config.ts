@@ -40,7 +40,11 @@ export default defineConfig({
           // the SSH files test logins and transports themselves (each picks its transport); cluster-cli checks
           // ssh2's own host-key handling (an openssh cluster's known_hosts belongs to ssh)
           exclude: ['test/integration/local-*.test.ts', 'test/integration/testbed.test.ts', 'test/integration/openssh.test.ts',
-            'test/integration/ssh-*.test.ts', 'test/integration/cluster-cli.test.ts', 'test/integration/task-env.test.ts'],
+            'test/integration/ssh-*.test.ts', 'test/integration/cluster-cli.test.ts',
+            // engine logic over the same few commands, and slow (a real TIMEOUT): once, over ssh2, is enough
+            'test/integration/retries.test.ts',
+            // the task environment (work/, outputs, placeholders) does not depend on the transport
+            'test/integration/task-env.test.ts'],
           env: { PILOT_TEST_TRANSPORT: 'openssh' },
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 180_000,

@@ -3,7 +3,7 @@
  * validated apart from job-spec.ts so they travel as one block: a bad glob or regex is refused at launch,
  * before anything is packed, never found out on the cluster.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { expectedPatternProblem } from '../model/expected.js';
 
 function regexProblem(source: string): string | undefined {

@@ -30,6 +30,8 @@ export class Engine implements EngineContext {
   readonly store: JobStore;
   readonly events = new EngineEmitter();
   private readonly backends = new Map<string, Promise<Backend>>();
+  /** The prompt gates of connections still being made, by cluster. */
+  private readonly gates = new Map<string, PromptGate>();
   /** Connections opened per cluster (`--verbose` shows them: a 2FA user logs in once per command). */
   readonly connectionsOpened = new Map<string, number>();
 
@@ -45,23 +47,35 @@ export class Engine implements EngineContext {
     return resolveCluster(this.home, name);
   }
 
-  /** The backend of a cluster, connecting on first use; a failed or dropped connection is not kept. */
-  async backend(cluster: ClusterConfig): Promise<Backend> {
+  /**
+   * The backend of a cluster, connecting on first use; a failed or dropped connection is not kept.
+   * `promptsAfter`: the connection's login prompts wait until it resolves (see ConnectContext and PromptGate).
+   */
+  async backend(cluster: ClusterConfig, promptsAfter?: Promise<unknown>): Promise<Backend> {
     let b = this.backends.get(cluster.name);
+    const gate = this.gates.get(cluster.name);
+    if (b && gate) gate.join(promptsAfter);   // still connecting: this caller's say counts too
     // a connection that dropped (VPN, sshd restart) is replaced: a long `wait` recovers when the network does
     if (b && (await b.catch(() => undefined))?.usable === false) {
       this.backends.delete(cluster.name);
       b = undefined;
     }
     if (!b) {
+      const gate = new PromptGate();
+      gate.join(promptsAfter);
+      this.gates.set(cluster.name, gate);
       const wrap = this.options.wrapTransport;
       const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c, ctx) => wrap(await connectTransport(c, ctx)) : undefined);
       this.connectionsOpened.set(cluster.name, (this.connectionsOpened.get(cluster.name) ?? 0) + 1);
       b = openBackend(cluster, this.home, connect, {
-        prompt: this.options.prompt, clusterName: cluster.name, notice: (message) => this.events.emit('warning', { name: cluster.name, message }),
+        prompt: this.options.prompt, clusterName: cluster.name, notice: (message) => this.events.emit('warning', { name: cluster.name, message }), promptsAfter: gate.promise,
       });
       this.backends.set(cluster.name, b);
-      b.catch(() => this.backends.delete(cluster.name));
+      const settled = b;
+      b.then(() => this.gates.delete(cluster.name), () => {
+        this.gates.delete(cluster.name);
+        if (this.backends.get(cluster.name) === settled) this.backends.delete(cluster.name);
+      });
     }
     return b;
   }
@@ -95,5 +109,29 @@ export class Engine implements EngineContext {
     const all = [...this.backends.values()];
     this.backends.clear();
     await Promise.all(all.map(async (b) => (await b.catch(() => null))?.close()));
+  }
+}
+
+/**
+ * When a connection may ask its login questions: as soon as one of the callers waiting for it may (a caller
+ * without a condition, or whose condition resolved); never when every caller's condition failed (each launch
+ * that connected early found its job invalid): then the login is abandoned with the last failure.
+ */
+class PromptGate {
+  private waiting = 0;
+  private open!: () => void;
+  private refuse!: (err: unknown) => void;
+  readonly promise = new Promise<void>((resolve, reject) => { this.open = resolve; this.refuse = reject; });
+
+  constructor() {
+    this.promise.catch(() => undefined);   // the connection sees the refusal; nobody else has to
+  }
+
+  join(condition: Promise<unknown> | undefined): void {
+    if (!condition) return this.open();
+    this.waiting++;
+    condition.then(() => this.open(), (err: unknown) => {
+      if (--this.waiting === 0) this.refuse(err);
+    });
   }
 }

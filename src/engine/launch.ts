@@ -32,9 +32,33 @@ function prepare(engine: Engine, name: string, normalized: NormalizedJobInfo, cl
   return prepareJob(name, normalized, defaults, bundleCacheDir(engine.home), dialectFor(cluster.kind));
 }
 
+/**
+ * Starts connecting to the job's cluster while the job is validated (the TCP and SSH handshakes wait on the
+ * network, validation on the CPU). Its login prompts wait until the job is valid: bad input never costs a
+ * one-time password, and the connection is dropped. Only for ssh2 (an openssh master asks on the terminal
+ * itself, and is usually already open); anything unexpected just leaves the usual path to connect.
+ */
+function connectEarly(engine: Engine, info: JobInfo, valid: Promise<unknown>, refused: () => boolean): void {
+  if (typeof info.cluster !== 'string' || info.cluster === 'local') return;
+  engine.cluster(info.cluster).then((c) => {
+    // a job refused already needs no connection (and one opened now could outlive the caller's close())
+    if (c.kind !== 'local' && c.transport === 'ssh2' && !refused()) engine.backend(c, valid).catch(() => undefined);
+  }, () => undefined);
+}
+
 export async function launch(engine: Engine, info: JobInfo, base?: string): Promise<ScheduleResult> {
   await engine.store.ensureHome();   // before the job is even read: a home that cannot be used is the first thing to say
-  const { normalized, cluster } = await validate(engine, info, base);
+  let settleValid!: (err?: unknown) => void;
+  const valid = new Promise<void>((resolve, reject) => { settleValid = (err) => (err === undefined ? resolve() : reject(err)); });
+  valid.catch(() => undefined);   // a rejection is the early connection's to see, not an unhandled one
+  let refused = false;
+  connectEarly(engine, info, valid, () => refused);
+  const { normalized, cluster } = await validate(engine, info, base).catch((err: unknown) => {
+    refused = true;
+    settleValid(err ?? new Error('invalid job'));
+    throw err;
+  });
+  settleValid();
   if (!normalized.uniqueName) {
     // a launch retried after a lost reply finds the first one instead of submitting the work twice
     const earlier = await earlierLaunch(engine, normalized.jobName);

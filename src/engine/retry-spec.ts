@@ -2,7 +2,7 @@
  * The zod fields of automatic retries and notifications (model/retry.ts), kept apart from job-spec.ts so the
  * job schema only spreads them in.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const FAILURE_CLASSES = ['TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'CANCELLED', 'MISSING_OUTPUT', 'EXIT', 'SIGNAL', 'FAILED'] as const;
 

@@ -52,6 +52,11 @@ export class PilotError extends Error {
   hint?: string;
   /** The launch step that failed, when the error comes from a launch. */
   step?: LaunchStep;
+  /**
+   * Set on a failure after the submission was recorded that provably submitted nothing (its command stopped
+   * at a check before writing anything): the record goes and the name is free, as for a refused sbatch.
+   */
+  nothingSubmitted?: boolean;
 
   constructor(code: PilotErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

@@ -61,6 +61,31 @@ export interface SubmitCommandInput {
   resources?: AttemptResources;
   /** pilot's own dependency on other jobs (`after:`), for every array of this submission. */
   jobDependency?: string;
+  /** The probe's checks, made by this command itself when the probe was skipped (see Precheck). */
+  precheck?: Precheck;
+}
+
+/**
+ * A launch whose cluster facts are cached (the remote root, the bundle seen there) skips the probe: the submit
+ * command checks the same things first and stops, before writing anything, when one fails (the driver then
+ * probes as for a first launch). One round trip instead of two.
+ */
+export interface Precheck {
+  /** remoteDir as configured: it must still resolve to the cached root */
+  remoteDir: string;
+  /** the interpreter to look up on the cluster's PATH */
+  interpreter?: string;
+  /** its absence refuses the launch (no setup lines or PATH that could provide it) */
+  interpreterRequired: boolean;
+}
+
+export interface PrecheckOutcome {
+  /** which check stopped the command before it wrote anything */
+  unready?: 'root' | 'bundle' | 'interpreter';
+  /** where the interpreter was found (null: nowhere), when asked */
+  interpreter?: string | null;
+  /** the controller did not answer: the command undid what it had written */
+  controllerDown: boolean;
 }
 
 export interface PendingQueryInput {
@@ -102,6 +127,7 @@ export interface Dialect {
   userDependency(info: NormalizedJobInfo, arrays: number): string | undefined;
   submitCommand(input: SubmitCommandInput): string;
   parseSubmit(code: number, stdout: string, stderr: string): ArraySubmission[];
+  parsePrecheck(stdout: string): PrecheckOutcome;
   /** What a dry run shows as "the submit command". */
   describeSubmit(jobDir: string, tasks: number, bundleSha: string, maxConcurrent?: number): string;
   /** Task states of many jobs with ONE remote command. */

@@ -1,6 +1,7 @@
 /**
  * The ONE driver of remote schedulers: runs a Dialect (the command texts and the parsing of their output, all
- * pure) over one Transport (one SSH connection). A launch costs two remote commands whatever N is, plus an
+ * pure) over one Transport (one SSH connection). A launch costs two remote commands whatever N is (one when
+ * the cluster's facts are cached and it holds the bundle), plus an
  * SFTP upload when the cluster lacks the bundle; a restart one (two when it ships a new bundle).
  */
 import { randomBytes } from 'node:crypto';
@@ -10,7 +11,7 @@ import { memoryTar } from '../bundle/mem-tar.js';
 import type { RemoteClusterConfig } from '../model/cluster.js';
 import { atStep, PilotError, type LaunchStep } from '../model/errors.js';
 import { currentBundle, latestArrayFor, logPath, remoteRoot } from '../model/attempts.js';
-import { interpreterToFind, interpreterVerdict } from '../model/checks.js';
+import { interpreterToFind, interpreterVerdict, type Warning } from '../model/checks.js';
 import type { NormalizedJobInfo } from '../model/job.js';
 import { compressRanges } from '../model/ranges.js';
 import type { JobRecord, PendingSubmission } from '../model/record.js';
@@ -22,7 +23,7 @@ import { ARGS_FILE, ARGS_TEXT, newPending, SCRIPT_NAME, WHOLE_JOB, type Backend,
 import { downloadListCommand } from './workdir.js';
 import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
 import { logTailsCommand, parseLogTails, type LogTail } from './log-tails.js';
-import type { Dialect, HealthReport, ObserveState } from './dialect.js';
+import type { Dialect, HealthReport, ObserveState, Precheck } from './dialect.js';
 import type { AttemptResources } from '../model/retry.js';
 
 /** The submit command may unpack a large bundle first; a dead controller is caught earlier by the probe. */
@@ -31,7 +32,14 @@ const SUBMIT_TIMEOUT_MS = 300_000;
 /** Facts about a cluster worth remembering between calls (asking costs a round trip). */
 interface ClusterCache {
   maxArraySize?: number;
+  /** remoteDir as configured → the absolute root it resolved to */
+  roots?: Record<string, string>;
+  /** bundles last seen complete on the cluster, newest last: a launch of one of them skips the probe */
+  bundles?: string[];
 }
+
+/** How many bundle hashes the cache remembers per cluster. */
+const CACHED_BUNDLES = 20;
 
 export class RemoteBackend implements Backend {
   constructor(
@@ -66,6 +74,28 @@ export class RemoteBackend implements Backend {
     }
   }
 
+  /** Merges facts into the cache; written only when something changed (a launch should not pay a write). */
+  private async remember(change: { maxArraySize?: number; root?: [string, string]; bundle?: string; forgetBundle?: string }): Promise<void> {
+    const cache = await this.readCache();
+    const bundles = (cache.bundles ?? []).filter((b) => b !== change.bundle && b !== change.forgetBundle);
+    if (change.bundle) bundles.push(change.bundle);
+    const next: ClusterCache = {
+      ...cache,
+      ...(change.maxArraySize ? { maxArraySize: change.maxArraySize } : {}),
+      ...(change.root ? { roots: { ...cache.roots, [change.root[0]]: change.root[1] } } : {}),
+      bundles: bundles.slice(-CACHED_BUNDLES),
+    };
+    if (JSON.stringify(next) === JSON.stringify(cache)) return;
+    await mkdir(this.cacheDir, { recursive: true });
+    await writeJsonAtomic(this.cacheFile(), next).catch(() => undefined);   // a cache: losing a write costs a probe
+  }
+
+  private controllerDown(): PilotError {
+    return new PilotError('SUBMIT', `the ${this.dialect.title} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
+      hint: `it is down or unreachable from the login node; try again later (\`pilot test-ssh ${this.cluster.name}\` shows what works)`,
+    });
+  }
+
   /**
    * The first of a submission's two commands, and what it decides: the probe (controller up, interpreter
    * found: refused here, before a byte is uploaded or anything recorded), then the upload of a bundle the
@@ -76,16 +106,9 @@ export class RemoteBackend implements Backend {
     const knownMax = this.cluster.maxArraySize ?? cache.maxArraySize;
     const probe = await this.run(this.dialect.probeCommand(remoteDir, bundle.sha256, knownMax === undefined, info && interpreterToFind(info)), 'probe', 'connect');
     const facts = this.dialect.parseProbe(probe.stdout);
-    if (!facts.controllerUp) {
-      throw new PilotError('REMOTE', `the ${this.dialect.title} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
-        hint: `it is down or unreachable from the login node; try again later (\`pilot test-ssh ${this.cluster.name}\` shows what works)`,
-      });
-    }
+    if (!facts.controllerUp) throw this.controllerDown();
     const warning = info && interpreterVerdict(info, this.cluster.name, facts.interpreter);
-    if (knownMax === undefined && facts.maxArraySize) {
-      await mkdir(this.cacheDir, { recursive: true });
-      await writeJsonAtomic(this.cacheFile(), { ...cache, maxArraySize: facts.maxArraySize });
-    }
+    await this.remember({ maxArraySize: knownMax === undefined ? facts.maxArraySize : undefined, root: [remoteDir, facts.root] });
     let uploadedTarball: string | undefined;
     if (!facts.bundlePresent) {
       uploadedTarball = `${facts.root}/bundles/${bundle.sha256}.${randomBytes(4).toString('hex')}.tar.gz`;
@@ -100,8 +123,37 @@ export class RemoteBackend implements Backend {
     };
   }
 
+  /**
+   * A launch: ONE remote command when the cluster's facts are cached and the bundle was seen there (the
+   * command checks them itself: precheck), else the probe, an upload if needed, and the submit command.
+   */
   async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
-    const shipped = await this.ship(job.bundle, this.cluster.remoteDir, job.info);
+    const cache = await this.readCache();
+    const remoteDir = this.cluster.remoteDir;
+    const root = cache.roots?.[remoteDir];
+    const maxArraySize = this.cluster.maxArraySize ?? cache.maxArraySize;
+    if (root && maxArraySize && cache.bundles?.includes(job.bundle.sha256)) {
+      const word = interpreterToFind(job.info);
+      // whether a missing interpreter refuses the launch (interpreterVerdict throws) or only warns
+      const required = word !== undefined && !job.info.setup.length && job.info.env.PATH === undefined;
+      const precheck = { remoteDir, interpreter: word, interpreterRequired: required };
+      const sent = await this.send(job, onSubmitting, { root, maxArraySize, uploadedBytes: 0, warnings: [] }, precheck);
+      if (sent.kind === 'submitted') return sent.submitted;
+      // the cluster is not as cached (bundle gone, root moved, interpreter missing): nothing was written there.
+      // The record made for this try goes with the error if the probe refuses: its command provably did nothing.
+      await this.remember({ forgetBundle: job.bundle.sha256 });
+    }
+    const shipped = await this.ship(job.bundle, remoteDir, job.info).catch((err: unknown) => {
+      if (err instanceof PilotError) err.nothingSubmitted = true;
+      throw err;
+    });
+    const sent = await this.send(job, onSubmitting, shipped);
+    if (sent.kind !== 'submitted') throw new PilotError('INTERNAL', 'the submit command stopped at a check it was not asked to make');
+    return sent.submitted;
+  }
+
+  /** Records the submission as pending, then sends the submit command (with the job's files on stdin). */
+  private async send(job: PreparedJob, onSubmitting: OnSubmitting, shipped: { root: string; maxArraySize: number; uploadedTarball?: string; uploadedBytes: number; warnings: Warning[] }, precheck?: Precheck) {
     const remote = { bundleDir: `${shipped.root}/bundles/${job.bundle.sha256}`, jobDir: `${shipped.root}/jobs/${job.name}-${randomBytes(4).toString('hex')}` };
     // indices must stay below MaxArraySize: arrays hold at most MaxArraySize-1 tasks (1..MaxArraySize-1)
     const chunkSize = Math.max(1, shipped.maxArraySize - 1);
@@ -113,9 +165,15 @@ export class RemoteBackend implements Backend {
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
     ]);
-    const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length), jobDependency: job.dependency });
+    const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, arrays.length), jobDependency: job.dependency, precheck });
     const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
-    return { remote, chunkSize, arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped.uploadedBytes, warnings: shipped.warnings };
+    const checked = precheck ? this.dialect.parsePrecheck(r.stdout) : undefined;
+    if (checked?.unready) return { kind: 'unready' as const, why: checked.unready };
+    if (checked?.controllerDown) throw this.controllerDown();
+    const warning = checked && checked.interpreter !== undefined ? interpreterVerdict(job.info, this.cluster.name, checked.interpreter) : undefined;
+    const submitted: Submitted = { remote, chunkSize, arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped.uploadedBytes, warnings: [...shipped.warnings, ...(warning ? [warning] : [])] };
+    await this.remember({ bundle: job.bundle.sha256 });
+    return { kind: 'submitted' as const, submitted };
   }
 
   async resubmit(record: JobRecord, taskNumbers: number[], onSubmitting: OnSubmitting, bundle?: Bundle, resources?: AttemptResources): Promise<Resubmitted> {

@@ -79,8 +79,9 @@ async function connectHop(hop: SshHop, sock: Duplex | undefined, context: Connec
   const ask = async (request: PromptRequest) => {
     if (!asker) throw cannotAsk(request);
     clearTimeout(timer);
-    stats.prompts++;
     try {
+      await context.promptsAfter;
+      stats.prompts++;
       return await asker(request);
     } finally {
       arm();

@@ -90,6 +90,11 @@ export interface ConnectContext {
   notice?: (message: string) => void;
   /** The cluster's name in pilot, for the fixes errors suggest (`pilot trust NAME`). */
   clusterName?: string;
+  /**
+   * Login prompts wait for it; when it rejects, the login is abandoned with its error. A launch connects while
+   * it validates the job, and bad input must never cost a one-time password.
+   */
+  promptsAfter?: Promise<unknown>;
 }
 
 export interface HostKeyQuestion {

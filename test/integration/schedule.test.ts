@@ -107,6 +107,40 @@ describe('scheduleJobs on Slurm', () => {
     expect(counts[0]).toBeLessThanOrEqual(3);
   });
 
+  it('a launch of sources the cluster already has is ONE remote command; a bundle removed there is uploaded again', async () => {
+    const home = makeHome();
+    const pilot = new SlurmWrapper({ home });
+    const src = mkdtempSync(join(tmpdir(), 'pilot-onecmd-'));
+    cpSync(FIXTURE, src, { recursive: true });
+    writeFileSync(join(src, 'version.txt'), `v-${process.pid}-${Date.now()}\n`);   // a bundle of its own
+    const first = await pilot.scheduleJobs({ jobName: 'onecmd-1', cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: ['a'] });
+    const afterFirst = (await pilot.transportStats('lab'))!.commands;
+    const second = await pilot.scheduleJobs({ jobName: 'onecmd-2', cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: ['b'] });
+    expect((await pilot.transportStats('lab'))!.commands - afterFirst).toBe(1);
+    expect(second.bundle.uploadedBytes).toBe(0);
+    // the bundle is removed on the cluster (as gc elsewhere would): the submit command's own check sends pilot
+    // back to the probe and the upload, and the task runs
+    await ssh.exec(`rm -rf ${first.remoteDir}/../../bundles/${first.bundle.sha256}`);
+    const third = await pilot.scheduleJobs({ jobName: 'onecmd-3', cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: ['c'] });
+    expect(third.bundle.uploadedBytes).toBeGreaterThan(0);
+    expect(third.slurmJobIds).toHaveLength(1);
+    await waitForLogs(ssh, third.remoteDir, 1);
+    await sleep(300);
+    expect((await ssh.exec(`cat ${third.remoteDir}/logs/*.out`)).stdout).toContain('task=1');
+    // an interpreter the cluster lacks is refused by that one command's own check as the probe would: exit 2,
+    // nothing recorded or left in Slurm, the name free
+    const before = (await pilot.transportStats('lab'))!.commands;
+    const refused = await pilot.scheduleJobs({ jobName: 'onecmd-4', cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', interpreter: 'no-such-python' }).then(() => null, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(PilotError);
+    expect((refused as PilotError).exitCode).toBe(2);
+    expect((refused as PilotError).message).toMatch(/interpreter no-such-python is not found on lab/);
+    expect((await pilot.transportStats('lab'))!.commands - before).toBe(2);   // the checked submit, then the probe
+    expect((await pilot.list()).map((j) => j.name)).not.toContain('onecmd-4');
+    expect((await ssh.exec(`squeue -h -t all -n onecmd-4 -o %i`)).stdout.trim()).toBe('');
+    await ssh.exec(`scancel ${[...first.slurmJobIds, ...second.slurmJobIds].join(' ')}`);
+    await pilot.close();
+  });
+
   it('splits arrays larger than MaxArraySize; every task 1..N runs exactly once', async () => {
     const home = makeHome('    maxArraySize: 8');
     const pilot = new SlurmWrapper({ home });

@@ -1,7 +1,7 @@
 // Key + one-time password (the 2FA sshd on 2223, pam_oath): every command logs in ONCE, however much it does,
 // so a 2FA user answers one prompt per command. Prompts are counted by the SDK callback and by the askpass
 // helper's log. The OTP server is held for the whole file (pam_oath accepts each code once).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,12 @@ describe.sequential('one-time passwords: one prompt per command', () => {
     }
     expect(asked).toHaveLength(1);
     expect(asked[0]).toMatchObject({ kind: 'keyboard-interactive', echo: false, hop: `${lab().user}@${lab().otpHost}:${lab().otpPort}` });
+    // an invalid job is refused without a question, although its launch started connecting at once
+    const q = new SlurmWrapper({ home: otpHome(), prompt: async (x) => { asked.push(x); return otpCode(); } });
+    const refused = await q.scheduleJobs({ jobName: 'otp-bad', cluster: 'otp', srcDir: SRC, entrypoint: 'echo.sh', maxConcurrent: -1 }).then(() => null, (e: unknown) => e);
+    await q.close();
+    expect(refused).toMatchObject({ exitCode: 2 });
+    expect(asked).toHaveLength(1);
     expect(asked[0]!.message).toMatch(OTP_PROMPT);
   });
 
@@ -71,6 +77,15 @@ describe.sequential('one-time passwords: one prompt per command', () => {
     const log = join(mkdtempSync(join(tmpdir(), 'pilot-askpass-')), 'prompts.log');
     const env = { PILOT_ASKPASS: lab().askpassOtp, PILOT_TEST_ASKPASS_LOG: log };
     const prompts = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
+
+    // the launch connects while it validates the job, but a job that is not valid is refused before anyone is
+    // asked for a code
+    const badFile = jobFile(mkdtempSync(join(tmpdir(), 'pilot-otp-')), 'otp-bad');
+    writeFileSync(badFile, `${readFileSync(badFile, 'utf8')}maxConcurrent: lots\n`);
+    const bad = await pilot(['launch', badFile], home, env);
+    expect(bad.code, bad.stderr).toBe(2);
+    expect(bad.stderr).toMatch(/maxConcurrent/);
+    expect(existsSync(log) ? prompts() : []).toEqual([]);
 
     resetOtpState();
     const launched = await pilot(['launch', jobFile(mkdtempSync(join(tmpdir(), 'pilot-otp-')), 'otp-cli'), '--wait', '--verbose'], home, env);

@@ -98,6 +98,8 @@ describe('concurrency and killed launches', () => {
     writeFileSync(join(yaml, '..', 'code', 'weights.bin'), big);
     const delays = [100, 400, 900, 1500];
     let killedMidway = 0;
+    const rounds: string[] = [];   // per round: how it ended and the array ids pilot knows (shown when a check fails)
+    const known = new Set<string>();
     for (const delay of delays) {
       // new bytes every round: packing and uploading really happen each time (no index hit, no bundle on the cluster)
       writeFileSync(join(yaml, '..', 'code', 'weights.bin'), Buffer.concat([big, Buffer.from(String(delay))]));
@@ -120,15 +122,29 @@ describe('concurrency and killed launches', () => {
         expect(again.code, again.stderr).toBe(0);
         expect(JSON.parse(again.stdout).name).toBe('killed');
       }
+      const status = await pilot(['status', 'killed', '--json'], home);
+      expect(status.code === 0 || status.code === 1, status.stderr).toBe(true);
+      const ids: string[] = JSON.parse(status.stdout).slurmJobIds;
+      rounds.push(`${delay} ms: ${finishedFirst ? 'finished first' : 'killed'}, arrays ${ids.join(',')}`);
+      ids.forEach((id) => known.add(id));
       expect((await pilot(['cancel', 'killed'], home)).code).toBe(0);
       rmSync(join(home, 'jobs', 'killed'), { recursive: true, force: true });   // as `pilot rm` would
     }
     expect(killedMidway).toBeGreaterThanOrEqual(2);
+    // every round tracked exactly one array of its own
+    expect(known.size, rounds.join('\n')).toBe(delays.length);
+    // and Slurm holds no other job of this home: nothing was submitted twice or left untracked. A cancelled job
+    // leaves squeue after MinJobAge and may reach sacct seconds later: asked until every known id is seen
     const ssh = await connect();
     const root = `pilot-tests/${home.split('/').pop()}/`;
-    const seen = await ssh.exec(`{ squeue -h -t all -u "$USER" -n killed -o '%F|%Z'; sacct -X -n -P -u "$USER" --name=killed -S now-1hour --format=JobID,WorkDir; } | grep ${root} | sed 's/_.*|/|/' | cut -d'|' -f1 | sort -u`);
+    let seen: string[] = [];
+    for (let i = 0; i < 15 && ![...known].every((id) => seen.includes(id)); i++) {
+      if (i) await sleep(1000);
+      const r = await ssh.exec(`{ squeue -h -t all -u "$USER" -n killed -o '%F|%Z'; sacct -X -n -P -u "$USER" --name=killed -S now-1hour --format=JobID,WorkDir; } | grep ${root} | sed 's/_.*|/|/' | cut -d'|' -f1 | sort -u`);
+      seen = r.stdout.trim().split('\n').filter(Boolean);
+    }
     await ssh.close();
-    expect(seen.stdout.trim().split('\n').filter(Boolean)).toHaveLength(delays.length);
+    expect(seen.sort(), rounds.join('\n')).toEqual([...known].sort());
     // no temp file of a killed writer is left in the bundle cache
     const cache = readdirSync(join(home, 'cache', 'bundles'));
     expect(cache.filter((n) => n.endsWith('.tmp'))).toEqual([]);

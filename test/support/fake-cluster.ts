@@ -52,6 +52,8 @@ export class FakeCluster implements Transport {
   closed = false;
   private readonly ids: string[];
   private statusCalls = 0;
+  /** bundles removed on the cluster since they were uploaded (as `pilot gc` on another machine would) */
+  readonly gone = new Set<string>();
 
   constructor(private readonly options: FakeClusterOptions = {}) {
     this.ids = [...(options.jobIds ?? ['14'])];
@@ -64,20 +66,25 @@ export class FakeCluster implements Transport {
     if (command.includes('bundle=present')) {
       // the bundle is there once a tarball of that hash was uploaded (the submit command unpacks it)
       const sha = /bundles\/"([0-9a-f]{64})\/\.pilot-complete/.exec(command)?.[1];
-      const present = this.uploads.some((u) => u.includes(`/bundles/${sha}.`));
+      const present = this.uploads.some((u) => u.includes(`/bundles/${sha}.`)) && !this.gone.has(sha!);
       const lookup = /command -v (\S+) 2>/.exec(command)?.[1];
       const missing = lookup && (this.options.missingCommands ?? []).concat(lookup.startsWith('no-such-') ? [lookup] : []).includes(lookup);
       return ok(`home=/home/pilot\nroot=/home/pilot/pilot\nbundle=${present ? 'present' : 'missing'}\n` +
         `maxArraySize=${this.options.maxArraySize ?? 100001}\ncontroller=${this.options.controllerUp === false ? 0 : 1}\n` +
         (lookup ? `interpreter=${missing ? '' : `/usr/bin/${lookup}`}\n` : ''));
     }
-    if (command.includes('sbatch --parsable')) {
-      // one `@@submitted <id> <offset> <spec>` per sbatch in the command, as the real script prints them
-      const sbatches = [...command.matchAll(/sbatch --parsable (?:\S+ )*?--array=(\S+?)(?: --dependency=\S+)? job\.sh (\d+) \d+/g)];
-      const reply = sbatches.map((m) => `@@submitted ${this.ids.shift() ?? '999'} ${m[2]} ${m[1]!.replace(/'/g, '')}`).join('\n') + '\n';
-      if (this.options.loseSubmitReply) throw new PilotError('SSH', 'the connection to the fake cluster was lost');
-      return ok(reply);
+    if (command.includes('@@unready')) {
+      // a launch that skipped the probe: the submit command checks the bundle, the interpreter, the controller
+      const sha = /bundles\/([0-9a-f]{64})/.exec(command)?.[1];
+      if (!this.uploads.some((u) => u.includes(`/bundles/${sha}.`)) || this.gone.has(sha!)) return ok('@@unready bundle\n');
+      const lookup = /command -v (\S+) 2>/.exec(command)?.[1];
+      const missing = lookup && (this.options.missingCommands ?? []).concat(lookup.startsWith('no-such-') ? [lookup] : []).includes(lookup);
+      if (missing && command.includes('@@unready interpreter')) return ok('@@unready interpreter\n');
+      if (this.options.controllerUp === false) return { code: 8, stdout: `${lookup ? `@@interpreter=${missing ? '' : `/usr/bin/${lookup}`}\n` : ''}@@error controller\n`, stderr: '' };
+      const reply = this.submitted(command);
+      return ok(lookup ? `@@interpreter=${missing ? '' : `/usr/bin/${lookup}`}\n${reply}` : reply);
     }
+    if (command.includes('sbatch --parsable')) return ok(this.submitted(command));
     if (command.includes('@@pilot-adopt:marker')) return ok(this.options.adopt ?? '@@pilot-adopt:marker\nnone\n');
     if (command.includes('@@pilot:begin')) {
       const answers = this.options.status ?? [''];
@@ -86,6 +93,14 @@ export class FakeCluster implements Transport {
     }
     if (command.startsWith('scancel ')) return ok('');
     throw new Error(`the fake cluster does not know this command: ${command.slice(0, 200)}`);
+  }
+
+  /** One `@@submitted <id> <offset> <spec>` per sbatch in a submit command, as the real script prints them. */
+  private submitted(command: string): string {
+    const sbatches = [...command.matchAll(/sbatch --parsable (?:\S+ )*?--array=(\S+?)(?: --dependency=\S+)? job\.sh (\d+) \d+/g)];
+    const reply = sbatches.map((m) => `@@submitted ${this.ids.shift() ?? '999'} ${m[2]} ${m[1]!.replace(/'/g, '')}`).join('\n') + '\n';
+    if (this.options.loseSubmitReply) throw new PilotError('SSH', 'the connection to the fake cluster was lost');
+    return reply;
   }
 
   /** The `tails` sections the status command asks for (`s tails t DIR KEY…`), as the real shell function prints them. */
@@ -104,6 +119,7 @@ export class FakeCluster implements Transport {
   async put(localPathOrData: string | Buffer, remotePath: string): Promise<void> {
     this.stats.uploads++;
     this.uploads.push(remotePath);
+    for (const sha of this.gone) if (remotePath.includes(`/bundles/${sha}.`)) this.gone.delete(sha);
   }
 
   async readStream(_path: string, _options: ReadStreamOptions): Promise<number | null> {

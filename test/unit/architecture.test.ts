@@ -46,6 +46,10 @@ describe('architecture', () => {
     expect(found.map((f) => relative(SRC, f))).toEqual([]);
   });
 
+  it('zod is imported as a namespace: `import { z }` is an object holding all of zod, so every locale (550 kB) is bundled and compiled', () => {
+    expect(sources().filter((f) => /import\s*\{[^}]*\bz\b[^}]*\}\s*from\s*'zod'/.test(readFileSync(f, 'utf8'))).map((f) => relative(SRC, f))).toEqual([]);
+  });
+
   it('keeps modules short', () => {
     const long = sources().map((f) => ({ file: relative(SRC, f), lines: readFileSync(f, 'utf8').split('\n').length })).filter((x) => x.lines > 320);
     expect(long).toEqual([]);

@@ -12,7 +12,7 @@ import { arraySpec, sbatchLines } from './directives.js';
 import { observeSlurm } from './observe.js';
 import { assertSbatchValue, checkSbatchArgs, SLURM_WORD_RE, userDependency } from './options.js';
 import { healthCommand, parseHealth } from './health.js';
-import { parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './submit.js';
+import { parsePrecheck, parseProbe, parseSubmitOutput, planArrays, probeCommand, submitCommand } from './submit.js';
 
 export const slurmDialect: Dialect = {
   name: 'slurm',
@@ -46,6 +46,7 @@ export const slurmDialect: Dialect = {
   },
   submitCommand,
   parseSubmit: parseSubmitOutput,
+  parsePrecheck,
   describeSubmit: (jobDir, tasks, bundleSha, maxConcurrent) => `cd ${jobDir} && sbatch --parsable --array=${arraySpec(`1-${tasks}`, maxConcurrent)} job.sh 0 1 ${bundleSha}`,
   observe: observeSlurm,
   // plain words: any login shell parses them

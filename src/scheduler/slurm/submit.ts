@@ -1,14 +1,15 @@
 /**
  * Pure builders for the few remote commands a submission needs, and parsers for their output. A
  * scheduleJobs call runs at most two commands whatever N is: a probe (home folder, bundle present?,
- * MaxArraySize when not cached, the controller, where the interpreter is) and the submit (unpack the bundle if it was just uploaded, write the job's
- * files from stdin, sbatch every array).
+ * MaxArraySize when not cached, the controller, where the interpreter is) and the submit (unpack the bundle
+ * if it was just uploaded, write the job's files from stdin, sbatch every array). When the probe's facts are
+ * cached, the submit command makes its checks itself (precheckLines) and the launch is one command.
  */
 import { compressRanges } from '../../model/ranges.js';
 import { combineDependencies } from '../../model/dependencies.js';
 import { PilotError } from '../../model/errors.js';
 import { arraySpec } from './directives.js';
-import type { PlannedArray, ProbeResult, SubmitCommandInput } from '../dialect.js';
+import type { PlannedArray, Precheck, PrecheckOutcome, ProbeResult, SubmitCommandInput } from '../dialect.js';
 import { BUNDLES_USED } from '../backend.js';
 import { chunkOffset } from '../../model/attempts.js';
 import { workDirCommand } from '../workdir.js';
@@ -78,8 +79,11 @@ export function submitCommand(input: SubmitCommandInput): string {
   const q = quote;
   const lines: string[] = [
     `B=${q(`${input.root}/bundles/${input.bundleSha}`)}`, `J=${q(input.jobDir)}`, `M=${q(markerPath(input.jobDir, input.token))}`,
+    ...(input.precheck ? precheckLines(input.root, input.precheck) : []),
     // first of all, so that a later look can tell "never started" from "started"
     `mkdir -p "$J" && echo "begin $$" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
+    // the probe's controller check, run while the job files are written: a dead controller makes sbatch hang ~10 s
+    ...(input.precheck ? ['scontrol ping > "$J/.ping" 2>&1 & PING=$!'] : []),
     // every bundle the job's attempts run, named where \`pilot gc\` looks (a --repack attempt is not in job.sh)
     `echo ${q(`bundles/${input.bundleSha}`)} >> "$J/${BUNDLES_USED}"`,
   ];
@@ -93,6 +97,7 @@ export function submitCommand(input: SubmitCommandInput): string {
     );
   }
   if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
+  if (input.precheck) lines.push(`wait $PING; grep -q ' is UP' "$J/.ping" || { echo "@@error controller"; ${abandon}; exit 8; }; rm -f "$J/.ping"`);
   // work/ is filled at launch and again for an attempt with its own bundle (--repack), never otherwise: a
   // plain restart must not put shipped files back over what tasks wrote in their place
   if (input.withJobFiles || input.newBundle) lines.push(workDirCommand(abandon));
@@ -113,6 +118,36 @@ export function submitCommand(input: SubmitCommandInput): string {
   });
   lines.push('echo end >> "$M"');
   return shScript(lines.join('\n'));
+}
+
+/**
+ * The probe's checks at the head of the submit command, for a launch whose cluster facts are cached: each
+ * failure prints `@@unready <what>` and stops BEFORE anything is written (stdin is drained so the sender never
+ * sees a broken pipe), so the driver can probe as for a first launch. The interpreter's path is reported.
+ */
+function precheckLines(root: string, check: Precheck): string[] {
+  const unready = (what: string) => `{ cat >/dev/null; echo "@@unready ${what}"; exit 0; }`;
+  const lines = [
+    // the cached root is still what remoteDir resolves to (a moved home, a new symlink: probe again)
+    `[ "$(cd ${remotePathExpr(check.remoteDir)} 2>/dev/null && pwd -P)" = ${quote(root)} ] || ${unready('root')}`,
+    // touched when reused, as the probe does: \`pilot gc\` removes only bundles nobody launched with for a while
+    `[ -f "$B/.pilot-complete" ] && touch -c "$B" || ${unready('bundle')}`,
+  ];
+  if (check.interpreter !== undefined) {
+    lines.push(`I=$(command -v ${quote(check.interpreter)} 2>/dev/null)${check.interpreterRequired ? ` || ${unready('interpreter')}` : ''}`, 'echo "@@interpreter=$I"');
+  }
+  return lines;
+}
+
+/** What the prechecks of a submit command said (see precheckLines); `unready` when they stopped it. */
+export function parsePrecheck(stdout: string): PrecheckOutcome {
+  const unready = /^@@unready (\w+)$/m.exec(stdout)?.[1] as PrecheckOutcome['unready'];
+  const interpreter = /^@@interpreter=(.*)$/m.exec(stdout)?.[1];
+  return {
+    ...(unready ? { unready } : {}),
+    ...(interpreter === undefined ? {} : { interpreter: interpreter.trim() || null }),
+    controllerDown: /^@@error controller$/m.test(stdout),
+  };
 }
 
 export function parseSubmitOutput(code: number, stdout: string, stderr: string): ArraySubmission[] {

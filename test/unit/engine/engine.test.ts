@@ -19,7 +19,7 @@ function setup(options: FakeClusterOptions = {}) {
 }
 
 describe('launch', () => {
-  it('costs a probe and one submit whatever N is, uploads the bundle once, records the array', async () => {
+  it('costs a probe and one submit whatever N is, uploads the bundle once, records the array; then ONE command', async () => {
     const { cluster, pilot, job } = setup({ jobIds: ['14', '15'] });
     const events: string[] = [];
     pilot.on('submitted', (e) => events.push(`${e.name}:${e.jobIds.join(',')}`));
@@ -31,7 +31,9 @@ describe('launch', () => {
     const b = await job('two', 10);
     expect(b.bundle.uploadedBytes).toBe(0);
     expect(cluster.uploads).toHaveLength(1);
-    expect(cluster.commands).toHaveLength(4);
+    // the cluster's facts are cached and the bundle was seen there: the submit command checks them itself
+    expect(cluster.commands).toHaveLength(3);
+    expect(cluster.commands[2]).toContain('@@unready bundle');
     expect(events).toEqual(['one:14', 'two:15']);
     const record = await pilot.store.read('one');
     expect(record.attempts[0]!.arrays).toEqual([{ jobId: '14', offset: 0, arraySpec: '1-1000%3' }]);
@@ -47,6 +49,40 @@ describe('launch', () => {
     expect(submit).toContain('--array=1%2 --dependency=afterok:99,afterany:"$prev" job.sh 6 1');
     expect((await pilot.store.read('split')).attempts[0]!.arrays.map((a) => a.offset)).toEqual([0, 3, 6]);
     await expect(job('split-or', 7, { sbatchArgs: ['--dependency=afterok:1?afterok:2'] })).rejects.toThrow(/cannot be combined/);
+  });
+
+  it('a launch that skipped the probe falls back to it when the bundle is gone, and refuses like it', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['20', '21', '22'] });
+    await job('first', 2);
+    const sha = (await pilot.store.read('first')).bundle.sha256;
+    cluster.gone.add(sha);   // removed on the cluster (pilot gc elsewhere)
+    const n = cluster.commands.length;
+    const r = await job('after-gc', 2);
+    expect(r.slurmJobIds).toEqual(['21']);
+    // the submit command stopped at its check, then probe, upload, submit as a first launch
+    expect(cluster.commands.slice(n).map((c) => (c.includes('@@unready') ? 'checked submit' : c.includes('bundle=present') ? 'probe' : 'submit'))).toEqual(['checked submit', 'probe', 'submit']);
+    expect(cluster.uploads).toHaveLength(2);
+    const record = await pilot.store.read('after-gc');
+    expect(record.pending).toBeUndefined();
+    expect(record.remote.jobDir).toMatch(/^\/home\/pilot\/pilot\/jobs\/after-gc-/);
+    // a missing interpreter found by the submit command's own check: exit 2, nothing recorded, the name free
+    await job('interp-ok', 1, { interpreter: 'bash' });
+    const refused = await job('no-interp', 1, { interpreter: 'no-such-shell' }).catch((e: unknown) => e as PilotError);
+    expect(refused).toBeInstanceOf(PilotError);
+    expect((refused as PilotError).exitCode).toBe(2);
+    expect((refused as PilotError).message).toMatch(/interpreter no-such-shell is not found on lab/);
+    await expect(pilot.store.read('no-interp')).rejects.toThrow();
+  });
+
+  it('the controller down at a launch that skipped the probe: nothing submitted, the name is free', async () => {
+    const { cluster, pilot, job } = setup({ jobIds: ['40'] });
+    await job('up', 1);
+    (cluster as unknown as { options: { controllerUp: boolean } }).options.controllerUp = false;
+    const e = await job('down-late', 1).then(() => { throw new Error('launched'); }, (err: unknown) => err as PilotError);
+    expect(e.message).toMatch(/controller of lab is not answering/);
+    expect(e.hint).toMatch(/name is free/);
+    expect(cluster.commands.at(-1)).toContain('@@unready');   // it was the submit command's own check
+    await expect(pilot.store.read('down-late')).rejects.toThrow();
   });
 
   it('stops at the probe when the controller is down: nothing submitted, the name is free', async () => {
