@@ -85,7 +85,8 @@ export async function prepareJob(
     bundle,
     script,
     argsFile: encodeArgsFile(filled.argv),
-    argsText: filled.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
+    // for people: {outputDir} as written (job.sh fills it when the task runs), not the token standing for it
+    argsText: filled.argv.map((argv) => quoteArgv(argv).replaceAll(filled.outputDirToken, '{outputDir}')).join('\n') + '\n',
     checked,
     warnings: [...warnings, ...shellVariableWarnings([...info.argv.flat(), ...Object.values(info.env)])],
   };

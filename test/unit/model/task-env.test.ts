@@ -98,3 +98,25 @@ describe('download globs', () => {
     expect(pathGlob('./work/out.txt')('work/out.txt')).toBe(true);
   });
 });
+
+describe('what download takes from a job folder', () => {
+  it('lists logs/ and outputs/ whole, and in work/ only what was written after it was filled (not the sources)', async () => {
+    const { downloadListCommand, WORK_STAMP } = await import('../../../src/scheduler/workdir.js');
+    const root = mkdtempSync(join(tmpdir(), 'pilot-dl-list-'));
+    const bundle = join(root, 'bundle');
+    mkdirSync(join(bundle, 'src', 'pkg'), { recursive: true });
+    writeFileSync(join(bundle, 'src', 'train.py'), 'x\n');
+    writeFileSync(join(bundle, 'src', 'pkg', 'm.py'), 'y\n');
+    const jobDir = join(root, 'job');
+    mkdirSync(join(jobDir, 'logs'), { recursive: true });
+    mkdirSync(join(jobDir, 'outputs', '1', '1'), { recursive: true });
+    writeFileSync(join(jobDir, 'logs', '5_1.out'), 'o');
+    await makeWorkDir(jobDir, bundle);
+    spawnSync('bash', ['-c', `cd ${join(jobDir, 'work')} && sleep 0.05 && echo r > out.txt && mkdir -p res && echo j > res/r.json`]);
+    const list = (selection: { paths: string[]; work: boolean }) => spawnSync('bash', ['-c', downloadListCommand(selection)], { cwd: jobDir, encoding: 'utf8' })
+      .stdout.split('\0').filter(Boolean).sort();
+    expect(list({ paths: ['logs', 'outputs', 'missing'], work: true })).toEqual(['logs', 'logs/5_1.out', 'outputs', 'outputs/1', 'outputs/1/1', 'work/out.txt', 'work/res/r.json']);
+    expect(list({ paths: ['outputs/1'], work: false })).toEqual(['outputs/1', 'outputs/1/1']);
+    expect(readFileSync(join(jobDir, WORK_STAMP), 'utf8')).toBe('');
+  });
+});
