@@ -62,7 +62,7 @@ describe.each(BACKENDS)('the task environment on %s', (cluster) => {
     const bundles = `${ja.remoteDir}/../../bundles`;
     const listing = await sh(cluster, `cd ${quote(bundles)} && for d in */; do cd "$d/src" && find . -type f | sort && cat data.txt && ` +
       `find .. -perm -u+w ! -type l | wc -l; cd ../..; done`);
-    expect(listing).toBe('./args.sh\n./data.txt\n./write.sh\nshipped data\n0\n');
+    expect(listing).toBe('./args.sh\n./data.txt\n./pkg/helper.txt\n./write.sh\nshipped data\n0\n');
     // each job has its own out.txt, with its own content
     expect(await sh(cluster, `cat ${quote(`${ja.remoteDir}/work/out.txt`)} ${quote(`${jb.remoteDir}/work/out.txt`)}`)).toBe('A\nB\n');
 
@@ -72,6 +72,7 @@ describe.each(BACKENDS)('the task environment on %s', (cluster) => {
       const dl = await pilot(['download', n, '--to', join(dir, n)], home);
       expect(dl.code, dl.stderr).toBe(0);
       const got = files(join(dir, n));
+      expect(existsSync(join(dir, n, 'work', 'pkg'))).toBe(false);   // not even the shipped folders
       expect(got.filter((f) => !f.startsWith('logs/'))).toEqual(['outputs/1/1/o.txt', 'work/out.txt', 'work/results/r.txt']);
       expect(got.filter((f) => f.startsWith('logs/')).map((f) => f.replace(/\d+_/, 'N_'))).toEqual(['logs/N_1.err', 'logs/N_1.out']);
       expect(readFileSync(join(dir, n, 'work', 'out.txt'), 'utf8')).toBe(`${v}\n`);

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, cp, lstat, mkdir, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { chmod, cp, lstat, mkdir, readdir, readlink, realpath, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createLinks, type DeferredLink } from '../../bundle/links.js';
@@ -68,5 +68,15 @@ export async function downloadLocal(jobDir: string, dest: string, options: Downl
     } });
   }
   await createLinks(await realpath(dest), links, options.onSkip);
+  // as from a cluster: work/ brings files only, not the (empty) folders of the shipped sources
+  if (stampMs !== undefined) await pruneEmptyDirs(join(dest, WORK_DIR));
   return bytes;
+}
+
+/** Removes the empty folders under `dir` (and `dir` when it ends up empty), bottom up. */
+async function pruneEmptyDirs(dir: string): Promise<void> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return;
+  for (const e of entries) if (e.isDirectory()) await pruneEmptyDirs(join(dir, e.name));
+  if (!(await readdir(dir)).length) await rmdir(dir);
 }
