@@ -92,7 +92,10 @@ export async function prepareJob(
   };
 }
 
-/** What job.sh puts for a placeholder known only when the task runs (pilot's own shell text, never the user's). */
+/**
+ * What job.sh puts for a placeholder known only when the task runs (pilot's own shell text, never the user's).
+ * TODO(lead): with arrayBase 0, index0 must stay the 0-based position: `$(( PILOT_TASK_INDEX - <base> ))`.
+ */
 const RUNTIME_VALUES: Record<PlaceholderName, string> = {
   outputDir: '$PILOT_OUTPUT_DIR', index: '$PILOT_TASK_INDEX', index0: '$(( PILOT_TASK_INDEX - 1 ))', job: '$PILOT_JOB_NAME',
 };

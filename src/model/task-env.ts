@@ -20,7 +20,8 @@ export const WORK_DIR = 'work';
 
 /**
  * A task's output folder relative to the job folder: `outputs/<index>/<attempt>` ($PILOT_OUTPUT_DIR). The one
- * home of that layout: job.sh gets it with shell variables as arguments, readers with numbers.
+ * home of that layout: job.sh gets it with shell variables as arguments ($PILOT_TASK_INDEX), readers with the
+ * task number (expected files, status, download NAME/I): both must name a task the same way (arrayBase).
  * @example taskOutputDir(3, 2) // 'outputs/3/2'
  */
 export function taskOutputDir(index: number | string, attempt: number | string): string {

@@ -11,7 +11,8 @@ export const WORK_STAMP = '.pilot-work';
 
 /**
  * Fills work/ with the bundle's sources, per submission (a `--repack` attempt runs its own code). Hard links
- * rather than a copy: free in time and space whatever the sources' size; rather than symlinks: programs see
+ * rather than a copy: free in space and nearly in time whatever the sources' size (measured on 2000 files +
+ * 50 MB: 0.05 s and no space linked, 0.12 s and 50 MB copied, warm cache); rather than symlinks: programs see
  * plain files in a plain folder (`__file__`, `realpath`, `os.walk` stay inside work/). The links share the
  * bundle's read-only mode, so a task that writes into a shipped file fails (EACCES) instead of changing every
  * job's copy; deleting it and writing a new one is fine (that replaces the link in work/ only). Root ignores
