@@ -48,7 +48,9 @@ export default defineConfig({
             'test/integration/collections.test.ts',
             'test/integration/sweep.test.ts',   // sweeps: arrays per resource set, nothing about the transport
             // results and report read files with the log reader every transport already runs in logs/why
-            'test/integration/report.test.ts'],
+            'test/integration/report.test.ts',
+            // the task environment (work/, outputs, placeholders) does not depend on the transport
+            'test/integration/task-env.test.ts'],
           env: { PILOT_TEST_TRANSPORT: 'openssh' },
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 180_000,

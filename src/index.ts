@@ -6,7 +6,7 @@
 export { SlurmWrapper } from './engine/wrapper.js';
 export type { DamagedRecord, GcItem, GcOptions, GcResult, HopInfo, HostKeyQuestion, ListOptions, PromptRequest, Prompter, RemoveOptions, RemoveResult, TrustResult } from './engine/wrapper.js';
 export type {
-  ConnectionCheck, DownloadResult, DryRun, EngineEvents, JobStatus, RestartOptions, RestartResult, ScheduleResult,
+  ConnectionCheck, DownloadRequest, DownloadResult, DryRun, EngineEvents, JobStatus, RestartOptions, RestartResult, ScheduleResult,
   StreamLogOptions, StreamLogResult, TaskLogs, WaitOptions, Warning, WrapperOptions,
 } from './engine/wrapper.js';
 export type { ExportDocument, ExportedJob, ExportOptions, WhyReport, WhyTask } from './engine/wrapper-diagnosis.js';

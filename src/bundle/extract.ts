@@ -18,6 +18,8 @@ export type ExtractOptions = {
   onSkip?: (path: string, reason: string) => void;
   /** keep the archive's mtimes; default false for bundles (their mtimes are all 0), true for streams */
   keepMtime?: boolean;
+  /** entries (files and links) to keep, by archive path; the others are passed over silently (`download --glob`) */
+  accept?: (path: string) => boolean;
 };
 
 /** Only `/` separates components in a tar path read on POSIX; on Windows `\` does too. */
@@ -65,6 +67,7 @@ function safeOptions(dest: string, opts: ExtractOptions, keepMtime: boolean, fat
         return false;
       }
       const key = posix.normalize(path).replace(/\/+$/, '');
+      if (opts.accept && e.type !== 'Directory' && !opts.accept(key)) return false;
       plan.links.delete(key);
       if (e.type === 'SymbolicLink' || e.type === 'Link') {
         plan.links.set(key, { path: key, type: e.type, target: e.linkpath ?? '' });

@@ -68,6 +68,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .description("Print a task's stdout (or stderr), fetching only new bytes")
     .argument('<name/index>', 'job name (or a unique prefix) and task index, e.g. fine-tune-mlp/3; /3: the latest job')
     .option('--stderr', 'Print stderr instead of stdout')
+    .option('--all', 'Print both streams, each under a ==> NAME/I stdout|stderr <== line')
     .option('--attempt <n>', 'An older attempt (default: the latest one that ran this task)', wholeNumber)
     .option('--tail <lines>', 'Only the last N lines', wholeNumber)
     .option('--follow', 'Keep printing new output until the task ends')
@@ -77,6 +78,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
       'pilot logs /3                                  # task 3 of the latest job',
       'pilot logs fine-tune-mlp/3 --stderr --tail 20',
       'pilot logs fine-tune-mlp/4 --attempt 1        # the run before restart-failed',
+      'pilot logs fine-tune-mlp/4 --all              # stdout, then stderr (an empty stdout shows the stderr tail anyway)',
     ))
     .action(async (ref, opts) => finish(await (await import('./commands/logs.js')).run(ref, opts)));
 
@@ -139,13 +141,15 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .action(async (opts) => finish(await (await import('./commands/gc.js')).run(opts)));
 
   parent.command('download')
-    .description("Fetch every log and the job's outputs in one stream")
-    .argument('[name]', 'job name or unique prefix (default: the latest job)')
-    .option('--to <dir>', 'Target folder (default: ./<name>)')
+    .description("Fetch what a job left, in one stream: logs, each task's output folders, and the files its tasks wrote in work/ (never the shipped sources)")
+    .argument('[name]', 'job name or unique prefix (default: the latest job); NAME/I: task I only (its logs and outputs/I)')
+    .option('--to <dir>', 'Target folder (default: ./<name>, or ./<name>-<I>)')
+    .option('--glob <pattern>', "Only files matching it: '*.json' (a name, in any folder) or 'outputs/*/1/*' (a path; ** = any folders)")
     .option('--json', 'Print { dest, bytes, skipped: [{ path, reason }] } as JSON')
     .addHelpText('after', examples(
-      'pilot download fine-tune-mlp                      # into ./fine-tune-mlp/{logs,outputs}',
+      'pilot download fine-tune-mlp                      # into ./fine-tune-mlp/{logs,outputs,work}',
       'pilot download fine-tune-mlp --to results/run-1',
+      "pilot download fine-tune-mlp/3 --glob '*.json'    # task 3's JSON results, into ./fine-tune-mlp-3",
     ))
     .action(async (name, opts) => finish(await (await import('./commands/download.js')).run(name, opts)));
 }

@@ -1,15 +1,20 @@
 /** Acting on recorded jobs: cancel, download what they wrote, and checking that a cluster answers. */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { logPath } from '../model/attempts.js';
+import { pathGlob } from '../model/expected.js';
+import type { JobRecord } from '../model/record.js';
+import { taskOutputDir } from '../model/task-env.js';
+import { WHOLE_JOB, type DownloadSelection } from '../scheduler/backend.js';
 import { describeRoute } from '../model/cluster.js';
 import { PilotError } from '../model/errors.js';
 import { isFinal } from '../model/states.js';
 import { countStates } from '../model/tracking.js';
 import { makeDirs } from '../util/files.js';
 import type { Engine } from './engine.js';
-import { checkIndex, resolveName, resolveRef } from './refs.js';
+import { checkIndex, resolveRef } from './refs.js';
 import { refresh } from './track.js';
 import type { HostKeyQuestion } from '../transport/types.js';
-import type { CancelResult, ConnectionCheck, DownloadResult, TrustResult } from './types.js';
+import type { CancelResult, ConnectionCheck, DownloadRequest, DownloadResult, TrustResult } from './types.js';
 
 /**
  * Cancels what still runs or waits of a job (or of one task). The states are asked first, in the same single
@@ -30,15 +35,33 @@ export async function cancel(engine: Engine, ref: string): Promise<CancelResult>
   return result;
 }
 
-export async function download(engine: Engine, ref: string | undefined, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
-  const name = await resolveName(engine.store, ref);
+/** What `download` takes from a job folder: all of it, or one task's logs (every attempt) and output folders. */
+export function downloadSelection(record: JobRecord, index?: number): DownloadSelection {
+  if (index === undefined) return WHOLE_JOB;
+  const logs = record.attempts.flatMap((a) => (['out', 'err'] as const).map((s) => logPath(record, index, a.attempt, s)));
+  return { paths: [...new Set(logs.filter((p): p is string => p !== undefined)), dirname(taskOutputDir(index, 1))], work: false };
+}
+
+/**
+ * Fetches what a job (or task `name/I`) left in its folder, in one stream: logs, the tasks' output folders and,
+ * for a whole job, the files tasks wrote in work/ (not the shipped sources). `glob` keeps only matching files.
+ */
+export async function download(engine: Engine, ref: string | undefined, options: DownloadRequest = {}): Promise<DownloadResult> {
+  const { name, index } = await resolveRef(engine.store, ref);
   const record = await engine.load(name);
-  const dest = resolve(options.to ?? name);
+  if (index !== undefined) checkIndex(record, index);
+  const dest = resolve(options.to ?? (index === undefined ? name : `${name}-${index}`));
   const backend = await engine.backendFor(record.cluster);
   if (!backend.download) throw new PilotError('INTERNAL', `download is not available on cluster ${record.cluster}`);
+  const glob = options.glob;
+  if (glob !== undefined && (!glob.trim() || glob.split('/').includes('..') || glob.startsWith('/'))) {
+    throw new PilotError('BAD_INPUT', `--glob ${JSON.stringify(glob)} must be a relative pattern`, { hint: "e.g. --glob '*.json' (any folder) or --glob 'outputs/*/1/*'" });
+  }
   await makeDirs(dest);   // never Node's recursive mkdir: it spins for ever on --to /proc/x
   const skipped: DownloadResult['skipped'] = [];
   const bytes = await backend.download(record, dest, {
+    selection: downloadSelection(record, index),
+    ...(glob === undefined ? {} : { accept: pathGlob(glob) }),
     onSkip: (path, reason) => {
       skipped.push({ path, reason });
       options.onSkip?.(path, reason);

@@ -16,6 +16,7 @@ import { checkProgram, DEFAULT_LARGE_FILE_MB, type ListedEntry, type Warning } f
 import { packageVersion } from '../util/version.js';
 import { arrayBaseOf, type NormalizedJobInfo } from '../model/job.js';
 import { libraryDirs, taskPaths } from '../model/task-paths.js';
+import { planTaskEnv, shellVariableWarnings, type PlaceholderName } from '../model/task-env.js';
 
 /** A job ready to submit, with what its checks verified (a line each) and found worth a warning. */
 export interface Prepared extends PreparedJob {
@@ -69,16 +70,20 @@ export async function prepareJob(
   const { bundle, checked, warnings } = await packSources(info, outDir, true);
   const tasks = info.argv.length;
   const libDirs = libraryDirs(info.libraries, (p) => statSync(p).isDirectory());
+  const base = arrayBaseOf(info);
+  const filled = planTaskEnv(name, info.argv, info.env, base);
   const script = await renderScript({
     version: packageVersion(),
     jobName: name,
     bundleSha: bundle.sha256,
     sbatchLines: dialect.directives({ ...info, jobName: name }, tasks, defaults),
-    env: info.env,
+    env: filled.env,
     setup: info.setup,
     command: commandWords(info),
-    arrayBase: arrayBaseOf(info),
+    arrayBase: base,
     libraryDirs: libDirs,
+    fills: Object.entries(filled.tokens).map(([p, token]) => ({ token, value: runtimeValue(p as PlaceholderName, base) })),
+    envToFill: filled.envToFill,
   }, info.template ?? dialect.template);
   return {
     name,
@@ -86,14 +91,23 @@ export async function prepareJob(
     tasks,
     bundle,
     script,
-    argsFile: encodeArgsFile(info.argv),
-    argsText: info.argv.map((argv) => quoteArgv(argv)).join('\n') + '\n',
+    argsFile: encodeArgsFile(filled.argv),
+    // for people: {outputDir} as written (job.sh fills it when the task runs), not the token standing for it
+    argsText: filled.argv.map((argv) => quoteArgv(argv).replaceAll(filled.outputDirToken, '{outputDir}')).join('\n') + '\n',
     paramsFile: encodeParamsFile(info.params ?? [], tasks),
     checked,
-    warnings,
+    warnings: [...warnings, ...shellVariableWarnings([...info.argv.flat(), ...Object.values(info.env)])],
     // a template of your own sets its own paths: say so rather than describe the default one
     environment: info.template ? ['(set by your template)'] : taskPaths(info, libDirs),
   };
+}
+
+/**
+ * What job.sh puts for a placeholder known only when the task runs (pilot's own shell text, never the user's):
+ * `{index0}` is the task's 0-based position whatever the arrayBase.
+ */
+export function runtimeValue(p: PlaceholderName, base: 0 | 1): string {
+  return { outputDir: '$PILOT_OUTPUT_DIR', index: '$PILOT_TASK_INDEX', index0: `$(( PILOT_TASK_INDEX - ${base} ))`, job: '$PILOT_JOB_NAME' }[p];
 }
 
 export function bundleCacheDir(home: string): string {

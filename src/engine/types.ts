@@ -75,6 +75,19 @@ export interface RestartResult {
   bundle?: { sha256: string; repacked: boolean; uploadedBytes: number };
 }
 
+/** What `download` takes, and where it puts it. */
+export interface DownloadRequest {
+  /** Target folder (default ./<name>, or ./<name>-<I> for one task). @example './results/run-1' */
+  to?: string;
+  /**
+   * Only files matching this glob: without `/` it matches a file name in any folder, with `/` the path in the
+   * download folder (`**` = any folders). @example '*.json'
+   */
+  glob?: string;
+  /** Called for every entry left out (a link leading outside `to`, a device), with why. */
+  onSkip?: (path: string, reason: string) => void;
+}
+
 export interface DownloadResult {
   dest: string;
   /** Bytes received (remote clusters: of the compressed stream). */

@@ -23,11 +23,11 @@ import { restartFailed, type AttemptExtras, type RestartOptions } from './restar
 import { automate, watch, type WatchOptions } from './retry.js';
 import { logsOf, streamLogOf } from './task-logs.js';
 import { listAll, statusOf, waitFor, type ListOptions, type WaitOptions } from './track.js';
-import type { CancelResult, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
+import type { CancelResult, DownloadRequest, DownloadResult, DryRun, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs } from './types.js';
 
 export type { JobStatus } from '../model/tracking.js';
 export type { StreamLogOptions, StreamLogResult } from './logs.js';
-export type { CancelResult, ConnectionCheck, DownloadResult, DryRun, GcItem, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs, TrustResult } from './types.js';
+export type { CancelResult, ConnectionCheck, DownloadRequest, DownloadResult, DryRun, GcItem, GcResult, RemoveResult, RestartResult, ScheduleResult, TaskLogs, TrustResult } from './types.js';
 export type { HopInfo, HostKeyQuestion, PromptRequest, Prompter } from '../transport/types.js';
 export type { ListOptions, WaitOptions } from './track.js';
 export type { RestartOptions } from './restart.js';
@@ -263,13 +263,15 @@ export class SlurmWrapper extends ResultsDoors {
   }
 
   /**
-   * Fetches every log and the outputs/ folder of a job in one stream into `dest` (default ./<name>).
-   * What a job wrote is not trusted: entries that would write or lead outside `dest` (links included) are
+   * Fetches what a job left in one stream into `to` (default ./<name>): logs/, outputs/ (each task's output
+   * folders) and work/ holding only the files tasks wrote there (not the shipped sources). `name/I`: that
+   * task's logs and outputs/I only (into ./<name>-<I>). What a job wrote is not trusted: entries that would write or lead outside `dest` (links included) are
    * left out, each reported through `onSkip` as it happens and listed in `skipped`.
    * @example
    * const r = await pilot.download('fine-tune-mlp', { to: './results' });
+   * await pilot.download('fine-tune-mlp/3', { glob: '*.json' });
    */
-  download(name: string | undefined, options: { to?: string; onSkip?: (path: string, reason: string) => void } = {}): Promise<DownloadResult> {
+  download(name: string | undefined, options: DownloadRequest = {}): Promise<DownloadResult> {
     return download(this.engine, name, options);
   }
 

@@ -14,6 +14,7 @@
  */
 import { latestArrayFor, taskNumbersOf } from './attempts.js';
 import type { JobRecord, TaskStatus } from './record.js';
+import { taskOutputDir } from './task-env.js';
 
 /** Task files checked per status call, across all jobs of a cluster: bounds the command's length and time. */
 export const EXPECT_PER_CALL = 100;
@@ -33,11 +34,11 @@ export function expectedPatternProblem(pattern: string): string | undefined {
 
 /**
  * Pattern → path relative to the job folder, with `{index}` replaced by the task number: `result-{index}.json`
- * → `outputs/result-3.json`, `$PILOT_JOB_DIR/logs/*` → `logs/*`.
+ * → `outputs/3/1/result-3.json` (the output folder of task 3's attempt 1), `$PILOT_JOB_DIR/logs/*` → `logs/*`.
  */
-export function expandPattern(pattern: string, index: number): string {
+export function expandPattern(pattern: string, index: number, attempt = 1): string {
   const withIndex = pattern.replaceAll('{index}', String(index));
-  return withIndex.startsWith(JOB_DIR_PREFIX) ? withIndex.slice(JOB_DIR_PREFIX.length) : `outputs/${withIndex.replace(/^\.\//, '')}`;
+  return withIndex.startsWith(JOB_DIR_PREFIX) ? withIndex.slice(JOB_DIR_PREFIX.length) : `${taskOutputDir(index, attempt)}/${withIndex.replace(/^\.\//, '')}`;
 }
 
 /**
@@ -62,6 +63,27 @@ export function segmentRegExp(segment: string): RegExp {
   return new RegExp(`^${segment.startsWith('.') ? '' : '(?!\\.)'}${re}$`, 's');
 }
 
+/**
+ * A `--glob` for downloads: without `/` it matches a file's base name anywhere (`*.json`); with one, the whole
+ * path segment by segment (`outputs/3/1/*.json`), `**` standing for any number of folders.
+ * @example pathGlob('*.json')('outputs/3/1/r.json') // true
+ */
+export function pathGlob(pattern: string): (path: string) => boolean {
+  const clean = pattern.replace(/^\.\//, '');
+  if (!clean.includes('/')) {
+    const re = segmentRegExp(clean);
+    return (path) => re.test(path.split('/').pop() ?? '');
+  }
+  const parts = clean.split('/').filter(Boolean).map((s) => (s === '**' ? s : segmentRegExp(s)));
+  const match = (p: (RegExp | '**')[], segs: string[]): boolean => {
+    if (!p.length) return !segs.length;
+    const [head, ...rest] = p;
+    if (head === '**') return segs.some((_, i) => match(rest, segs.slice(i))) || match(rest, []);
+    return segs.length > 0 && head!.test(segs[0]!) && match(rest, segs.slice(1));
+  };
+  return (path) => match(parts, path.split('/').filter(Boolean));
+}
+
 /** One task whose expected files a status call checks. */
 export interface ExpectRequest {
   task: number;
@@ -82,7 +104,7 @@ export function expectCandidates(record: JobRecord, limit: number): ExpectReques
     const latest = record.finalStates[t] ? undefined : latestArrayFor(record, t);
     if (!latest) continue;
     const seen = record.lastKnown?.[t]?.state;
-    tiers[seen === 'COMPLETED' ? 0 : seen === 'RUNNING' ? 1 : 2]!.push({ task: t, attempt: latest.attempt, paths: patterns.map((p) => expandPattern(p, t)) });
+    tiers[seen === 'COMPLETED' ? 0 : seen === 'RUNNING' ? 1 : 2]!.push({ task: t, attempt: latest.attempt, paths: patterns.map((p) => expandPattern(p, t, latest.attempt)) });
   }
   return tiers.flat().slice(0, limit);
 }

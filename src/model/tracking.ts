@@ -7,12 +7,26 @@ import { TASK_STATES, isFinal, type TaskState } from './states.js';
 import type { JobRecord, TaskStatus } from './record.js';
 import { latestArrayFor, taskNumbersOf } from './attempts.js';
 import { failureClass } from './failure.js';
+import type { TaskParams } from './job.js';
+import { planTaskEnv, taskOutputDir } from './task-env.js';
 export { openTasks } from './attempts.js';
+
+/** A task's state with what it ran: its exact argv (placeholders filled), parameters and output folder. */
+export interface TaskView extends TaskStatus {
+  /** the argv the task got (absent when the record cannot say) */
+  argv?: string[];
+  /** its parameters, when its args were given as an object */
+  params?: TaskParams;
+  /** its latest attempt's output folder on the cluster ($PILOT_OUTPUT_DIR), absolute */
+  outputDir?: string;
+}
 
 export interface JobStatus {
   name: string;
   cluster: string;
-  tasks: TaskStatus[];
+  /** The job's folder on the cluster (job.sh, logs/, outputs/, work/): what a combine step reads. */
+  remoteDir?: string;
+  tasks: TaskView[];
   counts: Partial<Record<TaskState, number>>;
   /** Every task is in a final state. */
   done: boolean;
@@ -76,16 +90,23 @@ export function countStates(tasks: readonly TaskStatus[]): Partial<Record<TaskSt
 
 /** The status of every task as the record knows it now. */
 export function jobStatus(record: JobRecord, stale?: string): JobStatus {
-  const tasks: TaskStatus[] = [];
+  const tasks: TaskView[] = [];
+  const argv = filledArgv(record);
   const names = record.info.taskNames;
   for (const [pos, t] of taskNumbersOf(record).entries()) {
     const s = record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) };
-    tasks.push(names?.[pos] === undefined ? s : { ...s, name: names[pos] });
+    const outputDir = `${record.remote.jobDir}/${taskOutputDir(t, s.attempt)}`;
+    const params = record.info.params?.[pos];
+    tasks.push({
+      ...s, ...(names?.[pos] === undefined ? {} : { name: names[pos] }),
+      ...(argv?.[pos] ? { argv: argv[pos]!.map((w) => w.replaceAll(argv.token, outputDir)) } : {}), ...(params ? { params } : {}), outputDir,
+    });
   }
   const last = record.attempts[record.attempts.length - 1];
   return {
     name: record.name,
     cluster: record.cluster,
+    remoteDir: record.remote.jobDir,
     tasks,
     counts: countStates(tasks),
     done: tasks.every((t) => isFinal(t.state) && !t.provisional),
@@ -96,4 +117,15 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     ...(last ? { attemptSubmittedAt: last.submittedAt } : {}),
     ...(record.info.taskNames ? { taskNames: record.info.taskNames } : {}),
   };
+}
+
+/** Every task's argv as job.sh gets it, with the token {outputDir} stands for; undefined for an unreadable record. */
+function filledArgv(record: JobRecord): (string[][] & { token: string }) | undefined {
+  try {
+    // TODO(lead): pass record.info.arrayBase when it lands
+    const plan = planTaskEnv(record.name, record.info.argv, record.info.env ?? {});
+    return Object.assign(plan.argv, { token: plan.outputDirToken });
+  } catch {
+    return undefined;   // launched before placeholders existed, with a `{name}` pilot does not know
+  }
 }

@@ -13,6 +13,9 @@ import type { HopInfo, TransportStats } from '../transport/types.js';
 import type { Bundle } from '../bundle/pack.js';
 import type { AttemptResources } from '../model/retry.js';
 import type { LogTail } from './log-tails.js';
+import type { DownloadSelection } from './workdir.js';
+
+export type { DownloadSelection } from './workdir.js';
 
 export type { Bundle } from '../bundle/pack.js';
 
@@ -75,7 +78,14 @@ export interface Observation {
 export interface DownloadOptions {
   /** Called for every file or link left out (a link leading outside `dest`, a device...), with why. */
   onSkip?: (path: string, reason: string) => void;
+  /** What to take (default: logs/, outputs/ and what tasks wrote in work/). */
+  selection?: DownloadSelection;
+  /** Keeps only the files and links whose path (as in `dest`) it accepts (`--glob`). */
+  accept?: (path: string) => boolean;
 }
+
+/** Everything of a job a download takes by default. */
+export const WHOLE_JOB: DownloadSelection = { paths: ['logs', 'outputs'], work: true };
 
 /** What `gc` asks of a cluster: what local records refer to (kept whatever its age), and how old the rest must be. */
 export interface GcRequest {
@@ -123,7 +133,7 @@ export interface Backend {
    */
   readLogTails(record: JobRecord, files: readonly string[], maxBytes: number): Promise<Map<string, LogTail | undefined>>;
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
-  /** Copies the job folder's logs/ and outputs/ into `dest` in one stream; returns the bytes moved. */
+  /** Copies what `options.selection` names of the job folder into `dest` in one stream; returns the bytes moved. */
   download?(record: JobRecord, dest: string, options?: DownloadOptions): Promise<number>;
   /**
    * Deletes the job's folder (script, args, logs, outputs) on the cluster; the caller has made sure its tasks

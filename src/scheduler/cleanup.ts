@@ -73,7 +73,8 @@ export function gcCommand(input: GcCommandInput): string {
     'cat > "$K"',
     `$T ${input.activeWorkDirs} > "$K.w" || { echo "@@gc-error the scheduler did not say which jobs are unfinished: nothing was removed"; exit 4; }`,
     'young() { [ -n "$(find "$1" -prune -mmin -"$2" 2>/dev/null)" ]; }',
-    `drop() { echo "@@gc $1 $(du -sk "$2" 2>/dev/null | cut -f1) $2"; ${input.dryRun ? ':' : 'rm -rf -- "$2"'}; }`,
+    // bundles are read-only (folders too): writable folders first, or rm could not empty them
+    `drop() { echo "@@gc $1 $(du -sk "$2" 2>/dev/null | cut -f1) $2"; ${input.dryRun ? ':' : 'find "$2" -type d ! -perm -u+w -exec chmod u+w {} + 2>/dev/null; rm -rf -- "$2"'}; }`,
     'hex64() { case $1 in *[!0-9a-f]*) return 1 ;; esac; [ ${#1} -eq 64 ]; }',
     'for d in jobs/*; do',
     '  [ -d "$d" ] && [ ! -L "$d" ] || continue',

@@ -51,6 +51,8 @@ export interface SubmitCommandInput {
   /** Remote path of a just-uploaded tarball to unpack into bundles/<sha>. */
   uploadedTarball?: string;
   withJobFiles: boolean;
+  /** An attempt with a bundle of its own (`restart-failed --repack`): its sources replace those in work/. */
+  newBundle?: boolean;
   arrays: PlannedArray[];
   /** Script file name inside jobDir. */
   script: string;

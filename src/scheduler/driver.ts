@@ -20,7 +20,8 @@ import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
 import { writeJsonAtomic } from '../util/files.js';
 import { chainedArrays, planSubmission } from './groups.js';
-import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, newPending, PARAMS_FILE, SCRIPT_NAME, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, newPending, PARAMS_FILE, SCRIPT_NAME, WHOLE_JOB, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
+import { downloadListCommand } from './workdir.js';
 import { gcCommand, keepList, parseGc, removeJobCommand } from './cleanup.js';
 import { logTailsRequest, parseLogTails, type LogTail } from './log-tails.js';
 import type { Dialect, HealthReport, ObserveState, Precheck } from './dialect.js';
@@ -187,7 +188,7 @@ export class RemoteBackend implements Backend {
     const attempt = record.attempts.length + 1;
     const pending = newPending(attempt, compressRanges(taskNumbers), arrays, bundleSha);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });
-    const cmd = this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, chainedArrays(arrays)), resources, attemptFiles: attemptArgs !== undefined });
+    const cmd = this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, newBundle: bundle !== undefined, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, chainedArrays(arrays)), resources, attemptFiles: attemptArgs !== undefined });
     const stdin = attemptArgs === undefined ? undefined : memoryTar([{ name: attemptArgsFile(attempt), data: attemptArgs }]);
     const r = await atStep('submit', () => this.transport.exec(cmd, { ...(stdin ? { stdin } : {}), what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
     return { arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped?.uploadedBytes ?? 0 };
@@ -261,11 +262,12 @@ export class RemoteBackend implements Backend {
     const { safeExtractStream } = await import('../bundle/extract.js');
     const pipe = new PassThrough();
     // the job wrote outputs/: whatever links it left there are checked before they are made here
-    const extracting = safeExtractStream(pipe, dest, { onSkip: options.onSkip });
+    const extracting = safeExtractStream(pipe, dest, { onSkip: options.onSkip, accept: options.accept });
     extracting.catch(() => undefined);   // awaited below; failing while tar still streams must not go unhandled
     let bytes = 0;
     // one tar stream over one channel instead of one SFTP request per file
-    const r = await this.transport.exec(shScript(`cd ${quote(record.remote.jobDir)} && tar -czf - --ignore-failed-read logs outputs 2>/dev/null`), {
+    const list = downloadListCommand(options.selection ?? WHOLE_JOB);
+    const r = await this.transport.exec(shScript(`cd ${quote(record.remote.jobDir)} && ${list} | tar -czf - --ignore-failed-read --null --no-recursion -T - 2>/dev/null`), {
       keepStdout: false,
       onStdout: (chunk) => { bytes += chunk.length; pipe.write(chunk); },
     });

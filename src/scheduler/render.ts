@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NormalizedJobInfo } from '../model/job.js';
 import { quote } from '../util/quote.js';
+import { taskOutputDir } from '../model/task-env.js';
 
 const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 export const TEMPLATES = TEMPLATES_DIR;
@@ -26,8 +27,14 @@ export interface ScriptContext {
   command: string[];
   /** The first task number, 0 or 1 (arrayBase): task i reads argument line i + 1 - arrayBase. */
   arrayBase: 0 | 1;
-  /** Library folders (`lib/<name>`), each put on PYTHONPATH itself too: see libraryDirs / taskPaths in model/job.ts. */
+  /** Library folders (`lib/<name>`), each put on PYTHONPATH itself too: see libraryDirs / taskPaths in model/task-paths.ts. */
   libraryDirs: string[];
+  /** The task's output folder relative to the job folder, in shell variables (model/task-env.ts taskOutputDir). */
+  outputDir?: string;
+  /** Placeholder tokens job.sh replaces as plain text, and the (fixed, pilot-written) shell value of each. */
+  fills?: { token: string; value: string }[];
+  /** env names whose values hold a token. */
+  envToFill?: string[];
 }
 
 /**
@@ -68,5 +75,6 @@ export async function renderScript(ctx: ScriptContext, templatePath: string): Pr
     known = { stamp, render: (c) => template.render(c) };
     compiled.set(templatePath, known);
   }
-  return known.render(ctx as unknown as object);
+  const full = { outputDir: taskOutputDir('${PILOT_TASK_INDEX}', '${PILOT_ATTEMPT}'), fills: [], envToFill: [], ...ctx };
+  return known.render(full as unknown as object);
 }

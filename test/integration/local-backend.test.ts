@@ -210,7 +210,8 @@ describe('LocalBackend', () => {
       for (let i = 0; i < 50 && !existsSync(join(out, what)); i++) await sleep(100);
       return Number(readFileSync(join(out, what), 'utf8'));
     };
-    const [bg1, main1, bg2] = [await pidOf('bg-1.pid'), await pidOf('main-1.pid'), await pidOf('bg-2.pid')];
+    // each task writes in its own output folder, outputs/<task>/<attempt>
+    const [bg1, main1, bg2] = [await pidOf('1/1/bg-1.pid'), await pidOf('1/1/main-1.pid'), await pidOf('2/1/bg-2.pid')];
 
     await b.cancel(record, [1, 3]);
     await waitState(b, record, 1, 'CANCELLED');

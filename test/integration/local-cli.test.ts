@@ -39,7 +39,7 @@ describe('local backend through the CLI', () => {
     expect(done.code, done.stderr).toBe(0);
     const json = JSON.parse(done.stdout);
     expect(json.counts).toEqual({ COMPLETED: 6 });
-    expect(json.tasks[3]).toEqual({ index: 4, state: 'COMPLETED', exitCode: 0, attempt: 2 });
+    expect(json.tasks[3]).toMatchObject({ index: 4, state: 'COMPLETED', exitCode: 0, attempt: 2 });
     expect((await pilot(['logs', 'fine-tune-mlp/4'], home)).stdout).toMatch(/^task 4 \(attempt 2\)/);
     expect((await pilot(['logs', 'fine-tune-mlp/4', '--attempt', '1', '--stderr'], home)).stdout).toMatch(/out of memory/);
   });

@@ -37,8 +37,8 @@ describe('exit codes and failures (local)', () => {
     const doc = JSON.parse(launched.stdout);
     expect(doc.counts).toEqual({ COMPLETED: 2, FAILED: 1 });
     expect(doc.timedOut).toBeUndefined();
-    expect(doc.tasks[1]).toEqual({ index: 2, state: 'FAILED', exitCode: 3, attempt: 1, failure: 'EXIT', lastError: 'boom: something broke' });
-    expect(doc.tasks[0]).toEqual({ index: 1, state: 'COMPLETED', exitCode: 0, attempt: 1 });
+    expect(doc.tasks[1]).toMatchObject({ index: 2, state: 'FAILED', exitCode: 3, attempt: 1, failure: 'EXIT', lastError: 'boom: something broke' });
+    expect(doc.tasks[0]).toMatchObject({ index: 1, state: 'COMPLETED', exitCode: 0, attempt: 1 });
 
     const status = await pilot(['status', 'dl-fail'], home);
     expect(status.code).toBe(0);                                   // status reports; --check judges

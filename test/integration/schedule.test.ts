@@ -120,7 +120,9 @@ describe('scheduleJobs on Slurm', () => {
     expect(second.bundle.uploadedBytes).toBe(0);
     // the bundle is removed on the cluster (as gc elsewhere would): the submit command's own check sends pilot
     // back to the probe and the upload, and the task runs
-    await ssh.exec(`rm -rf ${first.remoteDir}/../../bundles/${first.bundle.sha256}`);
+    // (bundles are read-only: their folders need their write bit back first, as gc gives them)
+    const gone = await ssh.exec(`B=${first.remoteDir}/../../bundles/${first.bundle.sha256}; chmod -R u+w "$B" && rm -rf "$B"`);
+    expect(gone.code, gone.stderr).toBe(0);
     const third = await pilot.scheduleJobs({ jobName: 'onecmd-3', cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: ['c'] });
     expect(third.bundle.uploadedBytes).toBeGreaterThan(0);
     expect(third.slurmJobIds).toHaveLength(1);

@@ -91,7 +91,7 @@ describe.each(['lab', 'local'])('tracking on %s', (cluster) => {
     expect(json.name).toBe('flaky');
     expect(json.cluster).toBe(cluster);
     expect(json.counts).toEqual({ COMPLETED: 20 });
-    expect(json.tasks[3]).toEqual({ index: 4, state: 'COMPLETED', exitCode: 0, attempt: 2 });
+    expect(json.tasks[3]).toMatchObject({ index: 4, state: 'COMPLETED', exitCode: 0, attempt: 2 });
   });
 
   it('asks the cluster once for the status of 10 jobs', async () => {

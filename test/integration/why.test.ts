@@ -26,12 +26,12 @@ describe.each(BACKENDS)('why and expected files on %s', (cluster) => {
     const name = `why-${cluster}`;
     await w.scheduleJobs({
       jobName: name, cluster, srcDir: srcCopy(), entrypoint: 'task.sh', args: ['ok', 'crash', 'late'], time: '0:05:00',
-      expectedFiles: ['result-{index}.txt', '$PILOT_JOB_DIR/outputs/result-{index}.*'],
+      expectedFiles: ['result-{index}.txt', '$PILOT_JOB_DIR/outputs/{index}/*/result-{index}.*'],
       errorWhitelist: ['could not load optional plugin, continuing'],
     });
     const first = await w.wait(name, poll);
     expect(first.tasks.map((t) => [t.state, t.exitCode])).toEqual([['COMPLETED', 0], ['FAILED', 1], ['MISSING_OUTPUT', 0]]);
-    expect(first.tasks[2]!.missingFiles).toEqual(['outputs/result-3.txt', 'outputs/result-3.*']);
+    expect(first.tasks[2]!.missingFiles).toEqual(['outputs/3/1/result-3.txt', 'outputs/3/*/result-3.*']);   // the attempt's own output folder
     // the SDK: the logs of every failed task in ONE command (plus a status call, when one is owed)
     const before = (await w.transportStats(cluster))?.commands;
     const sdk = await w.why(name);
@@ -55,7 +55,7 @@ describe.each(BACKENDS)('why and expected files on %s', (cluster) => {
     expect(report.groups).toEqual([{ failure: 'NONZERO_EXIT', tasks: [2] }, { failure: 'MISSING_OUTPUT', tasks: [3] }]);
     const text = await pilot(['why', name], home);
     expect(text.stdout).toContain('Traceback (most recent call last):');
-    expect(text.stdout).toContain('missing files: outputs/result-3.txt');
+    expect(text.stdout).toContain('missing files: outputs/3/1/result-3.txt');
 
     // a completed task: nothing wrong (the plugin message is whitelisted)
     const ok = await pilot(['why', `${name}/1`, '--json'], home);

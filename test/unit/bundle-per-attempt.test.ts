@@ -11,6 +11,7 @@ import { normalizeJobInfo } from '../../src/engine/job-spec.js';
 import { encodeArgsFile } from '../../src/model/args.js';
 import { commandWords, renderScript, takesBundleArg } from '../../src/scheduler/render.js';
 import { slurmDialect } from '../../src/scheduler/slurm/index.js';
+import { makeWorkDir } from '../../src/scheduler/local/workdir.js';
 
 const tmp = (prefix: string) => mkdtempSync(join(tmpdir(), prefix));
 
@@ -30,7 +31,10 @@ describe('the array script runs the bundle of its attempt', () => {
     writeFileSync(join(jobDir, 'args.b64'), encodeArgsFile(info.argv));
     const run = (...args: string[]) => spawnSync('bash', ['job.sh', ...args], { cwd: jobDir, encoding: 'utf8', env: { ...process.env, SLURM_ARRAY_TASK_ID: '1', PILOT_JOB_DIR: jobDir } });
 
+    // tasks run in the job's work/, which the submit command fills with the attempt's bundle (--repack: again)
+    await makeWorkDir(jobDir, join(root, 'bundles', A));
     expect(run('0', '1').stdout).toBe(`code=old bundle=${A} argv=a b $x\n`);
+    await makeWorkDir(jobDir, join(root, 'bundles', B));
     expect(run('0', '2', B).stdout).toBe(`code=new bundle=${B} argv=a b $x\n`);
     const bad = run('0', '2', '../../etc');
     expect(bad.status).toBe(97);

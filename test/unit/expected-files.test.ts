@@ -28,8 +28,9 @@ function jobDir(files: string[]): string {
 
 describe('expected files', () => {
   it('substitutes {index} and resolves against the output folder, or the job folder with $PILOT_JOB_DIR/', () => {
-    expect(expandPattern('result-{index}.json', 3)).toBe('outputs/result-3.json');
-    expect(expandPattern('./m/{index}/{index}.pt', 12)).toBe('outputs/m/12/12.pt');
+    expect(expandPattern('result-{index}.json', 3)).toBe('outputs/3/1/result-3.json');
+    expect(expandPattern('result-{index}.json', 3, 2)).toBe('outputs/3/2/result-3.json');   // each attempt its own folder
+    expect(expandPattern('./m/{index}/{index}.pt', 12)).toBe('outputs/12/1/m/12/12.pt');
     expect(expandPattern('$PILOT_JOB_DIR/logs/*', 1)).toBe('logs/*');
   });
 
@@ -117,7 +118,7 @@ describe('which tasks a status call checks', () => {
     expect(expectCandidates(record(3, undefined), 10)).toEqual([]);
     const r = record(6, ['out-{index}', '$PILOT_JOB_DIR/x'], { 1: st(1, 'COMPLETED') }, { 5: { ...st(5, 'COMPLETED'), provisional: true }, 4: st(4, 'RUNNING') });
     expect(expectCandidates(r, 10).map((c) => c.task)).toEqual([5, 4, 2, 3, 6]);
-    expect(expectCandidates(r, 2)).toEqual([{ task: 5, attempt: 1, paths: ['outputs/out-5', 'x'] }, { task: 4, attempt: 1, paths: ['outputs/out-4', 'x'] }]);
+    expect(expectCandidates(r, 2)).toEqual([{ task: 5, attempt: 1, paths: ['outputs/5/1/out-5', 'x'] }, { task: 4, attempt: 1, paths: ['outputs/4/1/out-4', 'x'] }]);
     expect(expectCandidates(r, 0)).toEqual([]);
   });
 });
@@ -141,14 +142,14 @@ describe('Slurm observe with expected files', () => {
     const seen: string[] = [];
     const obs = await observeSlurm(transport(reply(['42_1', '42_3 0']), seen), [rec()], { accounting: true });
     expect(seen).toHaveLength(1);
-    expect(seen[0]).toContain('outputs/r-2.txt');
+    expect(seen[0]).toContain('outputs/2/1/r-2.txt');
     const states = obs.states.get('j')!;
     expect(states.get(1)).toMatchObject({ state: 'COMPLETED' });
     expect(states.get(1)!.provisional).toBeUndefined();
     expect(states.get(2)).toMatchObject({ state: 'COMPLETED', provisional: true });   // its answer never came
     expect(states.get(3)).toMatchObject({ state: 'FAILED', exitCode: 1 });            // failures are left as they are
     const missing = await observeSlurm(transport(reply(['42_1', '42_2 0']), []), [rec()], { accounting: true });
-    expect(missing.states.get('j')!.get(2)).toMatchObject({ state: 'MISSING_OUTPUT', exitCode: 0, missingFiles: ['outputs/r-2.txt'] });
+    expect(missing.states.get('j')!.get(2)).toMatchObject({ state: 'MISSING_OUTPUT', exitCode: 0, missingFiles: ['outputs/2/1/r-2.txt'] });
   });
 
   it('keeps the command under what one shell argument may hold, leaving the rest to the next call', async () => {

@@ -21,6 +21,7 @@ import { sbatchLines } from '../../src/scheduler/slurm/directives.js';
 import { slurmDialect } from '../../src/scheduler/slurm/index.js';
 import { parseScriptDirectives } from '../../src/scheduler/slurm/script-directives.js';
 import { planArrays } from '../../src/scheduler/slurm/submit.js';
+import { makeWorkDir } from '../../src/scheduler/local/workdir.js';
 
 const base = mkdtempSync(join(tmpdir(), 'pilot-programs-'));
 const write = (name: string, text: string) => {
@@ -123,6 +124,7 @@ describe('arrayBase: 0', () => {
     mkdirSync(jobDir, { recursive: true });
     const n = normalizeJobInfo({ jobName: 'z', srcDir: '.', entrypoint: 'show.sh', arrayBase: 0, args: ['first', 'second'] }, base);
     writeFileSync(join(jobDir, 'args.b64'), encodeArgsFile(n.argv));
+    await makeWorkDir(jobDir, bundle);   // tasks run in the job's work/ (as the submit command makes it)
     const script = await renderScript({ version: '0', jobName: 'z', bundleSha: 'b'.repeat(64), sbatchLines: sbatchLines(n, 2), env: {}, setup: [], command: commandWords(n), arrayBase: 0, libraryDirs: [] }, slurmDialect.template);
     expect(script).toContain('#SBATCH --array=0-1\n');
     const run = (id: number) => execFileSync('bash', ['-c', script], { env: { ...process.env, SLURM_ARRAY_TASK_ID: String(id), SLURM_SUBMIT_DIR: jobDir } }).toString();

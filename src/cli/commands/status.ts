@@ -17,6 +17,7 @@ export function statusJson(s: JobStatus) {
     done: s.done,
     attempts: s.attempts,
     slurmJobIds: s.slurmJobIds,
+    ...(s.remoteDir ? { remoteDir: s.remoteDir } : {}),
     ...(s.stale ? { stale: s.stale } : {}),
     counts: s.counts,
     tasks: s.tasks.map((t) => {
@@ -30,6 +31,10 @@ export function statusJson(s: JobStatus) {
         ...(failure && t.lastError ? { lastError: t.lastError } : {}),
         ...(t.start ? { start: t.start } : {}),
         ...(t.end ? { end: t.end } : {}),
+        // what a combine step needs: what the task ran with, and where it wrote
+        ...(t.params ? { params: t.params } : {}),
+        ...(t.argv ? { argv: t.argv } : {}),
+        ...(t.outputDir ? { outputDir: t.outputDir } : {}),
       };
     }),
     ...(neverSatisfiable(s).length ? { neverSatisfiable: neverSatisfiable(s) } : {}),

@@ -7,12 +7,11 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, cp, lstat, mkdir, readdir, readlink, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { extractBundle } from '../../bundle/extract.js';
-import { createLinks, type DeferredLink } from '../../bundle/links.js';
 import { taskNumbers, type NormalizedJobInfo } from '../../model/job.js';
 import { compressRanges, expandRanges } from '../../model/ranges.js';
 import { atStep, PilotError } from '../../model/errors.js';
@@ -28,6 +27,7 @@ import { readLogTailsLocal } from './expect.js';
 import type { LogTail } from '../log-tails.js';
 import { checkInterpreterHere } from './which.js';
 import { collectLocal, removeLocalJob } from './cleanup.js';
+import { downloadLocal, makeWorkDir, readOnlyTree, writableDirs } from './workdir.js';
 import { parseTimeLimit } from '../../model/time.js';
 import type { AttemptResources } from '../../model/retry.js';
 import { splitByGroup, type TaskResources } from '../../model/resources.js';
@@ -83,6 +83,7 @@ export class LocalBackend implements Backend {
       await writeFile(join(jobDir, ARGS_FILE), job.argsFile);
       await writeFile(join(jobDir, ARGS_TEXT), job.argsText);
       await writeFile(join(jobDir, PARAMS_FILE), job.paramsFile);
+      await makeWorkDir(jobDir, bundleDir);
     } catch (err) {
       await rm(jobDir, { recursive: true, force: true });
       throw err;
@@ -111,6 +112,8 @@ export class LocalBackend implements Backend {
     if (attemptArgs !== undefined) {   // this attempt's extra argv words (pilot resubmit --extra-args)
       await writeFile(join(jobDir, attemptArgsFile(attempt)), attemptArgs);
     }
+    // a --repack attempt runs its own sources in the same work/
+    if (bundle) await makeWorkDir(jobDir, join(this.root, 'bundles', sha));
     const parts = splitByGroup(record.info.resourceGroups, taskNumbers);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending: localPending(attempt, parts, Boolean(record.info.resourceGroups), sha) });
     const arrays: ArraySubmission[] = [];
@@ -180,28 +183,8 @@ export class LocalBackend implements Backend {
     }
   }
 
-  /**
-   * Copies logs/ and outputs/ of the job folder into `dest`; returns the bytes copied. Files and folders
-   * are copied; links are made afterwards, as for a remote download, only where they stay inside `dest`.
-   */
-  async download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {
-    let bytes = 0;
-    const links: DeferredLink[] = [];
-    await mkdir(dest, { recursive: true });
-    for (const sub of ['logs', 'outputs']) {
-      const from = join(record.remote.jobDir, sub);
-      if (!existsSync(from)) continue;
-      await cp(from, join(dest, sub), { recursive: true, filter: async (src) => {
-        const s = await lstat(src);
-        const rel = [sub, ...relative(from, src).split(sep).filter(Boolean)].join('/');
-        if (s.isSymbolicLink()) links.push({ path: rel, type: 'SymbolicLink', target: await readlink(src) });
-        else if (!s.isFile() && !s.isDirectory()) options.onSkip?.(rel, 'not a file, folder or link');
-        if (s.isFile()) bytes += s.size;
-        return s.isFile() || s.isDirectory();   // never a link or a device: cp would copy them unchecked
-      } });
-    }
-    await createLinks(await realpath(dest), links, options.onSkip);
-    return bytes;
+  download(record: JobRecord, dest: string, options: DownloadOptions = {}): Promise<number> {
+    return downloadLocal(record.remote.jobDir, dest, options);
   }
 
   removeJob(record: JobRecord): Promise<boolean> {
@@ -225,6 +208,7 @@ export class LocalBackend implements Backend {
     try {
       await extractBundle(bundle.file, tmp);
       await writeFile(join(tmp, COMPLETE_MARKER), '');
+      await readOnlyTree(tmp);   // shared by every job of this content: a task writing into it fails loudly
       try {
         await rename(tmp, bundleDir);
       } catch (err) {
@@ -234,6 +218,7 @@ export class LocalBackend implements Backend {
       }
       return { bundleDir, uploadedBytes: bundle.bytes };
     } finally {
+      await writableDirs(tmp);
       await rm(tmp, { recursive: true, force: true });
     }
   }

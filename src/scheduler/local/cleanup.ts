@@ -4,6 +4,7 @@
  * bundle goes when no record and no remaining job folder refers to it. Age does not matter here (no other
  * machine launches from this folder). The same rules as the remote command (../cleanup.ts), on local files.
  */
+import { writableDirs } from './workdir.js';
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PilotError } from '../../model/errors.js';
@@ -48,7 +49,10 @@ export async function collectLocal(root: string, request: GcRequest): Promise<Gc
   const keepBundles = new Set(request.keepBundles);
   const drop = async (kind: GcEntry['kind'], path: string) => {
     found.push({ kind, path, bytes: await diskUsage(path) });
-    if (!request.dryRun) await rm(path, { recursive: true, force: true });
+    if (!request.dryRun) {
+      await writableDirs(path);   // bundles are read-only
+      await rm(path, { recursive: true, force: true });
+    }
   };
   const jobs = join(root, 'jobs');
   for (const entry of await readdir(jobs, { withFileTypes: true }).catch(() => [])) {

@@ -12,6 +12,7 @@ import { arraySpec } from './directives.js';
 import type { PlannedArray, Precheck, PrecheckOutcome, ProbeResult, SubmitCommandInput } from '../dialect.js';
 import { BUNDLES_USED } from '../backend.js';
 import { chunkOffset } from '../../model/attempts.js';
+import { workDirCommand } from '../workdir.js';
 import type { ArraySubmission } from '../../model/record.js';
 import type { TaskResources } from '../../model/resources.js';
 import { quote, remotePathExpr, shScript } from '../../util/quote.js';
@@ -92,7 +93,8 @@ export function submitCommand(input: SubmitCommandInput): string {
   if (input.uploadedTarball) {
     const tgz = q(input.uploadedTarball);
     lines.push(
-      `if [ ! -f "$B/.pilot-complete" ]; then T="$B.tmp.$$"; rm -rf "$T"; mkdir -p "$T" && tar -xzf ${tgz} -C "$T" && touch "$T/.pilot-complete" && { mv -T "$T" "$B" 2>/dev/null || [ -f "$B/.pilot-complete" ]; } || { echo "@@error unpack failed" ; rm -rf "$T" ${tgz}; ${abandon}; exit 4; }; rm -rf "$T"; fi`,
+      // read-only once unpacked (files and folders): a task writing into the shared bundle fails loudly
+      `if [ ! -f "$B/.pilot-complete" ]; then T="$B.tmp.$$"; rm -rf "$T"; mkdir -p "$T" && tar -xzf ${tgz} -C "$T" && touch "$T/.pilot-complete" && chmod -R a-w "$T" && { mv -T "$T" "$B" 2>/dev/null || [ -f "$B/.pilot-complete" ]; } || { echo "@@error unpack failed" ; chmod -R u+w "$T" 2>/dev/null; rm -rf "$T" ${tgz}; ${abandon}; exit 4; }; [ -d "$T" ] && chmod -R u+w "$T" && rm -rf "$T"; fi`,
       `rm -f ${tgz}`,
     );
   }
@@ -100,6 +102,9 @@ export function submitCommand(input: SubmitCommandInput): string {
   // a resubmission's per-attempt argv words (args-extra.<attempt>.b64), before any sbatch reads them
   if (input.attemptFiles) lines.push(`tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
   if (input.precheck) lines.push(`wait $PING; grep -q ' is UP' "$J/.ping" || { echo "@@error controller"; ${abandon}; exit 8; }; rm -f "$J/.ping"`);
+  // work/ is filled at launch and again for an attempt with its own bundle (--repack), never otherwise: a
+  // plain restart must not put shipped files back over what tasks wrote in their place
+  if (input.withJobFiles || input.newBundle) lines.push(workDirCommand(abandon));
   lines.push(`cd "$J" || exit 6`, 'ids=""');
   // the user's own dependency and pilot's `after:` must both hold (`,`): a --dependency on the command line
   // replaces the script's #SBATCH one, so whenever one is given here the user's is repeated in it
