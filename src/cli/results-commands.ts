@@ -9,8 +9,7 @@ export function addResultsCommands(parent: CommandUnknownOpts, finish: Finish): 
   parent.command('results')
     .description("One row per completed task: its index, state, parameters and the JSON its result file holds, all fetched in one transfer")
     .argument('[names...]', 'job names or unique prefixes (default: the latest job)')
-    // TODO(lead): wire --collection to the collections of helper "collections" (commands/results.ts refuses it until then)
-    .option('--collection <name>', 'every job of a collection (not available yet: name the jobs)')
+    .option('--collection <name>', 'every job of a collection (with the names given, if any)')
     .option('--file <path>', "the file each task wrote in its output folder ($PILOT_OUTPUT_DIR)", 'results.json')
     .addOption(new Option('--format <format>', 'Output format').choices(['table', 'json', 'csv'] as const).default('table' as const))
     .option('--all', 'also a row for each task that did not complete (with a note)')
@@ -22,14 +21,14 @@ ${examples(
     'pilot results sweep',
     'pilot results sweep --format csv > sweep.csv',
     'pilot results sweep --file metrics/final.json --format json | jq \'.[].rows[]\'',
+    'pilot results --collection lr-study --format csv   # every job of a collection, one CSV',
   )}`)
     .action(async (names, opts) => finish(await (await import('./commands/results.js')).run(names, opts)));
 
   parent.command('report')
     .description('Write one self-contained HTML page about a job: timeline, states, failure rate by parameter, run times, failures, results')
     .argument('[name]', 'a job name or unique prefix (default: the latest job)')
-    // TODO(lead): wire --collection (one report over every job of a collection) when collections land
-    .option('--collection <name>', 'every job of a collection (not available yet: name the jobs)')
+    .option('--collection <name>', 'not supported: a report covers one job (use results --collection, collection analyze)')
     .requiredOption('--html <file>', 'where to write the page (opens offline: no CDN, no network)')
     .option('--file <path>', 'the result file of each task, as for `pilot results`', 'results.json')
     .option('--json', 'Print the report data as JSON too (on stdout)')

@@ -5,6 +5,7 @@
  */
 import { logPath } from '../model/attempts.js';
 import { lastLines } from '../model/error-lines.js';
+import { arrayBaseOf } from '../model/job.js';
 import { PilotError } from '../model/errors.js';
 import { failureClass, type FailureClass } from '../model/failure.js';
 import { durations, failureRates, histogram, isFailure, timelineBars, type Bin, type ParamRates, type TimelineBar } from '../model/report-stats.js';
@@ -82,7 +83,7 @@ export async function reportOf(engine: Engine, given: string | undefined, option
   const timeline = timelineBars(status!.tasks, record.history, now);
   return {
     name, cluster: record.cluster, generatedAt: new Date(now).toISOString(), status: status!, timeline,
-    failureRates: failureRates(status!.tasks.map((t) => ({ state: t.state, params: record.info.params?.[t.index - 1] }))),
+    failureRates: failureRates(status!.tasks.map((t) => ({ state: t.state, params: record.info.params?.[t.index - arrayBaseOf(record.info)] }))),
     runTimes: histogram(durations(timeline)),
     failed, ...(failedAll.length > shown.length ? { failedTruncated: failedAll.length - shown.length } : {}),
     results, problems,

@@ -5,13 +5,24 @@
  */
 import { PilotError } from '../model/errors.js';
 import { checkResultFile, DEFAULT_RESULT_FILE, RESULT_MAX_BYTES, resultPath, resultsTable, type ResultFile, type ResultInput, type ResultsTable } from '../model/results.js';
+import { arrayBaseOf } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import type { JobStatus } from '../model/tracking.js';
 import type { Engine } from './engine.js';
 import { resolveName } from './refs.js';
 import { statusOf } from './track.js';
 
+/** The recorded jobs of a collection (those removed since are left out: `collection show` names them). */
+async function collectionJobs(engine: Engine, name: string): Promise<string[]> {
+  const { collectionStore, membersOf } = await import('./collections.js');
+  const { records } = await membersOf(engine, await collectionStore(engine).read(name));
+  if (!records.length) throw new PilotError('NOT_FOUND', `collection '${name}' has no recorded job`, { hint: '`pilot collection show NAME` lists its jobs' });
+  return records.map((r) => r.name);
+}
+
 export interface ResultsOptions {
+  /** Every job of this collection (`pilot collection`), after the names given. */
+  collection?: string;
   /** The file each task wrote in its output folder (default `results.json`); a plain relative path. */
   file?: string;
   /** Also a row for each task that did not complete (with its state and a note); default: completed only. */
@@ -44,10 +55,11 @@ export async function resultsFor(engine: Engine, record: JobRecord, status: JobS
   const info = record.info;
   const inputs: ResultInput[] = wanted.map((t) => {
     const path = paths.get(t.index);
-    const name = taskName(record, t.index);
+    const pos = t.index - arrayBaseOf(info);   // argv, params and names are kept by position
+    const name = info.taskNames?.[pos];
     return {
       status: t,
-      ...(info.params?.[t.index - 1] ? { params: info.params[t.index - 1] } : {}),
+      ...(info.params?.[pos] ? { params: info.params[pos] } : {}),
       ...(name !== undefined ? { name } : {}),
       file: path === undefined ? null : read.get(path),
     };
@@ -55,16 +67,12 @@ export async function resultsFor(engine: Engine, record: JobRecord, status: JobS
   return { name: record.name, cluster: record.cluster, file, ...resultsTable(inputs, file), ...(status.stale ? { stale: status.stale } : {}) };
 }
 
-/** A task's name, shown as a column when the job names its tasks. */
-export function taskName(_record: JobRecord, _index: number): string | undefined {
-  // TODO(lead): return the name rendered from the sweep's taskNamePattern when helper "sweep" lands
-  return undefined;
-}
-
 /** Results of the named jobs (names or unique prefixes; none: the latest job): one status call, one read per job. */
 export async function results(engine: Engine, names: readonly (string | undefined)[], options: ResultsOptions = {}): Promise<JobResults[]> {
   checkResultFile(options.file ?? DEFAULT_RESULT_FILE);
-  const resolved = await Promise.all((names.length ? names : [undefined]).map((n) => resolveName(engine.store, n)));
+  const members = options.collection === undefined ? [] : await collectionJobs(engine, options.collection);
+  const named = names.length || !options.collection ? await Promise.all((names.length ? names : [undefined]).map((n) => resolveName(engine.store, n))) : [];
+  const resolved = [...new Set([...named, ...members])];
   const statuses = await statusOf(engine, resolved);
   const out: JobResults[] = [];
   for (const [i, name] of resolved.entries()) out.push(await resultsFor(engine, await engine.load(name), statuses[i]!, options));

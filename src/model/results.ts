@@ -8,6 +8,7 @@
  */
 import { PilotError } from './errors.js';
 import type { TaskParams } from './job.js';
+import { taskOutputDir } from './task-env.js';
 import type { TaskStatus } from './record.js';
 import type { TaskState } from './states.js';
 
@@ -39,8 +40,7 @@ export function checkResultFile(file: string, where = '--file'): string {
  * The one place that writes this path for results and reports.
  */
 export function resultPath(index: number, attempt: number, file: string): string {
-  // TODO(lead): use taskOutputDir from model when taskenv lands
-  return `outputs/${index}/${attempt}/${file}`;
+  return `${taskOutputDir(index, attempt)}/${file}`;
 }
 
 /** Flattens a JSON value into columns: nested objects as `a.b`, lists and scalars as they are. */

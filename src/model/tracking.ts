@@ -7,7 +7,7 @@ import { TASK_STATES, isFinal, type TaskState } from './states.js';
 import type { JobRecord, TaskStatus } from './record.js';
 import { latestArrayFor, taskNumbersOf } from './attempts.js';
 import { failureClass } from './failure.js';
-import type { TaskParams } from './job.js';
+import { arrayBaseOf, type TaskParams } from './job.js';
 import { planTaskEnv, taskOutputDir } from './task-env.js';
 export { openTasks } from './attempts.js';
 
@@ -122,8 +122,7 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
 /** Every task's argv as job.sh gets it, with the token {outputDir} stands for; undefined for an unreadable record. */
 function filledArgv(record: JobRecord): (string[][] & { token: string }) | undefined {
   try {
-    // TODO(lead): pass record.info.arrayBase when it lands
-    const plan = planTaskEnv(record.name, record.info.argv, record.info.env ?? {});
+    const plan = planTaskEnv(record.name, record.info.argv, record.info.env ?? {}, arrayBaseOf(record.info));
     return Object.assign(plan.argv, { token: plan.outputDirToken });
   } catch {
     return undefined;   // launched before placeholders existed, with a `{name}` pilot does not know

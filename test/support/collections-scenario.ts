@@ -74,4 +74,9 @@ export async function collectionsScenario(cluster: string): Promise<void> {
   const doc = JSON.parse(await run(['collection', 'show', coll, '--show-history', '--format', 'json', '--state', 'completed']));
   expect(doc.tasks.map((t: { index: number; history: unknown[] }) => [t.index, t.history.length])).toEqual([[1, 1], [2, 1], [4, 1], [5, 1]]);
   expect(await run(['collection', 'show', coll, '--format', 'yaml', '--attempt-mode', 'primary', '--state', 'failed'])).toMatch(/index: 3\n[\s\S]*attempt: 1/);
+
+  // results of every job of the collection: one row per task (--all), its params joined; no task wrote a file
+  const rows = JSON.parse(await run(['results', '--collection', coll, '--all', '--format', 'json']));
+  expect(rows.map((j: { name: string }) => j.name)).toEqual([name]);
+  expect(rows[0].rows.map((r: { index: number; lr: number }) => [r.index, r.lr])).toEqual([[1, 0.001], [2, 0.01], [3, 0.1], [4, 0.001], [5, 0.01], [6, 0.1]]);
 }

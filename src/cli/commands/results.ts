@@ -6,18 +6,18 @@ import { renderResults } from '../render-results.js';
 
 export interface ResultsCliOptions { collection?: string; file: string; format: 'table' | 'json' | 'csv'; all?: boolean }
 
-/** Refuses `--collection` until collections exist (the lead wires it: results of every job of the collection). */
-export function noCollectionsYet(collection: string | undefined): void {
-  // TODO(lead): resolve the collection's jobs here (helper "collections") and pass their names on
+/** A report covers one job: a collection is refused with what covers it instead. */
+export function oneJobOnly(collection: string | undefined): void {
   if (collection !== undefined) {
-    throw new PilotError('BAD_INPUT', `--collection is not available in this version`, { hint: 'name the jobs instead: pilot results JOB1 JOB2' });
+    throw new PilotError('BAD_INPUT', `pilot report covers one job; --collection ${collection} is not supported by report`, {
+      hint: `write one report per job (pilot report JOB --html JOB.html); for the whole collection: pilot results --collection ${collection}, pilot collection analyze ${collection}`,
+    });
   }
 }
 
 export async function run(names: string[], opts: ResultsCliOptions): Promise<number> {
-  noCollectionsYet(opts.collection);
   return withWrapper(async (pilot) => {
-    const jobs = await pilot.results(names, { file: opts.file, all: opts.all });
+    const jobs = await pilot.results(names, { file: opts.file, all: opts.all, ...(opts.collection ? { collection: opts.collection } : {}) });
     for (const j of jobs) if (j.stale) printProblem('warning', { message: `${j.name}: states may be out of date: ${j.stale}` });
     if (opts.format === 'json') {
       printJson(jobs.map((j) => ({ name: j.name, cluster: j.cluster, file: j.file, columns: j.columns, rows: tableObjects(j) })));
