@@ -28,13 +28,14 @@ ${examples(
   parent.command('report')
     .description('Write one self-contained HTML page about a job: timeline, states, failure rate by parameter, run times, failures, results')
     .argument('[name]', 'a job name or unique prefix (default: the latest job)')
-    .option('--collection <name>', 'not supported: a report covers one job (use results --collection, collection analyze)')
+    .option('--collection <name>', 'one page over every job of a collection (tasks named job/index)')
     .requiredOption('--html <file>', 'where to write the page (opens offline: no CDN, no network)')
     .option('--file <path>', 'the result file of each task, as for `pilot results`', 'results.json')
     .option('--json', 'Print the report data as JSON too (on stdout)')
     .addHelpText('after', examples(
       'pilot report sweep --html sweep.html && xdg-open sweep.html',
       'pilot report --html latest.html            # the latest job',
+      'pilot report --collection lr-study --html study.html',
     ))
     .action(async (name, opts) => finish(await (await import('./commands/report.js')).run(name, opts)));
 }

@@ -7,6 +7,7 @@
  */
 import { cell, cellText } from '../model/results.js';
 import type { TaskState } from '../model/states.js';
+import type { TimelineBar } from '../model/report-stats.js';
 import type { ReportData } from './report.js';
 
 /** Escapes text for element content and double-quoted attribute values. */
@@ -21,22 +22,27 @@ const STATE_COLOURS: Record<TaskState, string> = {
 
 const fmtSeconds = (s: number) => (s < 60 ? `${+s.toFixed(1)} s` : s < 3600 ? `${+(s / 60).toFixed(1)} min` : `${+(s / 3600).toFixed(2)} h`);
 
+/** A task as the page names it: `task 3`, or `job/3` in a collection's report. */
+const taskLabel = (t: { index: number; job?: string }) => (t.job === undefined ? `task ${t.index}` : `${t.job}/${t.index}`);
+
 function timeline(data: ReportData): string {
   const bars = data.timeline;
   if (!bars.length) return '<p class="empty">No task has started yet (or the scheduler keeps no start times).</p>';
   const t0 = Math.min(...bars.map((b) => b.start));
   const t1 = Math.max(...bars.map((b) => b.end), t0 + 1000);
-  const tasks = [...new Set(bars.map((b) => b.index))].sort((a, b) => a - b);
+  const jobs = data.jobs ?? [];
+  const order = (b: TimelineBar) => jobs.indexOf(b.job ?? '') * 1e9 + b.index;
+  const tasks = [...new Map([...bars].sort((a, b) => order(a) - order(b)).map((b) => [taskLabel(b), b])).keys()];
   const row = new Map(tasks.map((t, i) => [t, i]));
-  const left = 70, width = 1000, rowH = 18, top = 10;
+  const left = jobs.length ? 160 : 70, width = 1000, rowH = 18, top = 10;
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * width;
   const height = top + tasks.length * rowH + 30;
   const parts = [`<svg id="timeline" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${left + width + 20} ${height}" width="${left + width + 20}" role="img" aria-label="task timeline">`];
-  for (const t of tasks) parts.push(`<text class="label" x="${left - 6}" y="${top + row.get(t)! * rowH + 13}" text-anchor="end">task ${t}</text>`);
+  for (const t of tasks) parts.push(`<text class="label" x="${left - 6}" y="${top + row.get(t)! * rowH + 13}" text-anchor="end">${esc(t)}</text>`);
   for (const b of bars) {
-    const y = top + row.get(b.index)! * rowH + 2;
+    const y = top + row.get(taskLabel(b))! * rowH + 2;
     const w = Math.max(3, x(b.end) - x(b.start));
-    const tip = `task ${b.index} attempt ${b.attempt}: ${b.state}, ${new Date(b.start).toISOString()} → ${b.open ? 'running' : new Date(b.end).toISOString()} (${fmtSeconds((b.end - b.start) / 1000)})`;
+    const tip = `${taskLabel(b)} attempt ${b.attempt}: ${b.state}, ${new Date(b.start).toISOString()} → ${b.open ? 'running' : new Date(b.end).toISOString()} (${fmtSeconds((b.end - b.start) / 1000)})`;
     parts.push(`<rect class="bar state-${esc(b.state)}" data-task="${b.index}" data-attempt="${b.attempt}" x="${x(b.start).toFixed(1)}" y="${y}" width="${w.toFixed(1)}" height="${rowH - 4}" fill="${STATE_COLOURS[b.state] ?? '#999'}"${b.attempt > 1 ? ' stroke="#000" stroke-dasharray="3,2"' : ''}><title>${esc(tip)}</title></rect>`);
   }
   const axisY = top + tasks.length * rowH + 14;
@@ -83,7 +89,7 @@ function runTimes(data: ReportData): string {
 
 function failedTasks(data: ReportData): string {
   if (!data.failed.length) return '<p class="empty">No task failed.</p>';
-  const items = data.failed.map((t) => `<div class="failed-task" data-task="${t.index}"><h3>task ${t.index} <span class="badge" style="background:${STATE_COLOURS[t.state]}">${esc(t.state)}</span> attempt ${t.attempt}${t.exitCode !== null ? ` · exit ${t.exitCode}` : ''}${t.failure ? ` · ${esc(t.failure)}` : ''}</h3>`
+  const items = data.failed.map((t) => `<div class="failed-task" data-task="${t.index}"><h3>${esc(taskLabel(t))} <span class="badge" style="background:${STATE_COLOURS[t.state]}">${esc(t.state)}</span> attempt ${t.attempt}${t.exitCode !== null ? ` · exit ${t.exitCode}` : ''}${t.failure ? ` · ${esc(t.failure)}` : ''}</h3>`
     + `<pre class="stderr">${t.stderrTail.length ? t.stderrTail.map(esc).join('\n') : '(stderr empty or not readable)'}</pre></div>`);
   return items.join('\n') + (data.failedTruncated ? `\n<p>… and ${data.failedTruncated} more failed tasks (see <code>pilot why ${esc(data.name)}</code>).</p>` : '');
 }
@@ -125,7 +131,7 @@ export function renderReportHtml(data: ReportData): string {
 <style>${CSS}</style></head>
 <body>
 <h1>${esc(data.name)}</h1>
-<p class="meta">on ${esc(data.cluster)} · ${data.status.tasks.length} tasks · ${data.status.attempts} attempt(s) · submitted ${esc(data.status.submittedAt ?? '?')} · report ${esc(data.generatedAt)}</p>
+<p class="meta">${data.jobs ? `collection of ${data.jobs.length} job(s): ${data.jobs.map(esc).join(', ')} · ` : ''}on ${esc(data.cluster)} · ${data.status.tasks.length} tasks · ${data.status.attempts} attempt(s) · submitted ${esc(data.status.submittedAt ?? '?')} · report ${esc(data.generatedAt)}</p>
 ${data.problems.length ? `<ul class="problems">${data.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : ''}
 <h2>States</h2>
 <div id="counts" class="counts">${counts}</div>

@@ -19,6 +19,8 @@ import { WHY_MAX_TASKS, WHY_STDERR_LINES, WHY_TAIL_BYTES } from './why.js';
 
 export interface ReportFailedTask {
   index: number;
+  /** the task's job, in a collection's report */
+  job?: string;
   attempt: number;
   state: TaskState;
   exitCode: number | null;
@@ -28,7 +30,10 @@ export interface ReportFailedTask {
 }
 
 export interface ReportData {
+  /** the job's name, or the collection's */
   name: string;
+  /** a collection's report: its jobs, in order (the tasks, bars, failures and rows then name their job) */
+  jobs?: string[];
   cluster: string;
   /** ISO 8601 */
   generatedAt: string;

@@ -2,6 +2,7 @@
  * The SDK doors of results and reports (`results`, `report`, `reportHtml`), kept out of wrapper.ts as a base
  * class SlurmWrapper extends: the same methods on the same object, one module each.
  */
+import { PilotError } from '../model/errors.js';
 import type { Engine } from './engine.js';
 import type { ReportData } from './report.js';
 import type { JobResults, ResultsOptions } from './results.js';
@@ -37,6 +38,12 @@ export abstract class ResultsDoors extends CollectionDoors {
    * console.log(data.failureRates[0]?.values);
    */
   async report(name?: string, options: ResultsOptions = {}): Promise<ReportData> {
+    if (options.collection !== undefined) {
+      // one page over every job of the collection (a name given as well is refused: one or the other)
+      if (name !== undefined) throw new PilotError('BAD_INPUT', 'report: give a job name or --collection, not both', { hint: 'pilot report JOB --html F, or pilot report --collection C --html F' });
+      const { collectionReportOf } = await import('./report-collection.js');
+      return collectionReportOf(this.engine, options.collection, options);
+    }
     const { reportOf } = await import('./report.js');
     return reportOf(this.engine, name, options);
   }

@@ -87,6 +87,8 @@ export function histogram(durations: readonly number[], bins?: number): Bin[] {
 /** One bar of the timeline: a task's attempt from start to end (end = `now` while it runs). */
 export interface TimelineBar {
   index: number;
+  /** the task's job, in a collection's report (several jobs on one timeline) */
+  job?: string;
   attempt: number;
   state: TaskState;
   /** milliseconds since the epoch */

@@ -64,6 +64,8 @@ export interface ResultFile {
 
 export interface ResultRow {
   index: number;
+  /** the task's job, in a collection's report (one table over several jobs) */
+  job?: string;
   /** the task's name, when the job names its tasks */
   name?: string;
   state: TaskState;
@@ -133,6 +135,7 @@ function unionKeys(objects: readonly Record<string, unknown>[]): string[] {
 /** The value of a column in a row (params before results; a renamed result column by its `result.` name). */
 export function cell(table: ResultsTable, row: ResultRow, column: string): unknown {
   switch (column) {
+    case 'job': if (row.job !== undefined) return row.job; break;
     case 'index': return row.index;
     case 'name': return row.name;
     case 'state': return row.state;

@@ -3,7 +3,7 @@
 // fails; analyze ranks it top risky (failure rate 1.0); resubmit --filter failed --extra-args appends the words
 // to the argv of the failed tasks only (their printed argv says so); groups and show --show-history see both attempts.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
@@ -79,4 +79,13 @@ export async function collectionsScenario(cluster: string): Promise<void> {
   const rows = JSON.parse(await run(['results', '--collection', coll, '--all', '--format', 'json']));
   expect(rows.map((j: { name: string }) => j.name)).toEqual([name]);
   expect(rows[0].rows.map((r: { index: number; lr: number }) => [r.index, r.lr])).toEqual([[1, 0.001], [2, 0.01], [3, 0.1], [4, 0.001], [5, 0.01], [6, 0.1]]);
+
+  // one page over the collection: its job named, every task as job/index, the failure rate of lr over all tasks
+  const page = join(dir, 'collection.html');
+  expect(await run(['report', '--collection', coll, '--html', page])).toContain(`${coll}: report written to ${page}`);
+  const html = readFileSync(page, 'utf8');
+  expect(html).toContain(`collection of 1 job(s): ${name}`);
+  expect(html).toContain(`>${name}/3</text>`);
+  expect(html).toMatch(/data-value="0\.1" data-rate="1"/);
+  expect((await pilot(['report', name, '--collection', coll, '--html', page], home)).code).toBe(2);
 }

@@ -107,6 +107,24 @@ describe('renderReportHtml', () => {
     expect(html).toContain('<div class="failed-task" data-task="2">');
     expect(html).toContain('<tr data-task="1">');
   });
+
+  it('a collection\'s page names each task with its job: the same index in two jobs is two rows', () => {
+    const one = data();
+    const tag = <T extends object>(job: string, xs: T[]) => xs.map((x) => ({ ...x, job }));
+    const page = renderReportHtml({
+      ...one, name: 'study', jobs: ['job-a', 'job-b'],
+      timeline: [...tag('job-a', one.timeline), ...tag('job-b', one.timeline)],
+      failed: tag('job-b', one.failed),
+      results: { ...one.results, columns: ['job', ...one.results.columns], rows: tag('job-a', one.results.rows) },
+    });
+    expect(page).toContain('collection of 2 job(s): job-a, job-b');
+    expect(page.match(/<text class="label" [^>]*>job-[ab]\/\d<\/text>/g)).toEqual([
+      expect.stringContaining('>job-a/1<'), expect.stringContaining('>job-a/2<'), expect.stringContaining('>job-b/1<'), expect.stringContaining('>job-b/2<'),
+    ]);
+    expect(page.match(/<rect class="bar /g)).toHaveLength(4);
+    expect(page).toContain('<h3>job-b/2 <span');
+    expect(page).toMatch(/<tr data-task="1"><td>job-a<\/td>/);
+  });
 });
 
 describe('Slurm status keeps task times', () => {

@@ -2,14 +2,12 @@
 import { resolve } from 'node:path';
 import { writeFileAtomic } from '../../util/files.js';
 import { printJson, printProblem, withWrapper } from '../common.js';
-import { oneJobOnly } from './results.js';
 
 export interface ReportCliOptions { collection?: string; html: string; file: string; json?: boolean }
 
 export async function run(name: string | undefined, opts: ReportCliOptions): Promise<number> {
-  oneJobOnly(opts.collection);
   return withWrapper(async (pilot) => {
-    const data = await pilot.report(name, { file: opts.file });
+    const data = await pilot.report(name, { file: opts.file, ...(opts.collection ? { collection: opts.collection } : {}) });
     const { renderReportHtml } = await import('../../engine/report-html.js');
     await writeFileAtomic(resolve(opts.html), renderReportHtml(data));
     for (const p of data.problems) printProblem('warning', { message: `${data.name}: ${p}` });

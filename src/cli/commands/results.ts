@@ -1,19 +1,9 @@
 /** `pilot results [NAME…]`: one row per task, with its parameters and its result file, as a table, JSON or CSV. */
-import { PilotError } from '../../model/errors.js';
 import { tableObjects, toCsv } from '../../model/results.js';
 import { printJson, printProblem, withWrapper } from '../common.js';
 import { renderResults } from '../render-results.js';
 
 export interface ResultsCliOptions { collection?: string; file: string; format: 'table' | 'json' | 'csv'; all?: boolean }
-
-/** A report covers one job: a collection is refused with what covers it instead. */
-export function oneJobOnly(collection: string | undefined): void {
-  if (collection !== undefined) {
-    throw new PilotError('BAD_INPUT', `pilot report covers one job; --collection ${collection} is not supported by report`, {
-      hint: `write one report per job (pilot report JOB --html JOB.html); for the whole collection: pilot results --collection ${collection}, pilot collection analyze ${collection}`,
-    });
-  }
-}
 
 export async function run(names: string[], opts: ResultsCliOptions): Promise<number> {
   return withWrapper(async (pilot) => {
