@@ -29,12 +29,16 @@ const schema = z.object({
   interpreter: z.string().optional(),
   libraries: z.array(z.string().min(1)).default([]),
   exclude: z.array(z.string().min(1)).default([]),
-  // a single string is ONE task's arguments (`args: "--foo=bar"`), as in slurmpilot (issue 13)
-  args: z.union([z.string(), z.array(z.union([
+  // a single string is ONE task's arguments (`args: "--foo=bar"`, as in slurmpilot): made a list of one here, so
+  // that a bad task is reported as itself rather than as "neither a string nor a list". A task given as a bare
+  // number (`args: [1, 2, 3]`) is that one word.
+  args: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.union([
     z.string(),
+    z.number().transform(String),
     z.array(scalarArg),
     z.record(z.string(), z.union([scalarArg, z.null(), z.array(scalarArg)])),
-  ])).min(1, 'give at least one task (or leave args out for a single task without arguments)')]).optional(),
+  ], { error: 'each task is a string of shell words ("--lr 0.1"), a number, a list of words ([--lr, 0.1]) or an object of parameters ({lr: 0.1})' }))
+    .min(1, 'give at least one task (or leave args out for a single task without arguments)')).optional(),
   arrayBase: z.union([z.literal(0), z.literal(1)], { error: 'must be 0 (tasks 0..N-1) or 1 (tasks 1..N, the default)' }).optional(),
   maxConcurrent: z.number().int().positive('must be a positive whole number').optional(),
   ...resourceShape,   // partition, account, cpus, gpus, mem, time, nodes (resource-spec.ts)

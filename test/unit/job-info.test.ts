@@ -20,6 +20,16 @@ function err(input: unknown): PilotError {
 }
 
 describe('normalizeJobInfo', () => {
+  it('a task given as a bare number is that word (args: [1, 2.5]); a bad task says what a task can be, once per problem up to 5', () => {
+    expect(normalizeJobInfo({ jobName: 'n', srcDir: 'src', entrypoint: 'x.sh', args: [1, 2.5, '3'] }, base).argv).toEqual([['1'], ['2.5'], ['3']]);
+    const one = err({ jobName: 'n', srcDir: 'src', entrypoint: 'x.sh', args: [[{ a: 1 }]] });
+    expect(one.exitCode).toBe(2);
+    expect(one.message).toContain('args[0]: each task is a string of shell words');
+    const many = err({ jobName: 'n', srcDir: 'src', entrypoint: 'x.sh', args: Array.from({ length: 100 }, () => true) });
+    expect(many.message.match(/each task is/g)).toHaveLength(5);
+    expect(many.message).toContain('and 95 more problems');
+  });
+
   it('resolves paths against the base, guesses the interpreter, normalises args', () => {
     const n = normalizeJobInfo({ jobName: 'j', srcDir: 'src', entrypoint: 'train.py', libraries: ['lib1'], args: ['--lr 1', ['a b'], { fast: true }], env: { N: 3 } }, base);
     expect(n.srcDir).toBe(join(base, 'src'));
