@@ -201,7 +201,7 @@ export interface JobInfo extends AutomationFields {
 }
 
 /** What the rest of the system uses: paths absolute, args as exact argv, defaults applied. */
-export interface NormalizedJobInfo extends AutomationFields {
+export interface NormalizedJobInfo extends AutomationFields, TaskResources {
   jobName: string;
   cluster?: string;
   srcDir: string;
@@ -229,13 +229,7 @@ export interface NormalizedJobInfo extends AutomationFields {
    */
   resourceGroups?: ResourceGroup[];
   maxConcurrent?: number;
-  partition?: string;
-  account?: string;
-  cpus?: number;
-  gpus?: string;
-  mem?: string;
-  time?: string;
-  nodes?: number;
+  // partition, account, cpus, gpus, mem, time, nodes: TaskResources (model/resources.ts)
   sbatchArgs: string[];
   /** absent when none (and in records written before it existed) */
   after?: Required<AfterSpec>[];

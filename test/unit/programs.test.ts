@@ -22,6 +22,7 @@ import { slurmDialect } from '../../src/scheduler/slurm/index.js';
 import { parseScriptDirectives } from '../../src/scheduler/slurm/script-directives.js';
 import { planArrays } from '../../src/scheduler/slurm/submit.js';
 import { makeWorkDir } from '../../src/scheduler/local/workdir.js';
+import { refusal } from '../support/refusal.js';
 
 const base = mkdtempSync(join(tmpdir(), 'pilot-programs-'));
 const write = (name: string, text: string) => {
@@ -30,16 +31,6 @@ const write = (name: string, text: string) => {
   return join(base, name);
 };
 
-function refusal(f: () => unknown): PilotError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(PilotError);
-    expect((e as PilotError).exitCode).toBe(2);
-    return e as PilotError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('#SBATCH directives of an existing script', () => {
   it('takes the array (%K), resources and other options; ignores the output pattern and what pilot owns', () => {

@@ -10,21 +10,16 @@
 import { splitShellWords } from '../../model/args.js';
 import { PilotError } from '../../model/errors.js';
 import { expandRanges } from '../../model/ranges.js';
+import type { TaskResources } from '../../model/resources.js';
 
 /** What a script's directives give: JobInfo fields, and a line each for `--dry-run`. */
-export interface ScriptDirectives {
+export interface ScriptDirectives extends TaskResources {
   /** Task count and first index from `--array` (only contiguous ranges from 0 or 1). */
   tasks?: number;
   arrayBase?: 0 | 1;
   maxConcurrent?: number;
   jobName?: string;
-  partition?: string;
-  account?: string;
-  cpus?: number;
-  gpus?: string;
-  mem?: string;
-  time?: string;
-  nodes?: number;
+  // partition, account, cpus, gpus, mem, time, nodes: TaskResources
   /** Other options, passed on as they were written (`--qos=high`). */
   sbatchArgs: string[];
   /** What was taken, e.g. `--mem=500M → mem: 500M`. */
