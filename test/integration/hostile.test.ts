@@ -3,7 +3,7 @@
 // remote files a task left behind (links to /etc, folders swapped for links). Every hostile string tries to
 // create MARKER: it must never appear. What pilot refuses, it refuses with exit 2 before anything is sent.
 // (The hostile argv corpus over 50 tasks is in schedule.test.ts; links in `pilot download` in download-links.)
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,9 +212,14 @@ describe('hostile input on the real cluster', () => {
     expect(rows.find((r) => r.index === 1), results.stdout).toMatchObject({ state: 'FAILED' });
     expect(Object.keys(rows.find((r) => r.index === 1)!)).not.toContain('score');
 
-    const out = await pilot(['logs', `${name}/1`], home);
-    const err = await pilot(['logs', `${name}/1`, '--stderr'], home);
-    for (const r of [out, err]) {
+    // both transports read a log their own way (ssh2: SFTP lstat + fstat; openssh: a remote script): the same
+    // records in a copy of the home whose `lab` uses the system ssh client (this file runs once, over ssh2)
+    const viaOpenssh = mkdtempSync(join(tmpdir(), 'pilot-home-openssh-'));
+    cpSync(home, viaOpenssh, { recursive: true });
+    writeFileSync(join(viaOpenssh, 'config.yaml'), `${readFileSync(join(home, 'config.yaml'), 'utf8').replace(/^ {4}transport: .*$/m, '')}\n    transport: openssh\n`);
+    const reads = [];
+    for (const h of [home, viaOpenssh]) reads.push(await pilot(['logs', `${name}/1`], h), await pilot(['logs', `${name}/1`, '--stderr'], h));
+    for (const r of reads) {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/^error: refusing to read .*_1\.(out|err).*: it is a symbolic link, not a regular file$/m);
       expect(r.stderr.match(/^error: /gm)).toHaveLength(1);
