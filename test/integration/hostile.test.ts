@@ -211,6 +211,13 @@ describe('hostile input on the real cluster', () => {
     expect(rows.find((r) => r.index === 2), results.stdout).toMatchObject({ score: 7 });
     expect(rows.find((r) => r.index === 1), results.stdout).toMatchObject({ state: 'FAILED' });
     expect(Object.keys(rows.find((r) => r.index === 1)!)).not.toContain('score');
+    // a result file named outside the task's folder is refused before anything is read
+    for (const file of ['../../../../../../etc/passwd', '/etc/passwd', '../2/results.json', "a'b"]) {
+      const r = await pilot(['results', name, '--file', file], home);
+      expect(r.code, `${file}: ${r.stderr}`).toBe(2);
+      expect(r.stderr.match(/^error: /gm), file).toHaveLength(1);
+      expect(leaked(r.stdout + r.stderr)).toBe(false);
+    }
 
     // both transports read a log their own way (ssh2: SFTP lstat + fstat; openssh: a remote script): the same
     // records in a copy of the home whose `lab` uses the system ssh client (this file runs once, over ssh2)
@@ -237,6 +244,11 @@ describe('hostile input on the real cluster', () => {
     expect(skipped).toEqual(['outputs/1/1/etc', 'outputs/1/1/passwd', 'outputs/1/1/results.json', 'outputs/1/1/up', 'work/passwd-in-work',
       `logs/${status.slurmJobIds[0]}_1.err`, `logs/${status.slurmJobIds[0]}_1.out`].sort());
     for (const p of skipped) expect(dl.stderr).toContain(`warning: skipped ${p}: `);
+    for (const glob of ['../../*', '/etc/*', 'outputs/../../*']) {
+      const r = await pilot(['download', name, '--to', join(parent, 'globbed'), '--glob', glob], home);
+      expect(r.code, `${glob}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(/^error: --glob .* must be a relative pattern$/m);
+    }
     expect(readdirSync(parent)).toEqual(['dl']);   // nothing written next to the destination
     expect(readdirSync(join(to, 'outputs', '1', '1')).sort()).toEqual(['..x']);
     expect(readdirSync(join(to, 'outputs', '2', '1'))).toEqual(['results.json']);
