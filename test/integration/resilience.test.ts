@@ -1,7 +1,8 @@
 // A bad day without restarting any daemon (issue 14, item 3), on the real cluster: accounting that cannot be
-// reached while tasks run, and connections that drop during `wait`. The faults come from the engine's
-// wrapTransport (what each command sees), so this file runs in the normal tier next to everyone else's; the
-// same scenarios with the daemons really stopped are in test/integration-faults/.
+// reached while tasks run, and connections that drop during `wait` (over ssh2, and over the system ssh client in
+// the integration-openssh project). The faults come from the engine's wrapTransport (what each command sees),
+// so this file runs in the normal tier next to everyone else's; the same scenarios with the daemons really
+// stopped are in test/integration-faults/.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SlurmWrapper, type JobStatus } from '../../src/index.js';
@@ -22,12 +23,25 @@ function around(t: Transport, change: (target: Transport, cmd: string, opts: Par
   });
 }
 
+/**
+ * Drops a connection as a network failure would: ssh2's socket is destroyed; the system ssh client's master
+ * process (transport: openssh, under the integration-openssh project) is killed.
+ */
+function drop(t: Transport): void {
+  const c = t as unknown as { destroy?: () => void; pid?: number };
+  if (c.destroy) c.destroy();
+  else if (c.pid) process.kill(c.pid, 'SIGKILL');
+  else throw new Error('this transport cannot be dropped by the test');
+}
+
 /** What sacct (Slurm 22.05) prints, exit 1, when slurmdbd is down: the status command's sacct gets this instead. */
 const DBD_DOWN = 'dbd_down() { echo sacct: error: slurm_persist_conn_open_without_init: failed to open persistent connection to host:localhost:6819: Connection refused >&2; ' +
   'echo sacct: error: Problem talking to the database: Connection refused >&2; return 1; }; ';
 
 describe('a bad day on the real cluster, without restarting daemons', () => {
-  it('accounting unreachable while tasks run: status falls back to the controller, never reports a task COMPLETED wrongly nor done, and settles right once sacct answers', async () => {
+  // the status command and its parsing are the same over every transport: once, over ssh2 (not registered at
+  // all under integration-openssh, as BACKENDS does, rather than counted as skipped)
+  if (!process.env.PILOT_TEST_TRANSPORT) it('accounting unreachable while tasks run: status falls back to the controller, never reports a task COMPLETED wrongly nor done, and settles right once sacct answers', async () => {
     const home = makeHome();
     let dbdDown = false;
     let sacctRefused = 0;
@@ -89,7 +103,7 @@ describe('a bad day on the real cluster, without restarting daemons', () => {
         statusCalls++;
         if (statusCalls !== 2 && statusCalls !== 4) return target.exec(cmd, opts);
         const running = target.exec(cmd, opts);
-        (target as unknown as { destroy(): void }).destroy();
+        drop(target);
         return running;
       }),
     });
