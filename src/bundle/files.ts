@@ -129,16 +129,17 @@ function isIgnored(rel: string, isDir: boolean, levels: Level[], forced: Ignore)
  */
 async function checkLink(rel: string, abs: string, target: string, realRoot: string): Promise<void> {
   const hint = 'Replace the symlink with a copy of what it points to, or exclude it (exclude: [\'' + rel + '\']).';
+  // BAD_INPUT (exit 2), not BUNDLE: the link is the user's to fix, and nothing was packed or sent (issue 14)
   if (isAbsolute(target)) {
-    throw new PilotError('BUNDLE', `symlink ${rel} -> ${target} is absolute; it would dangle on the cluster`, { hint });
+    throw new PilotError('BAD_INPUT', `symlink ${rel} -> ${target} is absolute; it would dangle on the cluster`, { hint });
   }
   const resolved = posix.normalize(posix.join(posix.dirname(rel), target));
   if (resolved === '..' || resolved.startsWith('../')) {
-    throw new PilotError('BUNDLE', `symlink ${rel} -> ${target} points outside the bundled folder`, { hint });
+    throw new PilotError('BAD_INPUT', `symlink ${rel} -> ${target} points outside the bundled folder`, { hint });
   }
   const real = await realpath(abs).catch(() => undefined); // dangling: nothing more to check
   if (real !== undefined && real !== realRoot && !real.startsWith(realRoot + sep)) {
-    throw new PilotError('BUNDLE', `symlink ${rel} -> ${target} resolves to ${real}, outside the bundled folder`, { hint });
+    throw new PilotError('BAD_INPUT', `symlink ${rel} -> ${target} resolves to ${real}, outside the bundled folder`, { hint });
   }
 }
 

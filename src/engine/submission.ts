@@ -82,12 +82,12 @@ export async function launchFailed(ctx: EngineContext, name: string, recorded: b
   if (!recorded) {
     await ctx.store.release(name);
     if (e.exitCode === 2) return e; // bad input: the message already says what to fix
-    return wrap(e, step, `${what}: ${e.message}`, `${e.hint ? `${e.hint}. ` : ''}Nothing was submitted and the name is free: fix the cause and launch again.`);
+    return wrap(e, step, `${what}: ${e.message}`, `${e.hint ? `${e.hint.replace(/\.$/, '')}. ` : ''}Nothing was submitted and the name is free: fix the cause and launch again.`);
   }
   if (e.code === 'SUBMIT' || e.nothingSubmitted) {
     await ctx.store.remove(name).catch(() => undefined);
     if (e.exitCode === 2) return e; // bad input found by the cluster's checks: the message says what to fix
-    return wrap(e, step, `${what}: ${e.message}`, `${e.hint ? `${e.hint}. ` : ''}Nothing was submitted and the name is free again.`);
+    return wrap(e, step, `${what}: ${e.message}`, `${e.hint ? `${e.hint.replace(/\.$/, '')}. ` : ''}Nothing was submitted and the name is free again.`);
   }
   // the reply was lost: whether Slurm accepted the job is unknown; let the next command find out
   await ctx.store.update(name, (r) => (r.pending ? { ...r, pending: { ...r.pending, owner: undefined } } : r)).catch(() => undefined);

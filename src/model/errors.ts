@@ -40,8 +40,9 @@ export const EXIT_CODES = {
 export type ExitCode = (typeof EXIT_CODES)[keyof typeof EXIT_CODES];
 
 // HOME is input: the user chose the folder (PILOT_HOME, --home) and nothing was done. DAMAGED is not: the
-// command was right, the state it met needs repair, so it shares STORE's exit 1.
-const INPUT_CODES = new Set<PilotErrorCode>(['BAD_INPUT', 'CONFIG', 'NOT_FOUND', 'EXISTS', 'HOME']);
+// command was right, the state it met needs repair, so it shares STORE's exit 1. NOT_A_FILE (a log swapped for
+// a link to /etc/passwd, a FIFO) is a bad file refused before reading, nothing done: exit 2 (issue 14).
+const INPUT_CODES = new Set<PilotErrorCode>(['BAD_INPUT', 'CONFIG', 'NOT_FOUND', 'EXISTS', 'HOME', 'NOT_A_FILE']);
 
 /** The steps of a launch, named in its errors so the user knows what happened and what is safe to do next. */
 export type LaunchStep = 'pack' | 'connect' | 'upload' | 'unpack' | 'submit' | 'record';

@@ -94,7 +94,7 @@ describe.each(BACKENDS)('pilot logs on %s', (cluster) => {
         const r = await pilotMeasured(['logs', `${name}/${task}`], home, { killAfterMs: 60_000 });
         expect(r.killed, `logs ${name}/${task} hung`).toBe(false);
         expect(r.ms).toBeLessThan(20_000);   // "at once": no open() waiting for a writer, no endless read
-        expect(r.code, r.stderr).toBe(1);
+        expect(r.code, r.stderr).toBe(2);   // a bad file refused before reading: nothing done (issue 14)
         expect(r.bytes).toBe(0);
         expect(r.stderr).toContain(`error: refusing to read ${log(task)}`);
         expect(r.stderr).toContain(`it is ${what}, not a regular file`);

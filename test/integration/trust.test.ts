@@ -135,12 +135,14 @@ describe('concurrency and killed launches', () => {
     expect(known.size, rounds.join('\n')).toBe(delays.length);
     // and Slurm holds no other job of this home: nothing was submitted twice or left untracked. A cancelled job
     // leaves squeue after MinJobAge and may reach sacct seconds later: asked until every known id is seen
+    // (with -s and -E: an array cancelled before the scheduler looked at it has Eligible=Unknown, and sacct's
+    // time window alone leaves it out)
     const ssh = await connect();
     const root = `pilot-tests/${home.split('/').pop()}/`;
     let seen: string[] = [];
     for (let i = 0; i < 15 && ![...known].every((id) => seen.includes(id)); i++) {
       if (i) await sleep(1000);
-      const r = await ssh.exec(`{ squeue -h -t all -u "$USER" -n killed -o '%F|%Z'; sacct -X -n -P -u "$USER" --name=killed -S now-1hour --format=JobID,WorkDir; } | grep ${root} | sed 's/_.*|/|/' | cut -d'|' -f1 | sort -u`);
+      const r = await ssh.exec(`{ squeue -h -t all -u "$USER" -n killed -o '%F|%Z'; sacct -X -n -P -u "$USER" --name=killed -S now-1hour -E now -s PD,R,CA,CD,F,TO,NF,PR,OOM --format=JobID,WorkDir; } | grep ${root} | sed 's/_.*|/|/' | cut -d'|' -f1 | sort -u`);
       seen = r.stdout.trim().split('\n').filter(Boolean);
     }
     await ssh.close();

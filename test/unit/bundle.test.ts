@@ -271,7 +271,7 @@ describe('symlinks', () => {
     for (const target of ['../outside.txt', '/etc/passwd', 'sub/../../x']) {
       const src = await tree(await tempDir(), { 'a.py': '', 'sub/b.py': '' });
       await symlink(target, join(src, 'bad'));
-      await expectPilotError(packBundle({ srcDir: src, outDir: outside }), 'BUNDLE', /bad/);
+      await expectPilotError(packBundle({ srcDir: src, outDir: outside }), 'BAD_INPUT', /bad/);
     }
     expect(await readdir(outside)).toEqual([]); // nothing shipped, not even a temp file
   });
@@ -282,7 +282,7 @@ describe('symlinks', () => {
     await writeFile(join(parent, 'x'), 'outside');
     await symlink('.', join(src, 'here'));
     await symlink('here/../x', join(src, 'there')); // text says root/x, disk says parent/x
-    await expectPilotError(listBundleFiles(src, {}), 'BUNDLE', /there/);
+    await expectPilotError(listBundleFiles(src, {}), 'BAD_INPUT', /there/);
   });
 
   it('round-trips internal relative symlinks (to a file and to a folder)', async () => {
