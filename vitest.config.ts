@@ -16,6 +16,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // a submission the controller does not answer is tried again after these waits (1, 2, 4 s by default)
+          env: { PILOT_SUBMIT_RETRY_MS: '5,5' },
           testTimeout: 20_000,
           sequence: { groupOrder: 0 },
         },

@@ -5,8 +5,6 @@
  * SFTP upload when the cluster lacks the bundle; a restart one (two when it ships a new bundle).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { memoryTar } from '../bundle/mem-tar.js';
 import type { RemoteClusterConfig } from '../model/cluster.js';
 import { atStep, PilotError, type LaunchStep } from '../model/errors.js';
@@ -18,7 +16,7 @@ import type { JobRecord, PendingSubmission } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
 import { quote, shScript } from '../util/quote.js';
-import { writeJsonAtomic } from '../util/files.js';
+import { FactsCache } from './facts-cache.js';
 import { chainedArrays, planSubmission } from './groups.js';
 import { ARGS_FILE, ARGS_TEXT, attemptArgsFile, newPending, PARAMS_FILE, SCRIPT_NAME, WHOLE_JOB, type Backend, type Bundle, type DownloadOptions, type GcEntry, type GcRequest, type OnSubmitting, type PendingVerdict, type PreparedJob, type Resubmitted, type Submitted } from './backend.js';
 import { downloadListCommand } from './workdir.js';
@@ -30,25 +28,31 @@ import type { AttemptResources } from '../model/retry.js';
 /** The submit command may unpack a large bundle first; a dead controller is caught earlier by the probe. */
 const SUBMIT_TIMEOUT_MS = 300_000;
 
-/** Facts about a cluster worth remembering between calls (asking costs a round trip). */
-interface ClusterCache {
-  maxArraySize?: number;
-  /** remoteDir as configured → the absolute root it resolved to */
-  roots?: Record<string, string>;
-  /** bundles last seen complete on the cluster, newest last: a launch of one of them skips the probe */
-  bundles?: string[];
-}
+/** The errors that say the controller did not answer: a submission stopped by one is tried again. */
+const CONTROLLER_DOWN = new WeakSet<PilotError>();
 
-/** How many bundle hashes the cache remembers per cluster. */
-const CACHED_BUNDLES = 20;
+/**
+ * The waits (ms) before trying a submission again while the controller does not answer: 1, 2 and 4 s, or
+ * `$PILOT_SUBMIT_RETRY_MS` (comma-separated; `0` or empty: no retry).
+ */
+function submitRetryWaits(): number[] {
+  const given = process.env.PILOT_SUBMIT_RETRY_MS;
+  if (given === undefined) return [1000, 2000, 4000];
+  return given.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
+}
 
 export class RemoteBackend implements Backend {
   constructor(
     private readonly cluster: RemoteClusterConfig,
     private readonly transport: Transport,
     private readonly dialect: Dialect,
-    private readonly cacheDir: string,
-  ) {}
+    cacheDir: string,
+  ) {
+    this.facts = new FactsCache(cacheDir, cluster.name);
+  }
+
+  /** What earlier calls learned of the cluster (facts-cache.ts): what lets a launch skip the probe. */
+  private readonly facts: FactsCache;
 
   get stats() {
     return this.transport.stats;
@@ -63,38 +67,12 @@ export class RemoteBackend implements Backend {
     return this.transport.closed !== true;
   }
 
-  private cacheFile(): string {
-    return join(this.cacheDir, `${this.cluster.name}.json`);
-  }
-
-  private async readCache(): Promise<ClusterCache> {
-    try {
-      return JSON.parse(await readFile(this.cacheFile(), 'utf8')) as ClusterCache;
-    } catch {
-      return {};
-    }
-  }
-
-  /** Merges facts into the cache; written only when something changed (a launch should not pay a write). */
-  private async remember(change: { maxArraySize?: number; root?: [string, string]; bundle?: string; forgetBundle?: string }): Promise<void> {
-    const cache = await this.readCache();
-    const bundles = (cache.bundles ?? []).filter((b) => b !== change.bundle && b !== change.forgetBundle);
-    if (change.bundle) bundles.push(change.bundle);
-    const next: ClusterCache = {
-      ...cache,
-      ...(change.maxArraySize ? { maxArraySize: change.maxArraySize } : {}),
-      ...(change.root ? { roots: { ...cache.roots, [change.root[0]]: change.root[1] } } : {}),
-      bundles: bundles.slice(-CACHED_BUNDLES),
-    };
-    if (JSON.stringify(next) === JSON.stringify(cache)) return;
-    await mkdir(this.cacheDir, { recursive: true });
-    await writeJsonAtomic(this.cacheFile(), next).catch(() => undefined);   // a cache: losing a write costs a probe
-  }
-
   private controllerDown(): PilotError {
-    return new PilotError('SUBMIT', `the ${this.dialect.title} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
+    const e = new PilotError('SUBMIT', `the ${this.dialect.title} controller of ${this.cluster.name} is not answering: nothing was submitted`, {
       hint: `it is down or unreachable from the login node; try again later (\`pilot test-ssh ${this.cluster.name}\` shows what works)`,
     });
+    CONTROLLER_DOWN.add(e);
+    return e;
   }
 
   /**
@@ -103,13 +81,13 @@ export class RemoteBackend implements Backend {
    * cluster lacks. `info` is given for a launch (a restart's interpreter was checked when it launched).
    */
   private async ship(bundle: Bundle, remoteDir: string, info?: NormalizedJobInfo) {
-    const cache = await this.readCache();
+    const cache = await this.facts.read();
     const knownMax = this.cluster.maxArraySize ?? cache.maxArraySize;
     const probe = await this.run(this.dialect.probeCommand(remoteDir, bundle.sha256, knownMax === undefined, info && interpreterToFind(info)), 'probe', 'connect');
     const facts = this.dialect.parseProbe(probe.stdout);
     if (!facts.controllerUp) throw this.controllerDown();
     const warning = info && interpreterVerdict(info, this.cluster.name, facts.interpreter);
-    await this.remember({ maxArraySize: knownMax === undefined ? facts.maxArraySize : undefined, root: [remoteDir, facts.root] });
+    await this.facts.remember({ maxArraySize: knownMax === undefined ? facts.maxArraySize : undefined, root: [remoteDir, facts.root] });
     let uploadedTarball: string | undefined;
     if (!facts.bundlePresent) {
       uploadedTarball = `${facts.root}/bundles/${bundle.sha256}.${randomBytes(4).toString('hex')}.tar.gz`;
@@ -125,11 +103,32 @@ export class RemoteBackend implements Backend {
   }
 
   /**
-   * A launch: ONE remote command when the cluster's facts are cached and the bundle was seen there (the
-   * command checks them itself: precheck), else the probe, an upload if needed, and the submit command.
+   * A launch, tried again with backoff while the controller does not answer (a slurmctld restart or failover
+   * takes seconds): every such try provably submitted nothing (the probe stopped it, or the submit command
+   * undid what it had written before sbatch), so trying again can never submit twice.
    */
   async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
-    const cache = await this.readCache();
+    const waits = submitRetryWaits();
+    for (let i = 0; ; i++) {
+      try {
+        return await this.submitOnce(job, onSubmitting);
+      } catch (err) {
+        if (!(err instanceof PilotError) || !CONTROLLER_DOWN.has(err)) throw err;
+        if (i >= waits.length) {
+          if (i) err.message += ` (asked ${i + 1} times over ${Math.round(waits.reduce((a, b) => a + b, 0) / 1000)} s)`;
+          throw err;
+        }
+        await new Promise((r) => setTimeout(r, waits[i]));
+      }
+    }
+  }
+
+  /**
+   * One try: ONE remote command when the cluster's facts are cached and the bundle was seen there (the
+   * command checks them itself: precheck), else the probe, an upload if needed, and the submit command.
+   */
+  private async submitOnce(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
+    const cache = await this.facts.read();
     const remoteDir = this.cluster.remoteDir;
     const root = cache.roots?.[remoteDir];
     const maxArraySize = this.cluster.maxArraySize ?? cache.maxArraySize;
@@ -142,7 +141,7 @@ export class RemoteBackend implements Backend {
       if (sent.kind === 'submitted') return sent.submitted;
       // the cluster is not as cached (bundle gone, root moved, interpreter missing): nothing was written there.
       // The record made for this try goes with the error if the probe refuses: its command provably did nothing.
-      await this.remember({ forgetBundle: job.bundle.sha256 });
+      await this.facts.remember({ forgetBundle: job.bundle.sha256 });
     }
     const shipped = await this.ship(job.bundle, remoteDir, job.info).catch((err: unknown) => {
       if (err instanceof PilotError) err.nothingSubmitted = true;
@@ -174,7 +173,7 @@ export class RemoteBackend implements Backend {
     if (checked?.controllerDown) throw this.controllerDown();
     const warning = checked && checked.interpreter !== undefined ? interpreterVerdict(job.info, this.cluster.name, checked.interpreter) : undefined;
     const submitted: Submitted = { remote, chunkSize, arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped.uploadedBytes, warnings: [...shipped.warnings, ...(warning ? [warning] : [])] };
-    await this.remember({ bundle: job.bundle.sha256 });
+    await this.facts.remember({ bundle: job.bundle.sha256 });
     return { kind: 'submitted' as const, submitted };
   }
 

@@ -85,9 +85,25 @@ describe('launch', () => {
     await expect(pilot.store.read('down-late')).rejects.toThrow();
   });
 
+  it('a controller back while the launch waits to ask again: the next try submits, once', async () => {
+    const { cluster, job } = setup({ controllerUp: false, jobIds: ['50'] });
+    const options = (cluster as unknown as { options: { controllerUp: boolean } }).options;
+    const exec = cluster.exec.bind(cluster);
+    cluster.exec = async (command, o) => {
+      const r = await exec(command, o);
+      if (command.includes('bundle=present')) options.controllerUp = true;   // back after the first probe
+      return r;
+    };
+    expect((await job('back', 2)).slurmJobIds).toEqual(['50']);
+    expect(cluster.commands.filter((c) => c.includes('bundle=present'))).toHaveLength(2);
+    expect(cluster.commands.filter((c) => c.includes('sbatch --parsable'))).toHaveLength(1);
+  });
+
   it('stops at the probe when the controller is down: nothing submitted, the name is free', async () => {
     const { cluster, job, home } = setup({ controllerUp: false });
-    await expect(job('down', 2)).rejects.toThrow(/controller of lab is not answering/);
+    await expect(job('down', 2)).rejects.toThrow(/controller of lab is not answering: nothing was submitted \(asked 3 times over 0 s\)/);
+    // asked again with backoff ($PILOT_SUBMIT_RETRY_MS: two waits in the unit tier), then the clear error
+    expect(cluster.commands.filter((c) => c.includes('bundle=present'))).toHaveLength(3);
     expect(cluster.commands.some((c) => c.includes('sbatch --parsable'))).toBe(false);
     const again = new SlurmWrapper({ home, connect: async () => new FakeCluster() });
     expect((await again.scheduleJobs({ jobName: 'down', cluster: 'lab', srcDir: SRC, entrypoint: 'echo.sh' })).name).toBe('down');
