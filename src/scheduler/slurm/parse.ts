@@ -162,11 +162,20 @@ export const SACCT_FORMAT = 'JobID,JobIDRaw,State,ExitCode,Reason,Start,End';
  * SLURM_TIME_FORMAT=standard, so this is UTC) → ISO 8601; `Unknown`, `None` and anything else → undefined.
  */
 export function parseSlurmTime(text: string | undefined): string | undefined {
-  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})$/.exec(text?.trim() ?? '');
-  if (!m) return undefined;
-  const t = Date.parse(`${m[1]}Z`);
-  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  if (text === undefined) return undefined;
+  // the tasks of an array start and end in the same few seconds: 100 000 rows hold a few hundred distinct
+  // times, and converting each once saves a regex, a Date.parse and a Date per row
+  const known = slurmTimes.get(text);
+  if (known !== undefined || slurmTimes.has(text)) return known;
+  const m = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})$/.exec(text.trim());
+  const t = m ? Date.parse(`${m[1]}Z`) : NaN;
+  const iso = Number.isNaN(t) ? undefined : new Date(t).toISOString();
+  if (slurmTimes.size >= SLURM_TIMES_KEPT) slurmTimes.clear();
+  slurmTimes.set(text, iso);
+  return iso;
 }
+const slurmTimes = new Map<string, string | undefined>();
+const SLURM_TIMES_KEPT = 10_000;
 
 /** Start and end of a task row (fields 5 and 6; absent in outputs of the older five-column format). */
 function rowTimes(fields: readonly string[]): Pick<ArrayTaskObservation, 'start' | 'end'> {
