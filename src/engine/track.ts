@@ -53,7 +53,7 @@ export async function refresh(engine: Engine, records: JobRecord[], options: { l
       // changed something: polling a long job whose states did not move rewrites nothing (at 100 000 tasks the
       // record is megabytes)
       const store = async () => {
-        const cur = await engine.store.read(r.name);
+        const cur = await engine.store.reread(r);
         const next = applyObservations(cur, fresh, tails.get(r.name));
         if (next !== cur) await engine.store.write(next);
         return next;
