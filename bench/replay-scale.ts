@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   let cluster: FakeCluster;
   let pilot: SlurmWrapper;
   if (step === 'launch') {
-    ({ cluster, pilot } = fakeLab({ jobIds: ids.map(String) }));
+    ({ cluster, pilot } = fakeLab({ jobIds: ids.map(String), ...(process.env.REPLAY_MAX_ARRAY ? { maxArraySize: Number(process.env.REPLAY_MAX_ARRAY) } : {}) }));
     // the fake lab's home is made by fakeLab; the parent passes it on to the later steps
   } else {
     cluster = new FakeCluster({ jobIds: [String(restartId)], status: [statusAnswer(step === 'status-mid' ? 'mid' : step === 'status-after-restart' ? 'again' : 'final')] });

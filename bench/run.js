@@ -19,6 +19,8 @@ import { clusterEnv, dist, median, root, routeOf, row, rows, time } from './lib.
 const only = process.env.PILOT_BENCH_ONLY?.split(',');
 const want = (part) => !only || only.includes(part);
 const loadBefore = loadavg();
+// ratios measured on a busy machine say little: say so (the JSON keeps the load either way)
+if (loadBefore[0] > 2) console.log(`warning: load average ${loadBefore[0].toFixed(2)} (> 2): the machine is busy, the timings will be noisy`);
 const env = clusterEnv();
 const cleanup = [];
 let home;
