@@ -35,6 +35,11 @@ export class EngineEmitter {
     return () => set.delete(listener as Listener<never>);
   }
 
+  /** Whether anyone listens to `type`: events that cost a pass over every task are only prepared for a listener. */
+  has(type: keyof EngineEvents): boolean {
+    return (this.listeners.get(type)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof EngineEvents>(type: K, event: EngineEvents[K]): void {
     for (const listener of this.listeners.get(type) ?? []) {
       try {

@@ -42,22 +42,37 @@ export async function refresh(engine: Engine, records: JobRecord[], options: { l
       markStale(recs, err.message);
     }
   }));
+  // the states before this look, only when someone listens for changes: at 100 000 tasks every view of the job
+  // costs a pass over all of them (bench/replay-scale.ts)
+  const listening = engine.events.has('taskChanged') || engine.events.has('jobFinished');
   return Promise.all(records.map(async (r) => {
     const fresh = observed.get(r.name);
-    const apply = (cur: JobRecord) => applyObservations(cur, fresh!, tails.get(r.name));
     let updated = r;
-    if (fresh && options.locked) await engine.store.write((updated = apply(await engine.store.read(r.name))));
-    else if (fresh) updated = await engine.store.update(r.name, apply);
+    if (fresh) {
+      // read again under the lock (another process may have written meanwhile); written only when the look
+      // changed something: polling a long job whose states did not move rewrites nothing (at 100 000 tasks the
+      // record is megabytes)
+      const store = async () => {
+        const cur = await engine.store.reread(r);
+        const next = applyObservations(cur, fresh, tails.get(r.name));
+        if (next !== cur) await engine.store.write(next);
+        return next;
+      };
+      updated = options.locked ? await store() : await engine.store.withLock(r.name, store);
+    }
     const status: JobStatus = { ...jobStatus(updated, stale.get(r.name)), ...(updated.pending ? { pending: pendingNote(updated) } : {}) };
-    announce(engine, jobStatus(r), status);
+    if (listening) announce(engine, jobStatus(r), status);
     return status;
   }));
 }
 
 /** Emits taskChanged for every task whose state differs from the record's before, and jobFinished. */
 function announce(engine: Engine, before: JobStatus, after: JobStatus): void {
+  // looked up by task number, not searched: a search per task made one status call of a 100 000-task job
+  // cost 10^10 comparisons (minutes of CPU; bench/replay-scale.ts measures it)
+  const was0 = new Map(before.tasks.map((t) => [t.index, t]));
   for (const task of after.tasks) {
-    const was = before.tasks.find((t) => t.index === task.index);
+    const was = was0.get(task.index);
     if (was?.state !== task.state || was.attempt !== task.attempt) {
       engine.events.emit('taskChanged', { name: after.name, index: task.index, attempt: task.attempt, from: was?.state, to: task.state });
     }

@@ -47,7 +47,42 @@ export function expandRanges(spec: string, limit = 4_000_001): number[] {
   return out;
 }
 
+/*
+ * Parsed specs by text, for rangesInclude: a status call asks it once per open task about the same few specs
+ * (each attempt's task list), and a restart of 1 000 scattered tasks has a 1 000-part list. Parsing it again for
+ * each of 100 000 tasks was 10^8 steps; parsed once and searched by bisection it is 100 000 × log 1 000.
+ */
+/** A spec's parts sorted by first index, each with the largest `last` of it and the parts before it. */
+type SortedPart = Part & { reach: number };
+const parsedSpecs = new Map<string, SortedPart[]>();
+const PARSED_SPECS_KEPT = 64;
+
+function sortedParts(spec: string): SortedPart[] {
+  let found = parsedSpecs.get(spec);
+  if (!found) {
+    let reach = -Infinity;
+    found = parts(spec, Number.MAX_SAFE_INTEGER).sort((a, b) => a.first - b.first).map((p) => ({ ...p, reach: (reach = Math.max(reach, p.last)) }));
+    if (parsedSpecs.size >= PARSED_SPECS_KEPT) parsedSpecs.delete(parsedSpecs.keys().next().value!);
+    parsedSpecs.set(spec, found);
+  }
+  return found;
+}
+
 /** Whether `n` is in the set, without expanding it. */
 export function rangesInclude(spec: string, n: number): boolean {
-  return parts(spec, Number.MAX_SAFE_INTEGER).some(({ first, last, step }) => n >= first && n <= last && (n - first) % step === 0);
+  const all = sortedParts(spec);
+  // the parts whose first index is ≤ n are a prefix of the sorted list; parts may overlap (`1-9:2,2-8:2`), so
+  // that prefix is walked back while some part at or before it still reaches n (`reach`): one step when the
+  // parts do not overlap, as in every list pilot writes
+  let lo = 0, hi = all.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (all[mid]!.first <= n) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo - 1; i >= 0 && all[i]!.reach >= n; i--) {
+    const { first, last, step } = all[i]!;
+    if (n <= last && (n - first) % step === 0) return true;
+  }
+  return false;
 }
