@@ -65,13 +65,19 @@ function oneLineErrors(cmd: CommandUnknownOpts, path: string): void {
 }
 
 /**
- * Help and version text: `pilot --help | head` closes the pipe early, which is no error (the write would
- * otherwise crash with an unhandled EPIPE; commander writes with process.stdout.write, not console.log).
+ * A reader that stops early (`pilot launch x --dry-run | head -1`, `pilot --help | head`) is no error: the
+ * write would otherwise crash with an unhandled EPIPE, in the middle of whatever the command was doing (a
+ * launch must still record what it submitted). The rest of the output is dropped; the command goes on.
  */
-function writeOut(str: string): void {
+function ignoreClosedStdout(): void {
   if (!process.stdout.listenerCount('error')) {
     process.stdout.on('error', (err: NodeJS.ErrnoException) => { if (err.code !== 'EPIPE') throw err; });
   }
+}
+
+/** Help and version text (commander writes with process.stdout.write, not console.log). */
+function writeOut(str: string): void {
+  ignoreClosedStdout();
   process.stdout.write(str);
 }
 
@@ -104,6 +110,7 @@ export function topLevelHelp(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  ignoreClosedStdout();
   let code = 0;
   const program = createProgram();
   addJobCommands(program, (c) => { code = c; });

@@ -122,6 +122,15 @@ describe('pilot CLI', () => {
     expect(run(['restart-failed', 'ghost', '--states', 'failed,timeout']).stderr).toMatch(/no job named 'ghost'/);
   });
 
+  it('a reader that stops early is no error: `launch --dry-run | head -1` exits 0 without an EPIPE crash', () => {
+    const home = mkdtempSync(join(tmpdir(), 'pilot-cli-'));
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" "${BIN}" launch examples/fine-tune-mlp/job.yaml --cluster local --dry-run | head -1; exit \${PIPESTATUS[0]}`],
+      { cwd: ROOT, env: { ...process.env, PILOT_HOME: home }, encoding: 'utf8' });
+    expect(r.stdout).toBe('# ---- 6 tasks\n');
+    expect(r.stderr).not.toContain('EPIPE');
+    expect(r.status).toBe(0);
+  });
+
   it('prints [] for status --json and list --json with no jobs, and takes --home before or after the command', () => {
     const home = mkdtempSync(join(tmpdir(), 'pilot-cli-'));
     const status = run(['status', '--json'], home);
