@@ -67,6 +67,9 @@ async function connectHop(hop: SshHop, sock: Duplex | undefined, context: Connec
     client.destroy();
     finish(failure);
   };
+  // whoever connected early found no use for the connection (a launch whose job is invalid): give up now, not
+  // at the connect timeout, so that nothing waits for a host that does not answer
+  context.promptsAfter?.catch((err: unknown) => fail(err instanceof Error ? err : new PilotError('BAD_INPUT', String(err))));
   // ConnectTimeout bounds the network part; the clock stops while the user is asked something
   const arm = () => {
     clearTimeout(timer);
