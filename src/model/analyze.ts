@@ -5,6 +5,7 @@
  * `minSupport` tasks is marked low-N and ranked after the others: one failed task proves little.
  */
 import { bucketOf, summarize, type CollectionTask, type Summary } from './collection.js';
+import { valueKey } from './report-stats.js';
 
 export interface ValueStats {
   param: string;
@@ -45,8 +46,6 @@ export interface Analysis {
   topStable: ValueStats[];
 }
 
-export const showValue = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v) ?? String(v));
-
 export function analyze(tasks: readonly CollectionTask[], options: AnalyzeOptions = {}): Analysis {
   const minSupport = options.minSupport ?? 3;
   const topK = options.topK ?? 5;
@@ -55,7 +54,7 @@ export function analyze(tasks: readonly CollectionTask[], options: AnalyzeOption
     const byValue = new Map<string, ValueStats>();
     for (const t of tasks) {
       if (!t.params || !(param in t.params)) continue;
-      const value = showValue(t.params[param]);
+      const value = valueKey(t.params[param]);   // the report groups values the same way
       const s = byValue.get(value) ?? byValue.set(value, { param, value, n: 0, completed: 0, failed: 0, pending: 0, running: 0, other: 0, failureRate: 0, completionRate: 0, lowN: false }).get(value)!;
       s.n++;
       s[bucketOf(t.state)]++;
