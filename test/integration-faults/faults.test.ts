@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PilotError, SlurmWrapper, type JobStatus } from '../../src/index.js';
 import type { Transport } from '../../src/transport/types.js';
 import { pilot } from '../support/cli.js';
-import { connect, makeHome, sleep } from '../support/cluster.js';
+import { connect, makeHome, sleep, statusUntilForgotten } from '../support/cluster.js';
 import { labDir } from '../support/cluster-setup.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -174,23 +174,17 @@ describe('faults on the real cluster', () => {
     const job = await w.scheduleJobs({ jobName: 'dbd-down', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh', args: ['1', '2', '3'], env: { SLEEP: '2' } });
     await w.status(job.name);   // accounting is known to be on from here
     stopDaemon('slurmdbd');
-    const seen: JobStatus[] = [];
-    let forgotten = false;
+    let watched: { seen: JobStatus[]; forgotten: boolean };
     try {
       const ssh = await connect();
-      for (let i = 0; i < 120; i++) {
-        seen.push(await w.status(job.name));
-        const q = await ssh.exec(`squeue -h -t all -j ${job.slurmJobIds[0]} 2>/dev/null | wc -l`);
-        if (q.stdout.trim() === '0' && i > 0) { forgotten = true; break; }
-        await sleep(500);
-      }
-      seen.push(await w.status(job.name));
+      watched = await statusUntilForgotten(ssh, () => w.status(job.name), job.slurmJobIds[0]!);
       await ssh.close();
       const sacct = execFileSync('bash', ['-c', `timeout 20 sacct -X -n -j ${job.slurmJobIds[0]} 2>&1; echo rc=$?`]).toString();
       expect(sacct, 'sacct really cannot answer').not.toMatch(/rc=0\n$/);
     } finally {
       up();
     }
+    const { seen, forgotten } = watched;
     expect(forgotten).toBe(true);
     expect(seen.map((s) => s.tasks[1]!.state)).not.toContain('COMPLETED');
     for (const s of seen) expect(s.done, JSON.stringify(s.tasks)).toBe(false);

@@ -5,9 +5,9 @@
 // stopped are in test/integration-faults/.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SlurmWrapper, type JobStatus } from '../../src/index.js';
+import { SlurmWrapper } from '../../src/index.js';
 import type { Transport } from '../../src/transport/types.js';
-import { connect, makeHome, sleep } from '../support/cluster.js';
+import { connect, makeHome, statusUntilForgotten } from '../support/cluster.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'echo-argv');
 const WAIT = { minIntervalMs: 300, maxIntervalMs: 1000, timeoutMs: 120_000 };
@@ -60,16 +60,8 @@ describe('a bad day on the real cluster, without restarting daemons', () => {
     const job = await w.scheduleJobs({ jobName: 'dbd-down', cluster: 'lab', srcDir: FIXTURE, entrypoint: 'echo.sh', args: ['1', '2', '3'], env: { SLEEP: '1' } });
     await w.status(job.name);   // accounting is known to be on from here: scontrol is not asked
     dbdDown = true;
-    const seen: JobStatus[] = [];
-    let forgotten = false;
     // until Slurm has finished the array and the controller has forgotten it (MinJobAge), accounting stays down
-    for (let i = 0; i < 120; i++) {
-      seen.push(await w.status(job.name));
-      const q = await ssh.exec(`squeue -h -t all -j ${job.slurmJobIds[0]} 2>/dev/null | wc -l`);
-      if (q.stdout.trim() === '0' && i > 0) { forgotten = true; break; }
-      await sleep(500);
-    }
-    seen.push(await w.status(job.name));
+    const { seen, forgotten } = await statusUntilForgotten(ssh, () => w.status(job.name), job.slurmJobIds[0]!);
     expect(sacctRefused).toBeGreaterThanOrEqual(seen.length);
     const states = (i: number) => seen.map((s) => s.tasks.find((t) => t.index === i)!.state);
     // the failing task is never COMPLETED; no task is final for good while only the controller was asked

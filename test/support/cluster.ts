@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { inject } from 'vitest';
 import { directHop } from '../../src/model/cluster.js';
 import { connectSsh, type SshTransport } from '../../src/transport/ssh.js';
+import type { JobStatus } from '../../src/model/tracking.js';
 
 export interface ClusterFacts {
   host: string;
@@ -67,3 +68,21 @@ export function makeHome(extra = ''): string {
 export const BACKENDS: string[] = process.env.PILOT_TEST_TRANSPORT ? ['lab'] : ['lab', 'local'];
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Asks pilot for a job's status every half second until the controller has forgotten its array (MinJobAge:
+ * squeue no longer lists it), then once more: what status says while accounting is down. Returns every answer,
+ * and whether the controller did forget it within a minute.
+ */
+export async function statusUntilForgotten(ssh: SshTransport, status: () => Promise<JobStatus>, arrayId: string): Promise<{ seen: JobStatus[]; forgotten: boolean }> {
+  const seen: JobStatus[] = [];
+  let forgotten = false;
+  for (let i = 0; i < 120; i++) {
+    seen.push(await status());
+    const q = await ssh.exec(`squeue -h -t all -j ${arrayId} 2>/dev/null | wc -l`);
+    if (q.stdout.trim() === '0' && i > 0) { forgotten = true; break; }
+    await sleep(500);
+  }
+  seen.push(await status());
+  return { seen, forgotten };
+}
