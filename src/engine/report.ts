@@ -56,9 +56,14 @@ export interface ReportData {
 export async function reportOf(engine: Engine, given: string | undefined, options: ResultsOptions = {}): Promise<ReportData> {
   const name = await resolveName(engine.store, given);
   const [status] = await statusOf(engine, [name]);
+  return reportFor(engine, name, status!, options);
+}
+
+/** The report of a job whose status is known (a collection's report asks once per cluster for all its jobs). */
+export async function reportFor(engine: Engine, name: string, status: JobStatus, options: ResultsOptions = {}): Promise<ReportData> {
   const record = await engine.load(name);
-  const problems: string[] = status!.stale ? [`states may be out of date: ${status!.stale}`] : [];
-  const failedAll = status!.tasks.filter((t) => isFailure(t.state));
+  const problems: string[] = status.stale ? [`states may be out of date: ${status.stale}`] : [];
+  const failedAll = status.tasks.filter((t) => isFailure(t.state));
   const shown = failedAll.slice(0, WHY_MAX_TASKS);
   const files = shown.map((t) => logPath(record, t.index, t.attempt, 'err')).filter((p): p is string => !!p);
   let tails = new Map<string, { size: number; bytes: Buffer } | undefined>();
@@ -78,17 +83,17 @@ export async function reportOf(engine: Engine, given: string | undefined, option
   });
   let results: JobResults;
   try {
-    results = await resultsFor(engine, record, status!, options);
+    results = await resultsFor(engine, record, status, options);
   } catch (err) {
     if (!(err instanceof PilotError) || err.code === 'INTERNAL' || err.code === 'BAD_INPUT') throw err;
     problems.push(`results not read: ${err.message}`);
     results = { name, cluster: record.cluster, file: options.file ?? 'results.json', columns: [], rows: [] };
   }
   const now = Date.now();
-  const timeline = timelineBars(status!.tasks, record.history, now);
+  const timeline = timelineBars(status.tasks, record.history, now);
   return {
-    name, cluster: record.cluster, generatedAt: new Date(now).toISOString(), status: status!, timeline,
-    failureRates: failureRates(status!.tasks.map((t) => ({ state: t.state, params: record.info.params?.[t.index - arrayBaseOf(record.info)] }))),
+    name, cluster: record.cluster, generatedAt: new Date(now).toISOString(), status: status, timeline,
+    failureRates: failureRates(status.tasks.map((t) => ({ state: t.state, params: record.info.params?.[t.index - arrayBaseOf(record.info)] }))),
     runTimes: histogram(durations(timeline)),
     failed, ...(failedAll.length > shown.length ? { failedTruncated: failedAll.length - shown.length } : {}),
     results, problems,

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { PilotError, SlurmWrapper, type JobStatus } from '../../src/index.js';
 import type { Transport } from '../../src/transport/types.js';
 import { pilot } from '../support/cli.js';
-import { connect, makeHome, sleep, statusUntilForgotten } from '../support/cluster.js';
+import { connect, makeHome, sleep, slurmArraysUnder, statusUntilForgotten } from '../support/cluster.js';
 import { labDir } from '../support/cluster-setup.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -259,12 +259,7 @@ describe('faults on the real cluster', () => {
     // Slurm holds no other array of this job in this home: nothing submitted twice or left untracked
     // (sacct with -s and -E: an array cancelled before the scheduler looked at it has Eligible=Unknown, and
     // sacct's time window alone leaves it out)
-    let seen: string[] = [];
-    for (let i = 0; i < 15 && ![...known].every((id) => seen.includes(id)); i++) {
-      if (i) await sleep(1000);
-      const r = await ssh.exec(`{ squeue -h -t all -u "$USER" -n killed20 -o '%F|%Z'; sacct -X -n -P -u "$USER" --name=killed20 -S now-1hour -E now -s PD,R,CA,CD,F,TO,NF,PR,OOM --format=JobID,WorkDir; } | grep ${dir} | sed 's/_.*|/|/' | cut -d'|' -f1 | sort -u`);
-      seen = r.stdout.trim().split('\n').filter(Boolean);
-    }
+    const seen = await slurmArraysUnder(ssh, 'killed20', dir, known);
     await ssh.close();
     expect(seen.sort(), rounds.join('\n')).toEqual([...known].sort());
     // the store is readable and nothing is left in progress: list warns of nothing, gc may run

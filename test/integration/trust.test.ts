@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../src/index.js';
 import { pilot } from '../support/cli.js';
-import { connect, makeHome, sleep } from '../support/cluster.js';
+import { connect, makeHome, sleep, slurmArraysUnder } from '../support/cluster.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const FIXTURE = join(ROOT, 'test', 'fixtures', 'echo-argv');
@@ -139,12 +139,7 @@ describe('concurrency and killed launches', () => {
     // time window alone leaves it out)
     const ssh = await connect();
     const root = `pilot-tests/${home.split('/').pop()}/`;
-    let seen: string[] = [];
-    for (let i = 0; i < 15 && ![...known].every((id) => seen.includes(id)); i++) {
-      if (i) await sleep(1000);
-      const r = await ssh.exec(`{ squeue -h -t all -u "$USER" -n killed -o '%F|%Z'; sacct -X -n -P -u "$USER" --name=killed -S now-1hour -E now -s PD,R,CA,CD,F,TO,NF,PR,OOM --format=JobID,WorkDir; } | grep ${root} | sed 's/_.*|/|/' | cut -d'|' -f1 | sort -u`);
-      seen = r.stdout.trim().split('\n').filter(Boolean);
-    }
+    const seen = await slurmArraysUnder(ssh, 'killed', root, known);
     await ssh.close();
     expect(seen.sort(), rounds.join('\n')).toEqual([...known].sort());
     // no temp file of a killed writer is left in the bundle cache

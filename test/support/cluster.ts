@@ -86,3 +86,18 @@ export async function statusUntilForgotten(ssh: SshTransport, status: () => Prom
   seen.push(await status());
   return { seen, forgotten };
 }
+
+/**
+ * The array ids Slurm holds for job name `name` whose working folder lies under `under`, asked until every id
+ * of `known` is among them (a cancelled job leaves squeue after MinJobAge and may reach sacct seconds later;
+ * sacct's -s and -E also find an array cancelled before it was eligible, which its time window alone misses).
+ */
+export async function slurmArraysUnder(ssh: SshTransport, name: string, under: string, known: ReadonlySet<string>): Promise<string[]> {
+  let seen: string[] = [];
+  for (let i = 0; i < 15 && ![...known].every((id) => seen.includes(id)); i++) {
+    if (i) await sleep(1000);
+    const r = await ssh.exec(`{ squeue -h -t all -u "$USER" -n ${name} -o '%F|%Z'; sacct -X -n -P -u "$USER" --name=${name} -S now-1hour -E now -s PD,R,CA,CD,F,TO,NF,PR,OOM --format=JobID,WorkDir; } | grep ${under} | sed 's/_.*|/|/' | cut -d'|' -f1 | sort -u`);
+    seen = r.stdout.trim().split('\n').filter(Boolean);
+  }
+  return seen;
+}
