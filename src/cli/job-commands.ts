@@ -146,6 +146,7 @@ export function addJobCommands(parent: CommandUnknownOpts, finish: Finish): void
     .option('--to <dir>', 'Target folder (default: ./<name>, or ./<name>-<I>)')
     .option('--glob <pattern>', "Only files matching it: '*.json' (a name, in any folder) or 'outputs/*/1/*' (a path; ** = any folders)")
     .option('--json', 'Print { dest, bytes, skipped: [{ path, reason }] } as JSON')
+    .addHelpText('after', '\nEntries that lead outside the target folder (links to /etc, ../..) are left out with a warning each;\nthe rest is downloaded and the command exits 2.\n')
     .addHelpText('after', examples(
       'pilot download fine-tune-mlp                      # into ./fine-tune-mlp/{logs,outputs,work}',
       'pilot download fine-tune-mlp --to results/run-1',

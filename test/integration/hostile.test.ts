@@ -239,7 +239,8 @@ describe('hostile input on the real cluster', () => {
     const parent = mkdtempSync(join(tmpdir(), 'pilot-hostile-dl-'));
     const to = join(parent, 'dl');
     const dl = await pilot(['download', name, '--to', to, '--json'], home);
-    expect(dl.code, dl.stderr).toBe(0);   // the rest comes home; each link out is left out with one warning
+    expect(dl.code, dl.stderr).toBe(2);   // the rest comes home; each link out is left out with one warning
+    expect(dl.stderr.match(/^error: /gm), dl.stderr).toHaveLength(1);
     const skipped = (JSON.parse(dl.stdout) as { skipped: { path: string }[] }).skipped.map((x) => x.path).sort();
     expect(skipped).toEqual(['outputs/1/1/etc', 'outputs/1/1/passwd', 'outputs/1/1/results.json', 'outputs/1/1/up', 'work/passwd-in-work',
       `logs/${status.slurmJobIds[0]}_1.err`, `logs/${status.slurmJobIds[0]}_1.out`].sort());
