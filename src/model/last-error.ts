@@ -77,8 +77,12 @@ export function tailCandidates(record: JobRecord, limit: number): TailRequest[] 
   const running: TailRequest[] = [];
   const others: TailRequest[] = [];
   for (const t of taskNumbersOf(record)) {
-    const latest = record.finalStates[t] ? undefined : latestArrayFor(record, t);
-    if (latest) (record.lastKnown?.[t]?.state === 'RUNNING' ? running : others).push({ task: t, attempt: latest.attempt });
+    if (record.finalStates[t]) continue;
+    const isRunning = record.lastKnown?.[t]?.state === 'RUNNING';
+    // no more than `limit` of each kind are ever used: a 100 000-task job must not list them all
+    if ((isRunning ? running : others).length >= limit) continue;
+    const latest = latestArrayFor(record, t);
+    if (latest) (isRunning ? running : others).push({ task: t, attempt: latest.attempt });
   }
   return [...unreadFailures(record), ...running, ...others].slice(0, limit);
 }

@@ -31,6 +31,9 @@ export interface DamagedRecord {
 
 export const isDamaged = (err: unknown): err is PilotError => err instanceof PilotError && err.code === 'DAMAGED';
 
+/** Records of jobs with more tasks are written on one line. */
+const PRETTY_UP_TO = 1000;
+
 export class JobStore {
   private homeReady?: Promise<void>;
   /** The file each record was parsed from (inode, size, mtime in ns), for `reread`. */
@@ -191,7 +194,8 @@ export class JobStore {
     try {
       await makeDirs(dir);
       await sweepTemps(dir);
-      await writeJsonAtomic(join(dir, RECORD), { ...record, updatedAt: new Date().toISOString() });
+      // indented for people reading it, up to a size where that costs (a per-task entry each)
+      await writeJsonAtomic(join(dir, RECORD), { ...record, updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
       await rm(join(dir, RESERVED), { force: true });
     } catch (err) {
       throw await homeError(err, this.home);

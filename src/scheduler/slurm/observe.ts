@@ -12,7 +12,7 @@ import type { ReadTails } from '../../model/tracking.js';
 import type { Transport } from '../../transport/types.js';
 import type { Observation } from '../backend.js';
 import type { ObserveState } from '../dialect.js';
-import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
+import { buildStatusCommand, indexByTask, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
 import type { TailDir } from './tails.js';
 import type { ExpectTask } from './expect.js';
 import { applyExpected, expectCandidates, EXPECT_PER_CALL, type ExpectRequest } from '../../model/expected.js';
@@ -56,17 +56,18 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   if (parsed.errors.length && !parsed.sacct && !parsed.squeue.length && !parsed.scontrol?.length) {
     throw new PilotError('REMOTE', `Slurm did not answer the status query: ${parsed.errors.join('; ')}`, { hint: 'is slurmctld reachable from the login node? try `pilot test-ssh CLUSTER`' });
   }
-  const merged = mergeObservations(parsed, wanted);
-  const sacctRows = new Map((parsed.sacct ?? []).map((o) => [taskKey(o.jobId, o.arrayIndex), o]));
+  const sacctRows = indexByTask(parsed.sacct);
+  const merged = mergeObservations(parsed, wanted, sacctRows);
   for (const w of wanted) {
-    const obs = merged.get(taskKey(w.jobId, w.arrayIndex));
+    const key = taskKey(w.jobId, w.arrayIndex);
+    const obs = merged.get(key);
     const taskState = obs?.state ?? 'UNKNOWN';
     const exitCode = obs?.exitCode ?? null;
     // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none.
     // Likewise its start and end (the report's timeline): a task the controller saw end while sacct has no
     // final row of it yet (none at all, a plain or range row, or one that still runs) is asked for again rather
     // than stored for good without its times; gone from the controller too, it is UNKNOWN until sacct has it
-    const fromSacct = sacctRows.get(taskKey(w.jobId, w.arrayIndex));
+    const fromSacct = sacctRows.get(key);
     const timesOwed = !obs?.end && !(fromSacct && isFinal(fromSacct.state));
     const provisional = state.accounting === true && isFinal(taskState) && taskState !== 'CANCELLED' && (exitCode === null || timesOwed);
     const checked = expects.byTask.get(`${w.name}/${w.task}`);

@@ -7,54 +7,8 @@
 import { PilotError } from '../../model/errors.js';
 import { expandRanges } from '../../model/ranges.js';
 import { isFinal, type ArrayTaskObservation, type TaskState } from '../../model/states.js';
-
-// ───────────────────────────────────────────────────────────────────────────── states
-
-/*
- * Slurm job states (long names, as sacct State, squeue %T and scontrol JobState print them) → ours.
- * A Map, not an object literal, so that inputs like "constructor" cannot hit prototype keys.
- */
-const SLURM_STATES = new Map<string, TaskState>([
-  ['PENDING', 'PENDING'],
-  // requeued/held jobs will run again (or wait for a human): not final, so never "done"
-  ['REQUEUED', 'PENDING'],
-  ['REQUEUE_HOLD', 'PENDING'],
-  ['REQUEUE_FED', 'PENDING'],
-  ['RESV_DEL_HOLD', 'PENDING'],
-  // SPECIAL_EXIT = requeued in a held state by an epilog: it can still run again, so it is not final
-  ['SPECIAL_EXIT', 'PENDING'],
-  ['RUNNING', 'RUNNING'],
-  // these hold an allocation and the program has started (or is about to): logs may exist, not final yet
-  ['CONFIGURING', 'RUNNING'],
-  ['COMPLETING', 'RUNNING'],
-  ['SUSPENDED', 'RUNNING'],
-  ['STOPPED', 'RUNNING'],
-  ['RESIZING', 'RUNNING'],
-  ['SIGNALING', 'RUNNING'],
-  ['STAGE_OUT', 'RUNNING'],
-  ['COMPLETED', 'COMPLETED'],
-  ['FAILED', 'FAILED'],
-  ['CANCELLED', 'CANCELLED'],
-  // a federation sibling that was revoked because another cluster ran the job: this copy will never run
-  ['REVOKED', 'CANCELLED'],
-  ['TIMEOUT', 'TIMEOUT'],
-  // DEADLINE = killed because --deadline passed: a time limit, restartable like TIMEOUT
-  ['DEADLINE', 'TIMEOUT'],
-  ['OUT_OF_MEMORY', 'OUT_OF_MEMORY'],
-  ['NODE_FAIL', 'NODE_FAIL'],
-  ['BOOT_FAIL', 'NODE_FAIL'],
-  ['PREEMPTED', 'PREEMPTED'],
-]);
-
-/**
- * Maps a Slurm state string to a TaskState. Accepts sacct's `CANCELLED by 1001` and the `+` that sacct
- * appends when it truncates a column; anything unrecognised (including squeue's short codes `PD`, `R`,
- * which pilot never requests) is UNKNOWN, which callers treat as "poll again".
- */
-export function normalizeState(raw: string): TaskState {
-  const word = (raw.trim().split(/\s+/)[0] ?? '').replace(/\+$/, '').toUpperCase();
-  return SLURM_STATES.get(word) ?? 'UNKNOWN';
-}
+import { normalizeState } from './states.js';
+export { normalizeState };
 
 // ───────────────────────────────────────────────────────────────────────────── ids and ranges
 
@@ -87,6 +41,11 @@ type JobIdToken =
   | { kind: 'plain'; jobId: string };
 
 function parseJobIdToken(token: string): JobIdToken | undefined {
+  // fast path for the one row per task of a finished array, `J_I` (most of a large answer): no regex
+  const cut = token.indexOf('_');
+  if (cut > 0 && DIGITS.test(token.slice(0, cut)) && DIGITS.test(token.slice(cut + 1))) {
+    return { kind: 'task', jobId: token.slice(0, cut), index: Number(token.slice(cut + 1)) };
+  }
   const m = /^(\d+)(?:_(\d+|\[[^\]]+\]))?$/.exec(token.trim());
   if (!m) return undefined;
   const jobId = m[1]!;
@@ -100,18 +59,29 @@ function parseJobIdToken(token: string): JobIdToken | undefined {
   }
 }
 
+const DIGITS = /^\d{1,15}$/;
+
 /** `3:0` → exit 3; `0:9` → exit 0, signal 9. */
 function parseExitCode(text: string | undefined): Pick<ArrayTaskObservation, 'exitCode' | 'signal'> {
+  // a large answer holds a handful of distinct codes (`0:0` mostly): each is read once
+  const known = text === undefined ? undefined : exitCodes.get(text);
+  if (known) return known;
   const m = /^(\d+):(\d+)$/.exec(text?.trim() ?? '');
-  if (!m) return {};
-  const signal = Number(m[2]);
-  return signal === 0 ? { exitCode: Number(m[1]) } : { exitCode: Number(m[1]), signal };
+  const signal = m ? Number(m[2]) : 0;
+  const parsed = !m ? {} : signal === 0 ? { exitCode: Number(m[1]) } : { exitCode: Number(m[1]), signal };
+  if (text !== undefined && exitCodes.size < EXIT_CODES_KEPT) exitCodes.set(text, Object.freeze(parsed));
+  return parsed;
 }
+const exitCodes = new Map<string, Readonly<Pick<ArrayTaskObservation, 'exitCode' | 'signal'>>>();
+const EXIT_CODES_KEPT = 1000;
 
 function cleanReason(text: string | undefined): string | undefined {
   const reason = text?.trim();
   return !reason || reason === 'None' || reason === '(null)' ? undefined : reason;
 }
+
+/** The lines of an output, or the lines already split (the status command's sections: not joined to be split again). */
+const linesOf = (text: string | readonly string[]): readonly string[] => (typeof text === 'string' ? text.split('\n') : text);
 
 /** Map key of one array element: `${jobId}_${arrayIndex}`, as Slurm itself writes it. */
 export function taskKey(jobId: string, arrayIndex: number): string {
@@ -123,13 +93,19 @@ export function taskKey(jobId: string, arrayIndex: number): string {
  * sacct can still show `J_[7-20%3]` after tasks 7-9 got their own records).
  */
 class ObservationSet {
-  private readonly byKey = new Map<string, { obs: ArrayTaskObservation; fromRange: boolean }>();
+  private readonly byKey = new Map<string, ArrayTaskObservation>();
+  /** the keys whose observation came from a range row (few: a range row is a pending remainder) */
+  private readonly fromRange = new Set<string>();
 
   add(obs: ArrayTaskObservation, fromRange: boolean): void {
     const key = taskKey(obs.jobId, obs.arrayIndex);
-    const had = this.byKey.get(key);
-    if (had && !had.fromRange && fromRange) return;
-    this.byKey.set(key, { obs, fromRange });
+    if (fromRange) {
+      if (this.byKey.has(key) && !this.fromRange.has(key)) return;
+      this.fromRange.add(key);
+    } else {
+      this.fromRange.delete(key);
+    }
+    this.byKey.set(key, obs);
   }
 
   /** Adds one row: a task row keeps its exit code; a range row's tasks never ran, so its `0:0` is no exit code. */
@@ -143,7 +119,7 @@ class ObservationSet {
   }
 
   list(): ArrayTaskObservation[] {
-    return [...this.byKey.values()].map((entry) => entry.obs);
+    return [...this.byKey.values()];
   }
 }
 
@@ -198,10 +174,10 @@ export interface SacctParse {
  * final row is dropped: sacct keeps the reason the task once WAITED for (a COMPLETED task still says
  * `JobArrayTaskLimit`), which would only mislead.
  */
-export function parseSacctDetailed(text: string): SacctParse {
+export function parseSacctDetailed(text: string | readonly string[]): SacctParse {
   const tasks = new ObservationSet();
   const plain: SacctPlainRow[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of linesOf(text)) {
     const fields = line.split('|');
     if (fields.length < 4) continue;
     const token = parseJobIdToken(fields[0]!);
@@ -251,9 +227,9 @@ export const SQUEUE_FORMAT = '%i|%T|%r';
  * `J_[4-20%3]|PENDING|…` (squeue without -r) are expanded too. Plain job lines (non-array jobs, which pilot
  * never submits) are ignored. squeue has no exit code.
  */
-export function parseSqueue(text: string): ArrayTaskObservation[] {
+export function parseSqueue(text: string | readonly string[]): ArrayTaskObservation[] {
   const tasks = new ObservationSet();
-  for (const line of text.split('\n')) {
+  for (const line of linesOf(text)) {
     const fields = line.split('|');
     if (fields.length < 2) continue;
     const token = parseJobIdToken(fields[0]!);

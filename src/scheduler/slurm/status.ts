@@ -91,8 +91,9 @@ interface Section {
 }
 
 /** Splits the status command's stdout into its sections; lines outside sections (login banners) are dropped. */
-function splitSections(stdout: string): Section[] {
-  const sections: Section[] = [];
+/** The sections, and whether the command said the controller is down (the stdout is split once: it can be megabytes). */
+function splitSections(stdout: string): Section[] & { controllerDown?: boolean } {
+  const sections: Section[] & { controllerDown?: boolean } = [];
   let open: Section | undefined;
   for (const line of stdout.split('\n')) {
     if (!line.startsWith(STATUS_MARK)) {
@@ -100,6 +101,7 @@ function splitSections(stdout: string): Section[] {
       continue;
     }
     const marker = line.slice(STATUS_MARK.length);
+    if (marker === 'controller-down') sections.controllerDown = true;
     const begin = /^begin (\S+)$/.exec(marker);
     const end = /^end (\S+) rc=(\d+)$/.exec(marker);
     if (begin) {
@@ -166,18 +168,18 @@ export function parseStatusOutput(stdout: string): StatusOutput {
       if ([...section.stderr, ...section.lines].some((line) => ACCOUNTING_DISABLED.test(line))) {
         out.accountingDisabled = true;
       } else if (sectionUsable(section, out.errors)) {
-        const parsed = parseSacctDetailed(section.lines.join('\n'));
+        const parsed = parseSacctDetailed(section.lines);
         out.sacct = parsed.tasks;
       }
     } else if (section.name === 'squeue') {
       sawSqueue = true;
-      if (sectionUsable(section, out.errors)) out.squeue = parseSqueue(section.lines.join('\n'));
+      if (sectionUsable(section, out.errors)) out.squeue = parseSqueue(section.lines);
     } else if (section.name.startsWith('scontrol:')) {
       out.scontrol ??= [];
       if (sectionUsable(section, out.errors)) out.scontrol.push(...parseScontrol(section.lines.join('\n')));
     }
   }
-  if (stdout.split('\n').includes(`${STATUS_MARK}controller-down`)) {
+  if (sections.controllerDown) {
     out.controllerDown = true;
     out.errors.push('slurmctld is not responding (scontrol ping: DOWN): finished tasks come from sacct, the others keep their last known state');
   } else if (!sawSqueue) {
@@ -193,7 +195,7 @@ export interface ExpectedTask {
   arrayIndex: number;
 }
 
-function indexByTask(observations: readonly ArrayTaskObservation[] | undefined): Map<string, ArrayTaskObservation> {
+export function indexByTask(observations: readonly ArrayTaskObservation[] | undefined): Map<string, ArrayTaskObservation> {
   return new Map((observations ?? []).map((obs) => [taskKey(obs.jobId, obs.arrayIndex), obs]));
 }
 
@@ -209,8 +211,8 @@ function indexByTask(observations: readonly ArrayTaskObservation[] | undefined):
 export function mergeObservations(
   parsed: Pick<StatusOutput, 'sacct' | 'squeue' | 'scontrol'>,
   expected: readonly ExpectedTask[],
+  sacct = indexByTask(parsed.sacct),   // given by a caller that needs it too (a 100 000-row answer: built once)
 ): Map<string, ArrayTaskObservation> {
-  const sacct = indexByTask(parsed.sacct);
   const squeue = indexByTask(parsed.squeue);
   const scontrol = indexByTask(parsed.scontrol);
   const merged = new Map<string, ArrayTaskObservation>();
