@@ -21,6 +21,7 @@ import { applyExpected, expectCandidates, EXPECT_PER_CALL, type ExpectRequest } 
 const STATUS_TIMEOUT_MS = 60_000;
 
 interface Wanted extends ExpectedTask {
+  key: string;
   name: string;
   task: number;
   attempt: number;
@@ -31,7 +32,9 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   for (const record of records) {
     for (const task of openTasks(record)) {
       const latest = latestArrayFor(record, task);
-      if (latest) wanted.push({ jobId: latest.array.jobId, arrayIndex: task - latest.array.offset, name: record.name, task, attempt: latest.attempt });
+      if (!latest) continue;
+      const arrayIndex = task - latest.array.offset;
+      wanted.push({ jobId: latest.array.jobId, arrayIndex, key: taskKey(latest.array.jobId, arrayIndex), name: record.name, task, attempt: latest.attempt });
     }
   }
   const result = new Map<string, Map<number, TaskStatus>>(records.map((r) => [r.name, new Map()]));
@@ -59,7 +62,7 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   const sacctRows = indexByTask(parsed.sacct);
   const merged = mergeObservations(parsed, wanted, sacctRows);
   for (const w of wanted) {
-    const key = taskKey(w.jobId, w.arrayIndex);
+    const key = w.key;
     const obs = merged.get(key);
     const taskState = obs?.state ?? 'UNKNOWN';
     const exitCode = obs?.exitCode ?? null;
@@ -70,20 +73,17 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
     const fromSacct = sacctRows.get(key);
     const timesOwed = !obs?.end && !(fromSacct && isFinal(fromSacct.state));
     const provisional = state.accounting === true && isFinal(taskState) && taskState !== 'CANCELLED' && (exitCode === null || timesOwed);
-    const checked = expects.byTask.get(`${w.name}/${w.task}`);
-    result.get(w.name)!.set(w.task, applyExpected({
-      index: w.task,
-      state: taskState,
-      exitCode,
-      ...(obs?.signal ? { signal: obs.signal } : {}),
-      attempt: w.attempt,
-      // squeue's reason explains a wait (Priority, DependencyNeverSatisfied); on a final task (NonZeroExitCode)
-      // it only repeats the state, and whether squeue still lists the task is a matter of timing
-      ...(obs?.reason && obs.reason !== 'None' && !isFinal(taskState) ? { reason: obs.reason } : {}),
-      ...(provisional ? { provisional } : {}),
-      ...(obs?.start ? { start: obs.start } : {}),
-      ...(obs?.end && isFinal(taskState) ? { end: obs.end } : {}),
-    }, checked?.request, checked && parsed.expects?.get(checked.key), expects.jobs.has(w.name)));
+    const checked = expects.jobs.has(w.name) ? expects.byTask.get(`${w.name}/${w.task}`) : undefined;
+    // field by field, without a spread per optional field: this runs for every open task (100 000 in one call)
+    const status: TaskStatus = { index: w.task, state: taskState, exitCode, attempt: w.attempt };
+    if (obs?.signal) status.signal = obs.signal;
+    // squeue's reason explains a wait (Priority, DependencyNeverSatisfied); on a final task (NonZeroExitCode)
+    // it only repeats the state, and whether squeue still lists the task is a matter of timing
+    if (obs?.reason && obs.reason !== 'None' && !isFinal(taskState)) status.reason = obs.reason;
+    if (provisional) status.provisional = provisional;
+    if (obs?.start) status.start = obs.start;
+    if (obs?.end && isFinal(taskState)) status.end = obs.end;
+    result.get(w.name)!.set(w.task, applyExpected(status, checked?.request, checked && parsed.expects?.get(checked.key), expects.jobs.has(w.name)));
   }
   return { states: result, tails: tails.read(parsed.tails ?? new Map()), ...(parsed.errors.length ? { warning: parsed.errors.join('; ') } : {}) };
 }

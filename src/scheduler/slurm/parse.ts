@@ -43,8 +43,9 @@ type JobIdToken =
 function parseJobIdToken(token: string): JobIdToken | undefined {
   // fast path for the one row per task of a finished array, `J_I` (most of a large answer): no regex
   const cut = token.indexOf('_');
-  if (cut > 0 && DIGITS.test(token.slice(0, cut)) && DIGITS.test(token.slice(cut + 1))) {
-    return { kind: 'task', jobId: token.slice(0, cut), index: Number(token.slice(cut + 1)) };
+  if (cut > 0) {
+    const [jobId, index] = [token.slice(0, cut), token.slice(cut + 1)];
+    if (DIGITS.test(jobId) && DIGITS.test(index)) return { kind: 'task', jobId, index: Number(index) };
   }
   const m = /^(\d+)(?:_(\d+|\[[^\]]+\]))?$/.exec(token.trim());
   if (!m) return undefined;

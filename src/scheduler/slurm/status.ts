@@ -193,6 +193,8 @@ export function parseStatusOutput(stdout: string): StatusOutput {
 export interface ExpectedTask {
   jobId: string;
   arrayIndex: number;
+  /** taskKey(jobId, arrayIndex), when the caller already made it */
+  key?: string;
 }
 
 export function indexByTask(observations: readonly ArrayTaskObservation[] | undefined): Map<string, ArrayTaskObservation> {
@@ -216,8 +218,8 @@ export function mergeObservations(
   const squeue = indexByTask(parsed.squeue);
   const scontrol = indexByTask(parsed.scontrol);
   const merged = new Map<string, ArrayTaskObservation>();
-  for (const { jobId, arrayIndex } of expected) {
-    const key = taskKey(jobId, arrayIndex);
+  for (const { jobId, arrayIndex, key: known } of expected) {
+    const key = known ?? taskKey(jobId, arrayIndex);
     merged.set(key, mergeOne(jobId, arrayIndex, sacct.get(key), squeue.get(key), scontrol.get(key)));
   }
   return merged;
