@@ -53,9 +53,16 @@ export async function askpassProgram(dir: string): Promise<string> {
 export interface AskpassBridge {
   socket: string;
   token: string;
-  /** Questions answered so far. */
+  /** Questions answered so far (host-key questions are not: nobody is asked them). */
   readonly asked: number;
+  /** The `SHA256:` fingerprint of the last host-key question ssh put (refused: see hostKeyQuestion). */
+  readonly hostKeyFingerprint?: string;
   close(): Promise<void>;
+}
+
+/** OpenSSH's questions about an unknown host key (asked first, then again on an answer it does not take). */
+export function hostKeyQuestion(message: string): boolean {
+  return /authenticity of host|continue connecting|Please type 'yes'/i.test(message);
 }
 
 /**
@@ -66,6 +73,7 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
   const socket = join(dir, `a-${randomBytes(6).toString('hex')}`);
   const token = randomBytes(16).toString('hex');
   let asked = 0;
+  let fingerprint: string | undefined;
   const server: Server = createServer((conn) => {
     let text = '';
     conn.setEncoding('utf8');
@@ -83,6 +91,13 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
       if (question.token !== token) return conn.destroy();
       // `none` is a notice ("confirm user presence"), not a question: nothing to answer
       if (question.hint === 'none') return conn.end(JSON.stringify({ answer: '' }));
+      // "continue connecting (yes/no/[fingerprint])?": a login prompt must never be the place where a host key
+      // is accepted (an askpass printing `yes` would write it to known_hosts, and anything else makes ssh ask
+      // again for ever). `no` ends the login; the error then shows the fingerprint and points to `pilot trust`.
+      if (hostKeyQuestion(question.message ?? '')) {
+        fingerprint = /SHA256:[A-Za-z0-9+/=]+/.exec(question.message ?? '')?.[0] ?? fingerprint;
+        return conn.end(JSON.stringify({ answer: 'no' }));
+      }
       asked++;
       const request = { ...promptRequest(question.message ?? '', hop), echo: question.hint === 'confirm' };
       prompt(request).then(
@@ -100,6 +115,7 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
     socket,
     token,
     get asked() { return asked; },
+    get hostKeyFingerprint() { return fingerprint; },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
