@@ -143,11 +143,11 @@ async function keyLogin(file: string, usedKeys: Buffer[], username: string, wher
 }
 
 /** Why a login failed, in the user's terms. */
-export function loginFailure(hop: SshHop, login: Login): PilotError {
+export function loginFailure(hop: SshHop, login: Login, prefix = ''): PilotError {
   const offered = login.offered().join(', ') || 'nothing';
   const tried = login.tried().join(', ') || 'nothing (no agent, no key file found)';
   const otp = login.offered().includes('keyboard-interactive') && !hop.kbdInteractiveAuthentication;
-  return new PilotError('SSH', `authentication to ${describeHop(hop)} failed: the server accepts ${offered}; pilot tried ${tried}`, {
+  return new PilotError('SSH', `${prefix}authentication to ${describeHop(hop)} failed: the server accepts ${offered}; pilot tried ${tried}`, {
     hint: otp ? 'the server wants keyboard-interactive (a one-time password) but your ssh config disables it (KbdInteractiveAuthentication no)'
       : 'check the user name and that your public key is in ~/.ssh/authorized_keys on the cluster (or load the key with ssh-add); a wrong one-time password also ends here',
   });
