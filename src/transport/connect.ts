@@ -134,7 +134,7 @@ async function connectHop(hop: SshHop, sock: Duplex | undefined, context: Connec
   }
   client.removeAllListeners('close');
   client.removeAllListeners('error');
-  return { client, info: { hop: describeHop(hop), hostKey: check.seen() ?? '?', auth: login.tried().slice(-2).join(' + ') || 'none', ms: Date.now() - started } };
+  return { client, info: { hop: describeHop(hop), hostKey: check.seen() ?? '?', auth: login.accepted().join(' + ') || 'none', ms: Date.now() - started } };
 }
 
 function networkError(hop: SshHop, prefix: string, err: Error & { code?: string }): PilotError {

@@ -113,6 +113,14 @@ describe('ssh2 transport: agent and encrypted keys', () => {
     expect(err.message).toMatch(/authentication to .* failed: the server accepts publickey; pilot tried key .*other/);
   });
 
+  it('the login reported is the key that was accepted, not every key tried', async () => {
+    const other = join(tmp(), 'other');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const t = await connectSsh({ jumps: [], target: { ...target(), identityFiles: [other, L().key] } });
+    await t.close();
+    expect(t.hops[0]!.auth).toBe(`key ${L().key}`);
+  });
+
   it('asks the passphrase of an encrypted key once, and says so when it is wrong', async () => {
     const asked: PromptRequest[] = [];
     const prompt = async (q: PromptRequest) => { asked.push(q); return L().encPassphrase; };
