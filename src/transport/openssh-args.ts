@@ -79,7 +79,8 @@ export function masterArgs(target: OpenSshTarget, controlPath: string, mode: Pro
  * A host key is accepted at a terminal, where ssh itself shows the fingerprint and the user types yes, or by
  * `pilot trust`; never through an askpass program (the user's own SSH_ASKPASS would get ssh's "continue
  * connecting (yes/no)?" and could answer yes blindly). Our bridge refuses those questions itself (keeping the
- * fingerprint for the error), so only the user's askpass needs strict checking. Given before the user's
+ * fingerprint for the error); an askpass handed to ssh itself gets strict checking (connectOpenSsh runs the
+ * user's SSH_ASKPASS through the bridge as well, so this is the guard for other callers). Given before the user's
  * arguments and config: OpenSSH keeps the first value it reads. accept-new is the user's explicit choice.
  */
 function strictHostKeys(target: OpenSshTarget, mode: PromptMode): string[] {
@@ -135,6 +136,8 @@ export const SSH_FAILED = 255;
 /** What connectOpenSsh learnt besides ssh's stderr: the fingerprint of a refused host-key question, the cluster's name. */
 export interface ConnectFailure {
   fingerprint?: string;
+  /** The host of that question (`[host]:port`), which may be a jump host. */
+  host?: string;
   clusterName?: string;
 }
 
@@ -147,7 +150,7 @@ const FINGERPRINT = /SHA256:[A-Za-z0-9+/]{43}/g;
  */
 export function connectError(target: OpenSshTarget, stderr: string, mode: PromptMode, found: ConnectFailure = {}): PilotError {
   const name = describeTarget(target);
-  const lines = stderr.replace(/\r/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !/^debug\d:/.test(l));
+  const lines = stderr.replace(/\r/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !/^(debug\d:|OpenSSH_\S+ )/.test(l));
   const said = lines.slice(-6).join(' / ') || 'no message';
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|host key for .* has changed|Host key verification failed|No \S+ host key is known|revoked/i.test(stderr)) {
     const changed = /HAS CHANGED|has changed/i.test(stderr);
@@ -157,7 +160,7 @@ export function connectError(target: OpenSshTarget, stderr: string, mode: Prompt
     const trust = `\`${trustCommand(found.clusterName)}\``;
     const head = changed ? `the host key of ${name}${key} does NOT match known_hosts`
       : revoked ? `the host key of ${name}${key} is marked @revoked in known_hosts`
-        : `${name} is not a known host${key}`;
+        : `${found.host ? `${name}: ${found.host}` : name} is not a known host${key}`;
     return new PilotError('HOST_KEY', `${head}: refusing to connect (OpenSSH: ${said})`, {
       hint: changed
         ? 'someone may be intercepting the connection, or the host was reinstalled. Check the new fingerprint with your cluster admins; ' +

@@ -57,6 +57,8 @@ export interface AskpassBridge {
   readonly asked: number;
   /** The `SHA256:` fingerprint of the last host-key question ssh put (refused: see hostKeyQuestion). */
   readonly hostKeyFingerprint?: string;
+  /** The host that question was about (`[host]:port`): a jump host's shows which hop is unknown. */
+  readonly hostKeyHost?: string;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,7 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
   const token = randomBytes(16).toString('hex');
   let asked = 0;
   let fingerprint: string | undefined;
+  let host: string | undefined;
   const server: Server = createServer((conn) => {
     let text = '';
     conn.setEncoding('utf8');
@@ -96,6 +99,7 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
       // again for ever). `no` ends the login; the error then shows the fingerprint and points to `pilot trust`.
       if (hostKeyQuestion(question.message ?? '')) {
         fingerprint = /SHA256:[A-Za-z0-9+/=]+/.exec(question.message ?? '')?.[0] ?? fingerprint;
+        host = /authenticity of host '(\S+)/.exec(question.message ?? '')?.[1] ?? host;
         return conn.end(JSON.stringify({ answer: 'no' }));
       }
       asked++;
@@ -116,6 +120,7 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
     token,
     get asked() { return asked; },
     get hostKeyFingerprint() { return fingerprint; },
+    get hostKeyHost() { return host; },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -119,8 +119,12 @@ export async function connectOpenSsh(target: OpenSshTarget, context: ConnectCont
   if (await transport.masterPid() !== undefined) return transport;
 
   // $PILOT_ASKPASS is run through the bridge as well, so its questions are counted like the callback's (--verbose)
-  const prompt = context.prompt ?? (process.env.PILOT_ASKPASS ? chooseAsker(undefined, process.env) : undefined);
-  const mode = promptMode(prompt !== undefined, process.env, isatty(0));
+  const own = context.prompt ?? (process.env.PILOT_ASKPASS ? chooseAsker(undefined, process.env) : undefined);
+  let mode = promptMode(own !== undefined, process.env, isatty(0));
+  // the user's own $SSH_ASKPASS too: handed to ssh, it would get the host-key questions of jump hosts (the
+  // ProxyJump's ssh gets none of our -o options), and an askpass printing `yes` would accept them blindly
+  const prompt = own ?? (mode.kind === 'askpass' ? chooseAsker(undefined, { PILOT_ASKPASS: mode.program }) : undefined);
+  if (mode.kind === 'askpass') mode = { kind: 'callback' };
   const bridge = mode.kind === 'callback' ? await startAskpassBridge(dir, prompt!, describeTarget(target)) : undefined;
   const logDir = context.inspect ? await mkdtemp(join(tmpdir(), 'pilot-sshv-')) : undefined;
   const logFile = logDir && join(logDir, 'log');
@@ -134,7 +138,7 @@ export async function connectOpenSsh(target: OpenSshTarget, context: ConnectCont
     });
     // -E sends the target's lines to the file; a ProxyJump's own ssh (given -v, not -E) writes to stderr
     const log = logFile ? await readFile(logFile, 'utf8').catch(() => '') : '';
-    if (r.code !== 0) throw connectError(target, `${r.stderr}\n${log}`, mode, { fingerprint: bridge?.hostKeyFingerprint, clusterName: context.clusterName });
+    if (r.code !== 0) throw connectError(target, `${r.stderr}\n${log}`, mode, { fingerprint: bridge?.hostKeyFingerprint, host: bridge?.hostKeyHost, clusterName: context.clusterName });
     if (logFile) transport.hops = [...parseVerbose(r.stderr), ...parseVerbose(log)];
   } finally {
     transport.stats.prompts += bridge?.asked ?? 0;

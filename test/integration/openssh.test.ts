@@ -15,6 +15,7 @@ import type { PromptRequest } from '../../src/transport/types.js';
 import { quote } from '../../src/util/quote.js';
 import { pilot } from '../support/cli.js';
 import { cluster, makeHome } from '../support/cluster.js';
+import { lab } from '../support/ssh-lab.js';
 
 /** The target exactly as config.yaml's `lab` names it (same arguments: same master as the CLI's). */
 async function labTarget(home = makeHome()): Promise<RemoteClusterConfig['openssh']> {
@@ -260,6 +261,31 @@ describe('openssh transport: host keys are never accepted through a prompt', () 
     expect(own.code, own.stderr).toBe(1);
     expect(own.stderr).toMatch(/not a known host/);
     expect(readFileSync(kh, 'utf8')).toBe('');
+    expect(() => readFileSync(join(dir, 'asked'), 'utf8')).toThrow();
+  });
+
+  it("through a jump host: the user's own SSH_ASKPASS never gets the jump's host-key question either", async () => {
+    const L = lab();
+    const dir = mkdtempSync(join(tmpdir(), 'pilot-osshjump-'));
+    removeLater.push(dir);
+    const kh = join(dir, 'known_hosts');
+    const lines = readFileSync(L.knownHosts, 'utf8').split('\n').filter((l) => l.trim());
+    writeFileSync(kh, `${lines.filter((l) => !l.startsWith(`[127.0.0.1]:${L.bastionPort} `)).join('\n')}\n`);
+    const before = readFileSync(kh, 'utf8');
+    const bastionFp = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${lines.find((l) => l.startsWith(`[127.0.0.1]:${L.bastionPort} `))}\n`, encoding: 'utf8' }).split(' ')[1]!;
+    const config = join(dir, 'ssh_config');
+    const common = [`  User ${L.user}`, `  IdentityFile ${L.key}`, '  IdentitiesOnly yes', '  IdentityAgent none', `  UserKnownHostsFile ${kh}`];
+    writeFileSync(config, ['Host box', '  HostName 127.0.0.1', `  Port ${L.targetPort}`, '  ProxyJump jump', ...common,
+      'Host jump', '  HostName 127.0.0.1', `  Port ${L.bastionPort}`, ...common, ''].join('\n'));
+    const askpass = join(dir, 'askpass.sh');
+    writeFileSync(askpass, '#!/bin/sh\necho "$1" >> "$(dirname "$0")/asked"\necho yes\n', { mode: 0o755 });
+    const home = makeHome();
+    writeFileSync(join(home, 'config.yaml'), `clusters:\n  box:\n    sshAlias: box\n    transport: openssh\n    remoteDir: ~/pilot-tests/${home.split('/').pop()}\n`);
+    const r = await pilot(['test-ssh', 'box'], home, { PILOT_SSH_CONFIG: config, PILOT_CONTROL_PERSIST: '15', SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', PILOT_ASKPASS: '' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`box: [127.0.0.1]:${L.bastionPort} is not a known host (host key ${bastionFp})`);
+    expect(r.stderr).toContain('pilot trust box');
+    expect(readFileSync(kh, 'utf8')).toBe(before);
     expect(() => readFileSync(join(dir, 'asked'), 'utf8')).toThrow();
   });
 
