@@ -89,7 +89,7 @@ async function aliasCluster(name: string, alias: string, entry: ClusterEntry, en
   if (identityFiles) Object.assign(target, { identityFiles, identitiesOnly: true });
   return {
     ...remoteFields(name, entry),
-    ssh: { jumps: route.jumps, target },
+    ssh: { ...route, target },
     openssh: {
       destination: alias,
       args: [...sshConfigArgs(env), ...common, ...(knownHosts ? ['-o', knownHostsOption(knownHosts)] : []),

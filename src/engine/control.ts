@@ -75,7 +75,7 @@ export async function checkConnection(engine: Engine, clusterName: string): Prom
   const cluster = await engine.cluster(clusterName);
   if (cluster.kind === 'local') return { cluster: 'local', target: 'local', transport: 'local', connectMs: 0, ok: true, problems: [] };
   const started = Date.now();
-  const backend = await engine.backend(cluster);
+  const backend = await engine.backend(cluster, undefined, true);
   const connectMs = Date.now() - started;
   const health = await backend.health!();
   return {
@@ -91,13 +91,15 @@ export async function checkConnection(engine: Engine, clusterName: string): Prom
 export async function trustCluster(engine: Engine, clusterName: string, confirm: (question: HostKeyQuestion) => Promise<boolean>): Promise<TrustResult> {
   const cluster = await engine.cluster(clusterName);
   if (cluster.kind === 'local') throw new PilotError('BAD_INPUT', 'the local cluster has no host key to trust', { hint: 'pilot trust is for remote clusters' });
-  if (cluster.transport === 'openssh') {
-    throw new PilotError('BAD_INPUT', `cluster ${cluster.name} uses the system ssh client (transport: openssh), which keeps its own known_hosts`, {
-      hint: `run \`ssh ${[...cluster.openssh.args, cluster.openssh.destination].join(' ')}\` once: ssh shows the fingerprint and asks`,
+  // the system client's known_hosts are the same files, resolved by `ssh -G` into the same hops (ports,
+  // HostKeyAlias, jump hosts): pilot's own SSH checks them there and asks, whatever transport runs the jobs
+  if (cluster.ssh.proxyCommand !== undefined) {
+    throw new PilotError('BAD_INPUT', `cluster ${cluster.name} is reached with ProxyCommand (${cluster.ssh.proxyCommand}), which pilot trust cannot run`, {
+      hint: `run \`ssh ${[...cluster.openssh.args, cluster.openssh.destination].join(' ')}\` once in a terminal: ssh shows the fingerprint and asks`,
     });
   }
   const added: HostKeyQuestion[] = [];
-  const transport = await engine.connectOnce(cluster, {
+  const transport = await engine.connectOnce({ ...cluster, transport: 'ssh2' }, {
     confirmHostKey: async (question) => {
       const yes = await confirm(question);
       if (yes) added.push(question);

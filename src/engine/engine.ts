@@ -50,8 +50,9 @@ export class Engine implements EngineContext {
   /**
    * The backend of a cluster, connecting on first use; a failed or dropped connection is not kept.
    * `promptsAfter`: the connection's login prompts wait until it resolves (see ConnectContext and PromptGate).
+   * `inspect`: a new connection records what each hop did (test-ssh).
    */
-  async backend(cluster: ClusterConfig, promptsAfter?: Promise<unknown>): Promise<Backend> {
+  async backend(cluster: ClusterConfig, promptsAfter?: Promise<unknown>, inspect = false): Promise<Backend> {
     let b = this.backends.get(cluster.name);
     const gate = this.gates.get(cluster.name);
     if (b && gate) gate.join(promptsAfter);   // still connecting: this caller's say counts too
@@ -68,7 +69,7 @@ export class Engine implements EngineContext {
       const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c, ctx) => wrap(await connectTransport(c, ctx)) : undefined);
       this.connectionsOpened.set(cluster.name, (this.connectionsOpened.get(cluster.name) ?? 0) + 1);
       b = openBackend(cluster, this.home, connect, {
-        prompt: this.options.prompt, clusterName: cluster.name, notice: (message) => this.events.emit('warning', { name: cluster.name, message }), promptsAfter: gate.promise,
+        prompt: this.options.prompt, clusterName: cluster.name, notice: (message) => this.events.emit('warning', { name: cluster.name, message }), promptsAfter: gate.promise, inspect,
       });
       this.backends.set(cluster.name, b);
       const settled = b;

@@ -43,6 +43,8 @@ export interface SshHop {
 export interface SshRoute {
   jumps: SshHop[];
   target: SshHop;
+  /** The target's ProxyCommand (transport: openssh runs it; pilot's own SSH cannot). */
+  proxyCommand?: string;
 }
 
 /** ssh2: pilot speaks SSH itself. openssh: the system `ssh` client with a ControlMaster socket. */

@@ -37,7 +37,7 @@ export async function openBackend(cluster: ClusterConfig, home: string, connect:
 export async function connectTransport(cluster: RemoteClusterConfig, context: ConnectContext): Promise<Transport> {
   if (cluster.transport === 'openssh') {
     const { connectOpenSsh } = await import('../transport/openssh.js');
-    return connectOpenSsh(cluster.openssh, context);
+    return connectOpenSsh({ ...cluster.openssh, hostKeyPolicy: cluster.ssh.target.strictHostKeyChecking }, context);
   }
   const { connectSsh } = await import('../transport/ssh.js');
   return connectSsh(cluster.ssh, context);

@@ -27,6 +27,8 @@ export interface Login {
   offered(): string[];
   /** What was tried, in order ("agent", "key ~/.ssh/id_ed25519", "keyboard-interactive"). */
   tried(): string[];
+  /** Once logged in: the methods the server accepted (a key, then keyboard-interactive when both were required). */
+  accepted(): string[];
 }
 
 /**
@@ -75,9 +77,12 @@ export function planLogin(hop: SshHop, ask: Ask, fail: (err: Error) => void): Lo
     });
   }
 
-  const handler: AuthHandlerMiddleware = (methodsLeft, _partial, next) => {
+  const partial: string[] = [];
+  const handler: AuthHandlerMiddleware = (methodsLeft, partialSuccess, next) => {
     // the first call (no methods known yet) asks the server which methods it offers
     if (!methodsLeft) return next({ type: 'none', username });
+    // partial success: the method just tried was accepted, and the server wants another one as well
+    if (partialSuccess && tried.length) partial.push(tried.at(-1)!);
     offered = methodsLeft;
     (async () => {
       while (candidates.length) {
@@ -91,7 +96,7 @@ export function planLogin(hop: SshHop, ask: Ask, fail: (err: Error) => void): Lo
       return false as const;
     })().then((m) => next(m as AnyAuthMethod), fail);
   };
-  return { handler, offered: () => offered, tried: () => tried };
+  return { handler, offered: () => offered, tried: () => tried, accepted: () => [...new Set([...partial, ...tried.slice(-1)])] };
 }
 
 async function agentLogin(sock: string, onlyFiles: string[] | undefined, usedKeys: Buffer[], username: string): Promise<AnyAuthMethod | undefined> {
@@ -143,11 +148,11 @@ async function keyLogin(file: string, usedKeys: Buffer[], username: string, wher
 }
 
 /** Why a login failed, in the user's terms. */
-export function loginFailure(hop: SshHop, login: Login): PilotError {
+export function loginFailure(hop: SshHop, login: Login, prefix = ''): PilotError {
   const offered = login.offered().join(', ') || 'nothing';
   const tried = login.tried().join(', ') || 'nothing (no agent, no key file found)';
   const otp = login.offered().includes('keyboard-interactive') && !hop.kbdInteractiveAuthentication;
-  return new PilotError('SSH', `authentication to ${describeHop(hop)} failed: the server accepts ${offered}; pilot tried ${tried}`, {
+  return new PilotError('SSH', `${prefix}authentication to ${describeHop(hop)} failed: the server accepts ${offered}; pilot tried ${tried}`, {
     hint: otp ? 'the server wants keyboard-interactive (a one-time password) but your ssh config disables it (KbdInteractiveAuthentication no)'
       : 'check the user name and that your public key is in ~/.ssh/authorized_keys on the cluster (or load the key with ssh-add); a wrong one-time password also ends here',
   });

@@ -113,7 +113,7 @@ async function connectHop(hop: SshHop, sock: Duplex | undefined, context: Connec
   client.on('error', (err: Error & { level?: string; code?: string }) => {
     // the agent failing (stale socket, refused to sign) only means the next method is tried
     if (err.level === 'agent') return;
-    fail(check.problem() ?? (err.level === 'client-authentication' ? loginFailure(hop, login) : networkError(hop, prefix, err)));
+    fail(check.problem() ?? (err.level === 'client-authentication' ? loginFailure(hop, login, prefix) : networkError(hop, prefix, err)));
   });
   client.on('close', () => fail(check.problem() ?? new PilotError('SSH', `${prefix}${describeHop(hop)} closed the connection during login`, {
     hint: 'the server refused the session (AllowUsers, MaxStartups, a wrong one-time password on some sites); its log says why',
@@ -134,7 +134,7 @@ async function connectHop(hop: SshHop, sock: Duplex | undefined, context: Connec
   }
   client.removeAllListeners('close');
   client.removeAllListeners('error');
-  return { client, info: { hop: describeHop(hop), hostKey: check.seen() ?? '?', auth: login.tried().slice(-2).join(' + ') || 'none', ms: Date.now() - started } };
+  return { client, info: { hop: describeHop(hop), hostKey: check.seen() ?? '?', auth: login.accepted().join(' + ') || 'none', ms: Date.now() - started } };
 }
 
 function networkError(hop: SshHop, prefix: string, err: Error & { code?: string }): PilotError {

@@ -7,12 +7,16 @@ import { createHash } from 'node:crypto';
 import { PilotError } from '../model/errors.js';
 import { quote, shScript } from '../util/quote.js';
 import type { FileKindStats } from './chunked-read.js';
-import type { PromptRequest } from './types.js';
+import { trustCommand } from './host-trust.js';
+import type { HostKeyPolicy } from '../model/cluster.js';
+import type { HopInfo, PromptRequest } from './types.js';
 
 /** How the system client names a host: the arguments (-p, -i, -F, -o ...) and the destination. */
 export interface OpenSshTarget {
   destination: string;
   args: string[];
+  /** The StrictHostKeyChecking the cluster resolved to (config.yaml or `ssh -G`); decides whether ssh may ask. */
+  hostKeyPolicy?: HostKeyPolicy;
 }
 
 /** How prompts during login are answered: our socket, the user's askpass program, the terminal, or nobody. */
@@ -57,13 +61,30 @@ const SESSION = ['-o', 'RequestTTY=no', '-o', 'RemoteCommand=none', '-o', 'Clear
 // network is noticed by the master within ~30 s, and a connection attempt does not wait for ever.
 const DEFAULTS = ['-o', 'ConnectTimeout=20', '-o', 'ServerAliveInterval=10', '-o', 'ServerAliveCountMax=3'];
 
-/** Starts the master (or reuses one another process started meanwhile) and leaves it in the background. */
-export function masterArgs(target: OpenSshTarget, controlPath: string, mode: PromptMode, persistSeconds: number): string[] {
+/**
+ * Starts the master (or reuses one another process started meanwhile) and leaves it in the background.
+ * `logFile`: `-v -E file`, for test-ssh (the debug lines name the host key and the login method; -E because a
+ * backgrounded master with -v keeps stderr open, and our pipe with it, for its whole life).
+ */
+export function masterArgs(target: OpenSshTarget, controlPath: string, mode: PromptMode, persistSeconds: number, logFile?: string): string[] {
   return [
-    ...leading(controlPath), '-o', 'ControlMaster=auto', '-o', `ControlPersist=${persistSeconds}`,
+    ...leading(controlPath), ...strictHostKeys(target, mode), '-o', 'ControlMaster=auto', '-o', `ControlPersist=${persistSeconds}`,
     ...(mode.kind === 'batch' ? ['-o', 'BatchMode=yes'] : []),
+    ...(logFile ? ['-v', '-E', logFile] : []),
     ...target.args, ...DEFAULTS, target.destination, '--', 'true',
   ];
+}
+
+/**
+ * A host key is accepted at a terminal, where ssh itself shows the fingerprint and the user types yes, or by
+ * `pilot trust`; never through an askpass program (the user's own SSH_ASKPASS would get ssh's "continue
+ * connecting (yes/no)?" and could answer yes blindly). Our bridge refuses those questions itself (keeping the
+ * fingerprint for the error); an askpass handed to ssh itself gets strict checking (connectOpenSsh runs the
+ * user's SSH_ASKPASS through the bridge as well, so this is the guard for other callers). Given before the user's
+ * arguments and config: OpenSSH keeps the first value it reads. accept-new is the user's explicit choice.
+ */
+function strictHostKeys(target: OpenSshTarget, mode: PromptMode): string[] {
+  return mode.kind === 'askpass' && target.hostKeyPolicy !== 'accept-new' ? ['-o', 'StrictHostKeyChecking=yes'] : [];
 }
 
 /**
@@ -112,16 +133,40 @@ export function promptRequest(message: string, hop: string): PromptRequest {
 /** ssh's exit status when it (not the remote command) failed. */
 export const SSH_FAILED = 255;
 
-/** A failed login: a refused host key is HOST_KEY, anything else SSH; both quote OpenSSH's own words. */
-export function connectError(target: OpenSshTarget, stderr: string, mode: PromptMode): PilotError {
+/** What connectOpenSsh learnt besides ssh's stderr: the fingerprint of a refused host-key question, the cluster's name. */
+export interface ConnectFailure {
+  fingerprint?: string;
+  /** The host of that question (`[host]:port`), which may be a jump host. */
+  host?: string;
+  clusterName?: string;
+}
+
+const FINGERPRINT = /SHA256:[A-Za-z0-9+/]{43}/g;
+
+/**
+ * A failed login: a refused host key is HOST_KEY, anything else SSH; both quote OpenSSH's own words (its last
+ * lines, debug lines left out). The fingerprints are searched in ALL of stderr: for a changed key, ssh prints
+ * the new one in the middle of its banner, far from the last lines.
+ */
+export function connectError(target: OpenSshTarget, stderr: string, mode: PromptMode, found: ConnectFailure = {}): PilotError {
   const name = describeTarget(target);
-  const said = stderr.replace(/\r/g, '').split('\n').map((l) => l.trim()).filter(Boolean).slice(-6).join(' / ') || 'no message';
+  const lines = stderr.replace(/\r/g, '').split('\n').map((l) => l.trim()).filter((l) => l && !/^(debug\d:|OpenSSH_\S+ )/.test(l));
+  const said = lines.slice(-6).join(' / ') || 'no message';
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|host key for .* has changed|Host key verification failed|No \S+ host key is known|revoked/i.test(stderr)) {
-    const changed = /HAS CHANGED|has changed|revoked/i.test(stderr);
-    return new PilotError('HOST_KEY', `${changed ? 'the host key of' : 'no trusted host key for'} ${name} ${changed ? 'does NOT match known_hosts' : 'is in known_hosts'}: refusing to connect (OpenSSH: ${said})`, {
+    const changed = /HAS CHANGED|has changed/i.test(stderr);
+    const revoked = !changed && /revoked/i.test(stderr);
+    const prints = [...new Set([...(found.fingerprint ? [found.fingerprint] : []), ...(lines.join('\n').match(FINGERPRINT) ?? [])])];
+    const key = prints.length ? ` (host key ${prints.join(', ')})` : '';
+    const trust = `\`${trustCommand(found.clusterName)}\``;
+    const head = changed ? `the host key of ${name}${key} does NOT match known_hosts`
+      : revoked ? `the host key of ${name}${key} is marked @revoked in known_hosts`
+        : `${found.host ? `${name}: ${found.host}` : name} is not a known host${key}`;
+    return new PilotError('HOST_KEY', `${head}: refusing to connect (OpenSSH: ${said})`, {
       hint: changed
-        ? 'someone may be intercepting the connection, or the host was reinstalled. Check the fingerprint with your cluster admins before editing known_hosts.'
-        : 'add its key after checking the fingerprint, e.g. ssh-keyscan -p PORT HOST >> ~/.ssh/known_hosts (or the file your cluster config names)',
+        ? 'someone may be intercepting the connection, or the host was reinstalled. Check the new fingerprint with your cluster admins; ' +
+          `only then remove the old line from known_hosts (ssh-keygen -R HOST) and run ${trust}. pilot never replaces a key itself.`
+        : revoked ? 'the cluster admins revoked this key; ask them for the current one'
+          : `compare the fingerprint with the one your cluster documents, then run ${trust} (it shows the fingerprint and asks before writing to known_hosts)`,
     });
   }
   const noPrompt = mode.kind === 'batch' && /Permission denied|passphrase|password/i.test(stderr)
@@ -130,6 +175,27 @@ export function connectError(target: OpenSshTarget, stderr: string, mode: Prompt
   return new PilotError('SSH', `cannot connect to ${name} with the system ssh client: ${said}`, {
     hint: `check the host, port, user and key (\`ssh ${quote(target.destination)}\` by hand shows the same error); \`pilot test-ssh CLUSTER\` tries the connection alone.${noPrompt}`,
   });
+}
+
+/**
+ * The hops of a `ssh -v` login (test-ssh): each `Authenticating to HOST:PORT as 'USER'` starts one, its
+ * `Server host key:` is the key that was verified, and the key the server accepted (`Server accepts key:`)
+ * or the method of `Authenticated ... using "..."` is how it logged in; keyboard-interactive is added when
+ * the server asked for it after the key (two factors).
+ */
+export function parseVerbose(text: string): HopInfo[] {
+  const hops: HopInfo[] = [];
+  for (const block of text.replace(/\r/g, '').split(/^(?=debug1: Authenticating to )/m)) {
+    const to = /^debug1: Authenticating to (.+):(\d+) as '([^']*)'/.exec(block);
+    const hostKey = /Server host key: \S+ (SHA256:\S+)/.exec(block)?.[1];
+    const done = /Authenticated to .* using "([^"]+)"/.exec(block);
+    if (!to || !hostKey || !done) continue;
+    const key = /Server accepts key: (\S+)/.exec(block)?.[1];
+    const methods = [...block.matchAll(/Authenticated using "([^"]+)" with partial success/g)].map((m) => m[1]!);
+    const all = [...methods, done[1]!].map((m) => (m === 'publickey' ? `key${key ? ` ${key}` : ''}` : m));
+    hops.push({ hop: `${to[3]}@${to[1]}:${to[2]}`, hostKey, auth: [...new Set(all)].join(', ') });
+  }
+  return hops;
 }
 
 /**

@@ -53,9 +53,18 @@ export async function askpassProgram(dir: string): Promise<string> {
 export interface AskpassBridge {
   socket: string;
   token: string;
-  /** Questions answered so far. */
+  /** Questions answered so far (host-key questions are not: nobody is asked them). */
   readonly asked: number;
+  /** The `SHA256:` fingerprint of the last host-key question ssh put (refused: see hostKeyQuestion). */
+  readonly hostKeyFingerprint?: string;
+  /** The host that question was about (`[host]:port`): a jump host's shows which hop is unknown. */
+  readonly hostKeyHost?: string;
   close(): Promise<void>;
+}
+
+/** OpenSSH's questions about an unknown host key (asked first, then again on an answer it does not take). */
+export function hostKeyQuestion(message: string): boolean {
+  return /authenticity of host|continue connecting|Please type 'yes'/i.test(message);
 }
 
 /**
@@ -66,6 +75,8 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
   const socket = join(dir, `a-${randomBytes(6).toString('hex')}`);
   const token = randomBytes(16).toString('hex');
   let asked = 0;
+  let fingerprint: string | undefined;
+  let host: string | undefined;
   const server: Server = createServer((conn) => {
     let text = '';
     conn.setEncoding('utf8');
@@ -83,6 +94,14 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
       if (question.token !== token) return conn.destroy();
       // `none` is a notice ("confirm user presence"), not a question: nothing to answer
       if (question.hint === 'none') return conn.end(JSON.stringify({ answer: '' }));
+      // "continue connecting (yes/no/[fingerprint])?": a login prompt must never be the place where a host key
+      // is accepted (an askpass printing `yes` would write it to known_hosts, and anything else makes ssh ask
+      // again for ever). `no` ends the login; the error then shows the fingerprint and points to `pilot trust`.
+      if (hostKeyQuestion(question.message ?? '')) {
+        fingerprint = /SHA256:[A-Za-z0-9+/=]+/.exec(question.message ?? '')?.[0] ?? fingerprint;
+        host = /authenticity of host '(\S+)/.exec(question.message ?? '')?.[1] ?? host;
+        return conn.end(JSON.stringify({ answer: 'no' }));
+      }
       asked++;
       const request = { ...promptRequest(question.message ?? '', hop), echo: question.hint === 'confirm' };
       prompt(request).then(
@@ -100,6 +119,8 @@ export async function startAskpassBridge(dir: string, prompt: Prompter, hop: str
     socket,
     token,
     get asked() { return asked; },
+    get hostKeyFingerprint() { return fingerprint; },
+    get hostKeyHost() { return host; },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -7,6 +7,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream, type ReadStream } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isatty } from 'node:tty';
 import { PilotError } from '../model/errors.js';
@@ -14,12 +16,12 @@ import { processAlive } from '../util/process.js';
 import { assertRegularFile } from './chunked-read.js';
 import {
   connectError, controlArgs, controlName, describeTarget, execArgs, headerSplitter, kindStats, masterArgs, parseMasterPid,
-  parseReadHeader, promptEnv, promptMode, putCommand, readScript, SSH_FAILED, type OpenSshTarget, type ReadHeader,
+  parseReadHeader, parseVerbose, promptEnv, promptMode, putCommand, readScript, SSH_FAILED, type OpenSshTarget, type ReadHeader,
 } from './openssh-args.js';
 import { askpassProgram, controlDir, startAskpassBridge } from './openssh-local.js';
 import { chooseAsker } from './prompt.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS } from './ssh.js';
-import { emptyStats, type ConnectContext, type ExecOptions, type ExecResult, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';
+import { emptyStats, type ConnectContext, type HopInfo, type ExecOptions, type ExecResult, type ReadStreamOptions, type Transport, type TransportStats } from './types.js';
 
 export interface OpenSshOptions {
   /** How long an idle master stays up, seconds. Default $PILOT_CONTROL_PERSIST, else 600. */
@@ -38,6 +40,11 @@ interface RunOptions {
   timeoutMs?: number;
   onTimeout?: () => PilotError;
   onBytes?: (n: number) => void;
+  /**
+   * Settle soon after ssh exits even if its pipes stay open: a ProxyJump's ssh started by a master run with -v
+   * keeps our stderr for the master's whole life.
+   */
+  settleOnExit?: boolean;
 }
 
 /** Runs the ssh client once. Rejects only if it cannot start, times out or onStdout fails; exit codes are returned. */
@@ -83,6 +90,11 @@ function runSsh(o: RunOptions): Promise<ExecResult> {
       o.onBytes?.(d.length);
       errs.push(d);
     });
+    if (o.settleOnExit) {
+      child.on('exit', () => {
+        setTimeout(() => { for (const s of [child.stdout, child.stderr]) s.destroy(); }, 500).unref();
+      });
+    }
     child.stdin.on('error', () => {}); // ssh gone before reading everything: its exit status says why
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -107,21 +119,32 @@ export async function connectOpenSsh(target: OpenSshTarget, context: ConnectCont
   if (await transport.masterPid() !== undefined) return transport;
 
   // $PILOT_ASKPASS is run through the bridge as well, so its questions are counted like the callback's (--verbose)
-  const prompt = context.prompt ?? (process.env.PILOT_ASKPASS ? chooseAsker(undefined, process.env) : undefined);
-  const mode = promptMode(prompt !== undefined, process.env, isatty(0));
+  const own = context.prompt ?? (process.env.PILOT_ASKPASS ? chooseAsker(undefined, process.env) : undefined);
+  let mode = promptMode(own !== undefined, process.env, isatty(0));
+  // the user's own $SSH_ASKPASS too: handed to ssh, it would get the host-key questions of jump hosts (the
+  // ProxyJump's ssh gets none of our -o options), and an askpass printing `yes` would accept them blindly
+  const prompt = own ?? (mode.kind === 'askpass' ? chooseAsker(undefined, { PILOT_ASKPASS: mode.program }) : undefined);
+  if (mode.kind === 'askpass') mode = { kind: 'callback' };
   const bridge = mode.kind === 'callback' ? await startAskpassBridge(dir, prompt!, describeTarget(target)) : undefined;
+  const logDir = context.inspect ? await mkdtemp(join(tmpdir(), 'pilot-sshv-')) : undefined;
+  const logFile = logDir && join(logDir, 'log');
   try {
     const env = promptEnv(mode, process.env, bridge && { program: await askpassProgram(dir), socket: bridge.socket, token: bridge.token });
     // without any way to answer, BatchMode makes ssh fail at once; ConnectTimeout bounds the rest, this is a last guard
     const r = await runSsh({
-      args: masterArgs(target, controlPath, mode, persistSeconds(options)), env,
+      args: masterArgs(target, controlPath, mode, persistSeconds(options), logFile), env, settleOnExit: true,
       timeoutMs: mode.kind === 'batch' ? 90_000 : 0,
       onTimeout: () => new PilotError('SSH', `connecting to ${describeTarget(target)} with the system ssh client did not finish within 90 s`, { hint: 'check the network (VPN) and the host name' }),
     });
-    if (r.code !== 0) throw connectError(target, r.stderr, mode);
+    // -E sends the target's lines to the file; a ProxyJump's own ssh (given -v, not -E) writes to stderr
+    const log = logFile ? await readFile(logFile, 'utf8').catch(() => '') : '';
+    if (r.code !== 0) throw connectError(target, `${r.stderr}\n${log}`, mode, { fingerprint: bridge?.hostKeyFingerprint, host: bridge?.hostKeyHost, clusterName: context.clusterName });
+    if (logFile) transport.hops = [...parseVerbose(r.stderr), ...parseVerbose(log)];
   } finally {
     transport.stats.prompts += bridge?.asked ?? 0;
     await bridge?.close();
+    // the master keeps writing to its (now unlinked) log until it ends: only our private folder is removed
+    if (logDir) await rm(logDir, { recursive: true, force: true });
   }
   if (await transport.masterPid() === undefined) {
     throw new PilotError('SSH', `logged in to ${describeTarget(target)}, but no ssh master is listening on ${controlPath}`, {
@@ -133,6 +156,8 @@ export async function connectOpenSsh(target: OpenSshTarget, context: ConnectCont
 
 export class OpenSshTransport implements Transport {
   readonly stats: TransportStats = emptyStats();
+  /** What each hop did, when the connection was made with `inspect` (test-ssh). */
+  hops?: HopInfo[];
   private readonly label: string;
   private pid?: number;
   private lost?: PilotError;

@@ -96,7 +96,7 @@ function tooLong(chain: string[]): PilotError {
 export async function resolveSshRoute(alias: string, options: SshConfigOptions = {}): Promise<SshRoute> {
   const parsed = await resolveSshHop(alias, options);
   const jumps = await resolveJumpChain(parsed, options, [alias]);
-  return { jumps, target: parsed.hop };
+  return { jumps, target: parsed.hop, ...(parsed.proxyCommand === undefined ? {} : { proxyCommand: parsed.proxyCommand }) };
 }
 
 /**

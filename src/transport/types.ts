@@ -88,6 +88,8 @@ export interface ConnectContext {
   confirmHostKey?: (question: HostKeyQuestion) => Promise<boolean>;
   /** Told what the connection did on the user's behalf (a host key recorded under accept-new). */
   notice?: (message: string) => void;
+  /** Collect what each hop did (host key, login method) for `transport.hops` (`pilot test-ssh`). */
+  inspect?: boolean;
   /** The cluster's name in pilot, for the fixes errors suggest (`pilot trust NAME`). */
   clusterName?: string;
   /**
@@ -116,6 +118,6 @@ export interface HopInfo {
   hostKey: string;
   /** The login method that was accepted ("agent", "key ~/.ssh/id_ed25519, keyboard-interactive"). */
   auth: string;
-  /** Milliseconds from the start of this hop to logged in. */
-  ms: number;
+  /** Milliseconds from the start of this hop to logged in (ssh2; the system client does not tell). */
+  ms?: number;
 }

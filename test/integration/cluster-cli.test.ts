@@ -1,6 +1,6 @@
 // The cluster commands as a user runs them: test-ssh's report, trust (nothing written without consent),
 // add-cluster (config.yaml edited in place, then tested).
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -110,5 +110,46 @@ describe('pilot trust on a terminal', () => {
     const yes = await pilotOnTty(['trust', 'lab'], home, [{ when: /\(yes\/no\)/, say: 'yes' }]);
     expect(yes.code, yes.stdout).toBe(0);
     expect(readFileSync(kh, 'utf8').trim()).toBe(hostLine().trim());
+  });
+});
+
+describe('pilot add-cluster: an alias, and the questions on a terminal', () => {
+  it('--alias writes sshAlias and tests the connection through the OpenSSH config', async () => {
+    const c = cluster();
+    const dir = tmp();
+    const config = join(dir, 'ssh_config');
+    writeFileSync(config, ['Host hpc', '  HostName 127.0.0.1', `  Port ${c.port}`, `  User ${c.user}`, `  IdentityFile ${c.key}`, '  IdentitiesOnly yes',
+      '  IdentityAgent none', `  UserKnownHostsFile ${c.knownHosts}`, '  StrictHostKeyChecking yes', ''].join('\n'));
+    const home = makeHome();
+    const r = await pilot(['add-cluster', 'viaalias', '--alias', 'hpc', '--remote-dir', `~/pilot-tests/${home.split('/').pop()}-a`], home, { PILOT_SSH_CONFIG: config });
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(home, 'config.yaml'), 'utf8')).toMatch(/ {2}viaalias:\n {4}sshAlias: hpc\n {4}remoteDir: /);
+    expect(r.stdout).toMatch(/viaalias: connected in \d+ ms \(ssh2\)/);
+    expect(r.stdout).toMatch(/hop 1 +pilot@127\.0\.0\.1:2222 +host key SHA256:/);
+  });
+
+  it('asks for what is missing; an unknown host key is refused with `pilot trust NAME` said once, the entry kept', async () => {
+    const c = cluster();
+    const home = makeHome();
+    const userHome = tmp();   // ~/.ssh/known_hosts of this HOME is empty: the host is unknown
+    mkdirSync(join(userHome, '.ssh'));
+    writeFileSync(join(userHome, '.ssh', 'known_hosts'), '');
+    const remote = `~/pilot-tests/${home.split('/').pop()}-i`;
+    const r = await pilotOnTty(['add-cluster', 'asked'], home, [
+      { when: /Host alias from/, say: '' },
+      { when: /Host name or address\?/, say: c.host },
+      { when: /User name on the cluster\?/, say: c.user },
+      { when: /Port\? \[22\]/, say: String(c.port) },
+      { when: /Private key file/, say: c.key },
+      { when: /folder on the cluster\?/, say: remote },
+      { when: /Default Slurm partition/, say: c.partition },
+    ], { HOME: userHome });
+    expect(r.stdout).toContain('added cluster asked to');
+    const text = readFileSync(join(home, 'config.yaml'), 'utf8');
+    expect(text).toContain(`  asked:\n    host: ${c.host}\n    user: ${c.user}\n    port: ${c.port}\n    identityFile: ${c.key}\n    remoteDir: ${remote}\n    partition: ${c.partition}\n`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/is not a known host/);
+    expect(r.stdout.split('pilot trust asked').length - 1).toBe(1);
+    expect(readFileSync(join(userHome, '.ssh', 'known_hosts'), 'utf8')).toBe('');
   });
 });

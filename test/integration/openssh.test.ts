@@ -15,6 +15,7 @@ import type { PromptRequest } from '../../src/transport/types.js';
 import { quote } from '../../src/util/quote.js';
 import { pilot } from '../support/cli.js';
 import { cluster, makeHome } from '../support/cluster.js';
+import { lab } from '../support/ssh-lab.js';
 
 /** The target exactly as config.yaml's `lab` names it (same arguments: same master as the CLI's). */
 async function labTarget(home = makeHome()): Promise<RemoteClusterConfig['openssh']> {
@@ -221,5 +222,105 @@ describe('openssh transport: host keys', () => {
     const e2 = await rejection(connectOpenSsh(changed.target, {}, { controlDir: changed.controlDir }));
     expect(isPilotError(e2) && e2.code).toBe('HOST_KEY');
     expect(e2.message).toMatch(/does NOT match/);
+  });
+});
+
+/** A Host `box` of an OpenSSH config of its own (default StrictHostKeyChecking ask), as a transport-openssh cluster. */
+function aliasHome(knownHosts: string): { home: string; env: Record<string, string>; dir: string } {
+  const c = cluster();
+  const dir = mkdtempSync(join(tmpdir(), 'pilot-osshalias-'));
+  removeLater.push(dir);
+  const config = join(dir, 'ssh_config');
+  writeFileSync(config, ['Host box', '  HostName 127.0.0.1', `  Port ${c.port}`, `  User ${c.user}`, `  IdentityFile ${c.key}`,
+    '  IdentitiesOnly yes', '  IdentityAgent none', `  UserKnownHostsFile ${knownHosts}`, ''].join('\n'));
+  const home = makeHome();
+  writeFileSync(join(home, 'config.yaml'), `clusters:\n  box:\n    sshAlias: box\n    transport: openssh\n    remoteDir: ~/pilot-tests/${home.split('/').pop()}\n`);
+  return { home, dir, env: { PILOT_SSH_CONFIG: config, PILOT_CONTROL_PERSIST: '15' } };
+}
+
+const realFingerprint = () => execFileSync('ssh-keygen', ['-lf', cluster().knownHosts], { encoding: 'utf8' })
+  .split('\n').find((l) => l.includes(`[127.0.0.1]:${cluster().port}`))!.split(' ')[1]!;
+
+describe('openssh transport: host keys are never accepted through a prompt', () => {
+  it('an unknown host with an askpass answering yes: refused at once with the fingerprint and `pilot trust`, known_hosts untouched', async () => {
+    const { home, env, dir } = aliasHome(join(mkdtempSync(join(tmpdir(), 'pilot-kh-')), 'known_hosts'));
+    const kh = readFileSync(env.PILOT_SSH_CONFIG!, 'utf8').match(/UserKnownHostsFile (\S+)/)![1]!;
+    writeFileSync(kh, '');
+    const askpass = join(dir, 'askpass.sh');
+    writeFileSync(askpass, '#!/bin/sh\necho "$1" >> "$(dirname "$0")/asked"\necho yes\n', { mode: 0o755 });
+    const r = await pilot(['test-ssh', 'box'], home, { ...env, PILOT_ASKPASS: askpass });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/not a known host \(host key SHA256:\S{43}\)/);
+    expect(r.stderr).toContain(realFingerprint());
+    expect(r.stderr).toContain('pilot trust box');
+    expect(readFileSync(kh, 'utf8')).toBe('');
+    expect(() => readFileSync(join(dir, 'asked'), 'utf8')).toThrow(); // no question at all reached the askpass
+
+    // the user's own SSH_ASKPASS (not through pilot): strict checking keeps it from ever being asked
+    const own = await pilot(['test-ssh', 'box'], home, { ...env, SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', PILOT_ASKPASS: '' });
+    expect(own.code, own.stderr).toBe(1);
+    expect(own.stderr).toMatch(/not a known host/);
+    expect(readFileSync(kh, 'utf8')).toBe('');
+    expect(() => readFileSync(join(dir, 'asked'), 'utf8')).toThrow();
+  });
+
+  it("through a jump host: the user's own SSH_ASKPASS never gets the jump's host-key question either", async () => {
+    const L = lab();
+    const dir = mkdtempSync(join(tmpdir(), 'pilot-osshjump-'));
+    removeLater.push(dir);
+    const kh = join(dir, 'known_hosts');
+    const lines = readFileSync(L.knownHosts, 'utf8').split('\n').filter((l) => l.trim());
+    writeFileSync(kh, `${lines.filter((l) => !l.startsWith(`[127.0.0.1]:${L.bastionPort} `)).join('\n')}\n`);
+    const before = readFileSync(kh, 'utf8');
+    const bastionFp = execFileSync('ssh-keygen', ['-lf', '-'], { input: `${lines.find((l) => l.startsWith(`[127.0.0.1]:${L.bastionPort} `))}\n`, encoding: 'utf8' }).split(' ')[1]!;
+    const config = join(dir, 'ssh_config');
+    const common = [`  User ${L.user}`, `  IdentityFile ${L.key}`, '  IdentitiesOnly yes', '  IdentityAgent none', `  UserKnownHostsFile ${kh}`];
+    writeFileSync(config, ['Host box', '  HostName 127.0.0.1', `  Port ${L.targetPort}`, '  ProxyJump jump', ...common,
+      'Host jump', '  HostName 127.0.0.1', `  Port ${L.bastionPort}`, ...common, ''].join('\n'));
+    const askpass = join(dir, 'askpass.sh');
+    writeFileSync(askpass, '#!/bin/sh\necho "$1" >> "$(dirname "$0")/asked"\necho yes\n', { mode: 0o755 });
+    const home = makeHome();
+    writeFileSync(join(home, 'config.yaml'), `clusters:\n  box:\n    sshAlias: box\n    transport: openssh\n    remoteDir: ~/pilot-tests/${home.split('/').pop()}\n`);
+    const r = await pilot(['test-ssh', 'box'], home, { PILOT_SSH_CONFIG: config, PILOT_CONTROL_PERSIST: '15', SSH_ASKPASS: askpass, SSH_ASKPASS_REQUIRE: 'force', PILOT_ASKPASS: '' });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`box: [127.0.0.1]:${L.bastionPort} is not a known host (host key ${bastionFp})`);
+    expect(r.stderr).toContain('pilot trust box');
+    expect(readFileSync(kh, 'utf8')).toBe(before);
+    expect(() => readFileSync(join(dir, 'asked'), 'utf8')).toThrow();
+  });
+
+  it('pilot trust works for an openssh cluster; test-ssh then shows the host key and the login of the hop', async () => {
+    const kh = join(mkdtempSync(join(tmpdir(), 'pilot-kh-')), 'known_hosts');
+    writeFileSync(kh, '');
+    const { home, env } = aliasHome(kh);
+    const fp = realFingerprint();
+    const wrong = await pilot(['trust', 'box', '--fingerprint', `SHA256:${'A'.repeat(43)}`], home, env);
+    expect(wrong.code).toBe(1);
+    expect(readFileSync(kh, 'utf8')).toBe('');
+    const ok = await pilot(['trust', 'box', '--fingerprint', fp], home, env);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain(`added [127.0.0.1]:${cluster().port} ssh-ed25519 ${fp} to ${kh}`);
+    const tested = await pilot(['test-ssh', 'box'], home, env);
+    expect(tested.code, tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/\(openssh\)/);
+    expect(tested.stdout).toContain(`hop 1         pilot@127.0.0.1:${cluster().port}  host key ${fp}  login: key ${cluster().key}\n`);
+  });
+
+  it('a changed key: refused showing the NEW fingerprint; pilot trust never replaces it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pilot-kh-'));
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'other')]);
+    const kh = join(dir, 'known_hosts');
+    const old = `[127.0.0.1]:${cluster().port} ${readFileSync(join(dir, 'other.pub'), 'utf8').split(' ').slice(0, 2).join(' ')}\n`;
+    writeFileSync(kh, old);
+    const { home, env } = aliasHome(kh);
+    const r = await pilot(['test-ssh', 'box'], home, env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/does NOT match known_hosts/);
+    expect(r.stderr).toContain(realFingerprint());
+    expect(r.stderr).toContain('pilot trust box');
+    const t = await pilot(['trust', 'box', '--fingerprint', realFingerprint()], home, env);
+    expect(t.code).not.toBe(0);
+    expect(t.stderr).toMatch(/does NOT match the key recorded/);
+    expect(readFileSync(kh, 'utf8')).toBe(old);
   });
 });

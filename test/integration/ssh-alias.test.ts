@@ -74,6 +74,10 @@ describe('a Host of ~/.ssh/config as the cluster', () => {
     writeFileSync(join(home, 'config.yaml'), `clusters:\n  hpc:\n    sshAlias: hpc\n    transport: openssh\n    remoteDir: ~/pilot-tests/${home.split('/').pop()}\n`);
     const job = join(mkdtempSync(join(tmpdir(), 'pilot-aliasjob-')), 'job.yaml');
     writeFileSync(job, `jobName: via-alias-openssh\ncluster: hpc\nsrcDir: ${FIXTURE}\nentrypoint: echo.sh\nargs: ["x"]\ntime: "0:05:00"\n`);
+    // a fresh master: ssh -v tells each hop's host key and login (the jump's own ssh writes to stderr)
+    const first = await pilot(['test-ssh', 'hpc'], home, env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/hop 1 +pilot@127\.0\.0\.1:2224 +host key SHA256:\S{43} +login: key \S+\n +hop 2 +pilot@127\.0\.0\.1:2222 +host key SHA256:\S{43} +login: key /);
     const launched = await pilot(['launch', job, '--wait'], home, env);
     expect(launched.code, launched.stderr).toBe(0);
     const logs = await pilot(['logs', 'via-alias-openssh/1'], home, env);
@@ -81,5 +85,6 @@ describe('a Host of ~/.ssh/config as the cluster', () => {
     const tested = await pilot(['test-ssh', 'hpc'], home, env);
     expect(tested.code, tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(/^hpc: connected in \d+ ms \(openssh\)/);
+    expect(tested.stdout).toMatch(/login +through the running ssh master \(no new login\)/);
   });
 });

@@ -60,6 +60,33 @@ describe('ssh2 transport: jump hosts', () => {
     expect(err.message).toContain('jump host 1 (bastion)');
     expect(err.message).toContain(fingerprint(hostKeyOf(L().bastionPort)));
   });
+
+  it('a login failure on a jump host says which hop failed', async () => {
+    const err = await connectSsh({ jumps: [{ ...bastion(), identityFiles: [join(tmp(), 'absent')] }], target: target() }).catch((e) => e);
+    expect(err.code).toBe('SSH');
+    expect(err.message).toMatch(/^jump host 1 \(bastion\): authentication to pilot@127\.0\.0\.1:2224 failed/);
+  });
+
+  it('three hops (bastion, then the cluster sshd as a 2nd jump, then the target), each verified; an unknown 2nd jump is refused as jump host 2', async () => {
+    const second = hop({ port: L().targetPort, alias: 'inner' });
+    const t = await connectSsh({ jumps: [bastion(), second], target: target() });
+    try {
+      expect((await t.exec('echo ok')).stdout).toBe('ok\n');
+      expect(t.hops.map((h) => [h.hop, h.hostKey])).toEqual([
+        [`${L().user}@127.0.0.1:${L().bastionPort}`, fingerprint(hostKeyOf(L().bastionPort))],
+        [`${L().user}@127.0.0.1:${L().targetPort}`, fingerprint(hostKeyOf(L().targetPort))],
+        [`${L().user}@127.0.0.1:${L().targetPort}`, fingerprint(hostKeyOf(L().targetPort))],
+      ]);
+    } finally {
+      await t.close();
+    }
+    const kh = join(tmp(), 'known_hosts');
+    writeFileSync(kh, '');
+    const err = await connectSsh({ jumps: [bastion(), { ...second, knownHostsFiles: [kh] }], target: target() }).catch((e) => e);
+    expect(err.code).toBe('HOST_KEY');
+    expect(err.message).toMatch(/^jump host 2 \(inner\): \[127\.0\.0\.1\]:2222 is not a known host/);
+    expect(readFileSync(kh, 'utf8')).toBe('');
+  });
 });
 
 describe('ssh2 transport: agent and encrypted keys', () => {
@@ -84,6 +111,14 @@ describe('ssh2 transport: agent and encrypted keys', () => {
     // the agent holds the authorized key, but the config names another one: OpenSSH would not offer it, nor do we
     const err = await connectSsh({ jumps: [], target: { ...target(), identityFiles: [other], identitiesOnly: true, identityAgent: agent.sock } }).catch((e) => e);
     expect(err.message).toMatch(/authentication to .* failed: the server accepts publickey; pilot tried key .*other/);
+  });
+
+  it('the login reported is the key that was accepted, not every key tried', async () => {
+    const other = join(tmp(), 'other');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const t = await connectSsh({ jumps: [], target: { ...target(), identityFiles: [other, L().key] } });
+    await t.close();
+    expect(t.hops[0]!.auth).toBe(`key ${L().key}`);
   });
 
   it('asks the passphrase of an encrypted key once, and says so when it is wrong', async () => {
@@ -157,6 +192,33 @@ describe('ssh2 transport: host keys', () => {
     expect(notices).toHaveLength(1);
     const again = await connectSsh({ jumps: [], target: { ...target(), knownHostsFiles: [kh], strictHostKeyChecking: 'yes' } });
     await again.close();
+  });
+
+  it('HostKeyAlias: the key is looked up under the alias only', async () => {
+    const kh = join(tmp(), 'known_hosts');
+    writeFileSync(kh, `mycluster ssh-ed25519 ${hostKeyOf(L().targetPort).toString('base64')}\n`);
+    const t = await connectSsh({ jumps: [], target: { ...target(), knownHostsFiles: [kh], hostKeyAlias: 'mycluster' } });
+    await t.close();
+    const err = await connectSsh({ jumps: [], target: { ...target(), knownHostsFiles: [kh] } }).catch((e) => e);
+    expect(err.code).toBe('HOST_KEY'); // without the alias, [127.0.0.1]:2222 is not in that file
+  });
+
+  it('a @revoked key is refused with a clear message even when another line trusts it', async () => {
+    const kh = join(tmp(), 'known_hosts');
+    const key = hostKeyOf(L().targetPort).toString('base64');
+    writeFileSync(kh, `[127.0.0.1]:${L().targetPort} ssh-ed25519 ${key}\n@revoked * ssh-ed25519 ${key}\n`);
+    const err = await connectSsh({ jumps: [], target: { ...target(), knownHostsFiles: [kh] } }, { confirmHostKey: async () => true }).catch((e) => e);
+    expect(err.code).toBe('HOST_KEY');
+    expect(err.message).toMatch(/is marked @revoked in .*: refusing to connect/);
+    expect(err.hint).toMatch(/revoked/);
+  });
+
+  it('a key found only in the 2nd of several known_hosts files is trusted (and nothing is written to the 1st)', async () => {
+    const first = join(tmp(), 'known_hosts');
+    writeFileSync(first, '');
+    const t = await connectSsh({ jumps: [], target: { ...target(), knownHostsFiles: [first, L().knownHosts] } });
+    await t.close();
+    expect(readFileSync(first, 'utf8')).toBe('');
   });
 
   it('a @cert-authority line alone is refused with the reason and the way out', async () => {

@@ -50,7 +50,13 @@ export async function run(name: string, opts: AddClusterOptions): Promise<number
       process.stdout.write(describe(c));
       return c.ok ? 0 : 1;
     } catch (err) {
-      if (err instanceof PilotError && err.code === 'HOST_KEY') err.hint = `${err.hint ?? ''} The entry is saved; run \`pilot trust ${name}\`, then \`pilot test-ssh ${name}\`.`.trim();
+      if (err instanceof PilotError && err.code === 'HOST_KEY') {
+        // the hint of an unknown host already names `pilot trust NAME`: say it once
+        const trust = `\`pilot trust ${name}\``;
+        const hint = err.hint ?? '';
+        err.hint = hint.includes(trust) ? `${hint}. The entry is saved: then \`pilot test-ssh ${name}\`.`
+          : `${hint} The entry is saved; run ${trust}, then \`pilot test-ssh ${name}\`.`.trim();
+      }
       throw err;
     }
   });

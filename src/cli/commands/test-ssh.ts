@@ -17,7 +17,9 @@ export function describe(c: ConnectionCheck): string {
   const found = Object.entries(c.commands ?? {});
   const missing = found.filter(([, path]) => !path).map(([cmd]) => cmd);
   let text = `${c.cluster}: connected in ${c.connectMs} ms (${c.transport})\n` + row('route', c.target);
-  text += (c.hops ?? []).map((h, i) => row(`hop ${i + 1}`, `${h.hop}  host key ${h.hostKey}  login: ${h.auth}  (${h.ms} ms)`)).join('');
+  text += (c.hops ?? []).map((h, i) => row(`hop ${i + 1}`, `${h.hop}  host key ${h.hostKey}  login: ${h.auth}${h.ms === undefined ? '' : `  (${h.ms} ms)`}`)).join('');
+  // an openssh master that already ran (ControlPersist) was reused: no login happened to report on
+  if (c.transport === 'openssh' && !c.hops?.length) text += row('login', 'through the running ssh master (no new login)');
   if (c.prompts !== undefined) text += row('prompts', String(c.prompts));
   if (c.roundTripMs !== undefined) text += row('round trip', `${c.roundTripMs} ms`);
   text += row('slurm', `${c.version ?? 'version unknown'}${missing.length ? `; NOT found: ${missing.join(', ')}` : `; ${found.length} commands found`}`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   connectError, controlArgs, controlName, describeTarget, execArgs, headerSplitter, kindStats, masterArgs, parseMasterPid,
-  parseReadHeader, promptEnv, promptMode, promptRequest, putCommand, readScript,
+  parseReadHeader, parseVerbose, promptEnv, promptMode, promptRequest, putCommand, readScript,
 } from '../../../src/transport/openssh-args.js';
 import { assertRegularFile } from '../../../src/transport/chunked-read.js';
 
@@ -84,6 +84,49 @@ describe('openssh errors', () => {
     expect(denied).toMatchObject({ code: 'SSH' });
     expect(denied.hint).toMatch(/No prompt could be shown/);
     expect(connectError(target, 'ssh: connect to host 127.0.0.1 port 2222: Connection refused', { kind: 'tty' }).message).toContain('Connection refused');
+  });
+});
+
+describe('openssh host keys and test-ssh details', () => {
+  it("the user's own askpass gets strict host-key checking BEFORE their options (first value wins), unless they chose accept-new", () => {
+    const ask = { kind: 'askpass', program: '/a', require: 'prefer' } as const;
+    const loose = { ...target, args: ['-o', 'StrictHostKeyChecking=ask'], hostKeyPolicy: 'ask' as const };
+    const args = masterArgs(loose, '/tmp/cm/x', ask, 60);
+    const strict = args.indexOf('StrictHostKeyChecking=yes');
+    expect(strict).toBeGreaterThan(0);
+    expect(strict).toBeLessThan(args.indexOf('StrictHostKeyChecking=ask'));
+    expect(masterArgs({ ...loose, hostKeyPolicy: 'accept-new' }, '/tmp/cm/x', ask, 60)).not.toContain('StrictHostKeyChecking=yes');
+    // our bridge refuses host-key questions itself (and keeps the fingerprint); the terminal is ssh's own question
+    expect(masterArgs(loose, '/tmp/cm/x', { kind: 'callback' }, 60)).not.toContain('StrictHostKeyChecking=yes');
+    expect(masterArgs(loose, '/tmp/cm/x', { kind: 'tty' }, 60)).not.toContain('StrictHostKeyChecking=yes');
+    expect(masterArgs(target, '/tmp/cm/x', { kind: 'tty' }, 60, '/tmp/log')).toEqual(expect.arrayContaining(['-v', '-E', '/tmp/log']));
+  });
+
+  it('the fingerprints come from all of stderr (a changed key prints the new one mid-banner) and the hint is pilot trust', () => {
+    const fp = `SHA256:${'b'.repeat(43)}`;
+    const banner = ['@@@ WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED! @@@', 'The fingerprint for the ED25519 key sent by the remote host is', `${fp}.`,
+      'Please contact your system administrator.', 'Add correct host key in /kh to get rid of this message.', 'Offending ED25519 key in /kh:1',
+      '  remove with:', '  ssh-keygen -f "/kh" -R "[h]:22"', 'Host key for [h]:22 has changed and you have requested strict checking.', 'Host key verification failed.'].join('\n');
+    const changed = connectError(target, banner, { kind: 'batch' }, { clusterName: 'hpc' });
+    expect(changed.message).toContain(fp);
+    expect(changed.hint).toContain('pilot trust hpc');
+    const unknown = connectError(target, 'Host key verification failed.', { kind: 'callback' }, { fingerprint: fp, clusterName: 'hpc' });
+    expect(unknown.message).toMatch(new RegExp(`not a known host \\(host key ${fp}\\)`));
+    expect(unknown.hint).toContain('`pilot trust hpc`');
+    expect(unknown.hint).not.toMatch(/keyscan/);
+  });
+
+  it('ssh -v: one hop per "Authenticating to", with the verified host key and how it logged in', () => {
+    const jump = ["debug1: Authenticating to 127.0.0.1:2224 as 'pilot'", 'debug1: Server host key: ssh-ed25519 SHA256:J',
+      'debug1: Server accepts key: /k1 ED25519 SHA256:x explicit', 'Authenticated to 127.0.0.1 ([127.0.0.1]:2224) using "publickey".'];
+    const target2 = ["debug1: Authenticating to otp:2223 as 'me'", 'debug1: Server host key: ssh-ed25519 SHA256:T',
+      'debug1: Server accepts key: /k2 ED25519 SHA256:y explicit', 'Authenticated using "publickey" with partial success.',
+      'Authenticated to otp ([127.0.0.1]:2223) using "keyboard-interactive".'];
+    expect(parseVerbose([...jump, ...target2].join('\r\n'))).toEqual([
+      { hop: 'pilot@127.0.0.1:2224', hostKey: 'SHA256:J', auth: 'key /k1' },
+      { hop: 'me@otp:2223', hostKey: 'SHA256:T', auth: 'key /k2, keyboard-interactive' },
+    ]);
+    expect(parseVerbose('debug1: Reading configuration data /etc/ssh/ssh_config')).toEqual([]);
   });
 });
 

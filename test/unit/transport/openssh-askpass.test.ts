@@ -39,6 +39,28 @@ describe('openssh askpass bridge', () => {
     }
   });
 
+  it("answers ssh's host-key questions `no` itself (the callback never sees them) and keeps the fingerprint", async () => {
+    const base = mkdtempSync('/tmp/pcm-');
+    const dir = await controlDir(base);
+    const program = await askpassProgram(dir);
+    const asked: PromptRequest[] = [];
+    const bridge = await startAskpassBridge(dir, async (q) => { asked.push(q); return 'yes'; }, 'pilot@h:22');
+    try {
+      const env = { PILOT_ASKPASS_SOCKET: bridge.socket, PILOT_ASKPASS_TOKEN: bridge.token };
+      const fp = `SHA256:${'c'.repeat(43)}`;
+      const question = `The authenticity of host '[h]:22 ([127.0.0.1]:22)' can't be established.\nED25519 key fingerprint is ${fp}.\n` +
+        'This key is not known by any other names.\nAre you sure you want to continue connecting (yes/no/[fingerprint])? ';
+      expect(await ask(program, question, env)).toEqual({ code: 0, stdout: 'no\n' });
+      expect(await ask(program, "Please type 'yes', 'no' or the fingerprint: ", env)).toEqual({ code: 0, stdout: 'no\n' });
+      expect(asked).toEqual([]);
+      expect(bridge.asked).toBe(0);
+      expect(bridge.hostKeyFingerprint).toBe(fp);
+    } finally {
+      await bridge.close();
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
   it('tightens a loose socket folder of its own; refuses one that somebody else made first', async () => {
     const base = mkdtempSync(join(tmpdir(), 'pcm-'));
     mkdirSync(join(base, `pilot-cm-${process.getuid!()}`), { mode: 0o755 });
