@@ -1,7 +1,7 @@
 // after: on the real Slurm cluster, through the CLI: afterok on a failed job is reported never satisfiable
 // (wait ends, exit 1) and cancelled on request; afterany runs whatever happened; a diamond from one YAML runs in
 // dependency order (each task prints when it started and ended); bad graphs are refused before submitting.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -46,17 +46,25 @@ describe('dependencies between jobs (after:)', () => {
     // one file, so that b and c are submitted while a still runs (a job that has ended is decided by pilot)
     const graph = join(dir, 'fail-graph.yaml');
     const entry = (name: string, entrypoint: string, extra = '') => `  - { jobName: ${name}, cluster: lab, srcDir: code, entrypoint: ${entrypoint}${extra} }`;
+    // c's notify: its job_end is sent by the wait that cancels it (the engine cancels, then notifies)
+    const events = join(dir, 'c-events');
+    const notify = `notify: { on: [job_end], command: ${JSON.stringify(`echo "$PILOT_EVENT" >> '${events}'`)} }`;
     writeFileSync(graph, ['jobs:', entry('dep-fail-a', 'fail.sh'), entry('dep-fail-b', 'ok.sh', ', args: ["1", "2"], after: [{ job: dep-fail-a }]'),
-      entry('dep-fail-c', 'ok.sh', ', after: [{ job: dep-fail-a, when: ok }]')].join('\n'));
+      entry('dep-fail-c', 'ok.sh', `, after: [{ job: dep-fail-a, when: ok }], ${notify}`)].join('\n'));
     expect((await pilot(['launch', graph], home)).code).toBe(0);
     const started = Date.now();
     const waited = await pilot(['wait', 'dep-fail-b', '--timeout', '90', '--no-progress'], home);
     expect(waited.code).toBe(1);   // not 124: it ended because waiting could not change anything
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(waited.stderr).toMatch(/dep-fail-b: 2 tasks \(1-2\) can never start: .*DependencyNeverSatisfied/);
+    // watch ends too (it looped until killed), says the same, exit 1, and submits nothing
+    const watched = await pilot(['watch', 'dep-fail-b', '--interval', '1'], home);
+    expect(watched.code).toBe(1);
+    expect(watched.stderr).toMatch(/dep-fail-b: 2 tasks \(1-2\) can never start: .*DependencyNeverSatisfied/);
     const status = await json<StatusJson>(['status', 'dep-fail-b'], home);
     expect(status.tasks.map((t) => [t.state, t.reason])).toEqual([['PENDING', 'DependencyNeverSatisfied'], ['PENDING', 'DependencyNeverSatisfied']]);
     expect(status.neverSatisfiable).toEqual([1, 2]);
+    expect(status.slurmJobIds).toHaveLength(1);   // the watch submitted nothing
     expect((await pilot(['status', 'dep-fail-b', '--check'], home)).code).toBe(1);
     const cancelled = await pilot(['status', 'dep-fail-b', '--cancel-unsatisfiable'], home);
     expect(cancelled.code).toBe(0);
@@ -69,6 +77,7 @@ describe('dependencies between jobs (after:)', () => {
     expect(w.code).toBe(1);
     expect(w.stderr).toMatch(/dep-fail-c: 1 task \(1\) can never start: .*; cancelled/);
     expect((JSON.parse(w.stdout) as StatusJson).tasks.map((t) => t.state)).toEqual(['CANCELLED']);
+    expect(readFileSync(events, 'utf8')).toBe('job_end\n');
     // now that a is known to have failed, a new afterok on it is refused at once: Slurm, having forgotten a
     // (MinJobAge), would take its id as a dependency met and start the job
     const late = await pilot(['launch', job_(dir, 'dep-fail-d'), '--after', 'dep-fail-a'], home);
