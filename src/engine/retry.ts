@@ -11,6 +11,7 @@ import type { Engine } from './engine.js';
 import { sendDue } from './notify.js';
 import { sendCollectionDue } from './notify-collection.js';
 import { submitAttempt } from './restart.js';
+import { updateDependents } from './dependents.js';
 import { refresh, statusOf } from './track.js';
 import { cancelNeverSatisfiable } from './unsatisfiable.js';
 
@@ -28,6 +29,8 @@ export async function retryDue(engine: Engine, name: string): Promise<number[]> 
       engine.events.emit('retried', { name, attempt: record.attempts.length + 1, indices: group.indices, resources: group.resources });
       done.push(...group.indices);
     }
+    // the jobs that wait for this one (after:) still point at the arrays whose tasks were just retried
+    if (done.length) await updateDependents(engine, await store.read(name));
     return done;
   });
 }

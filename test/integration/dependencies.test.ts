@@ -15,6 +15,7 @@ function project(): { dir: string; job: (name: string, entrypoint: string, extra
   mkdirSync(code);
   writeFileSync(join(code, 'fail.sh'), 'sleep 2\necho failing >&2\nexit 1\n');
   writeFileSync(join(code, 'ok.sh'), 'sleep 1\necho done\n');
+  writeFileSync(join(code, 'flaky.sh'), 'sleep 2\nif [ "$PILOT_ATTEMPT" = 1 ]; then echo first >&2; exit 1; fi\necho recovered\n');
   // nanoseconds since the epoch at the start and the end: the order of a graph is read from the task logs
   writeFileSync(join(code, 'step.sh'), 'echo "start=$(date +%s%N)"\nsleep 1\necho "end=$(date +%s%N)"\n');
   const job = (name: string, entrypoint: string, extra: string[] = []) => {
@@ -83,6 +84,22 @@ describe('dependencies between jobs (after:)', () => {
     const late = await pilot(['launch', job_(dir, 'dep-fail-d'), '--after', 'dep-fail-a'], home);
     expect(late.code).toBe(2);
     expect(late.stderr).toContain("'dep-fail-a' has already ended (FAILED 1), so afterok can never be satisfied");
+  });
+
+  it('afterok on a job whose failed task pilot retries: the dependent follows the retry and runs', async () => {
+    const home = makeHome();
+    const { dir } = project();
+    const graph = join(dir, 'retry-graph.yaml');
+    writeFileSync(graph, ['jobs:',
+      '  - { jobName: dep-retry-a, cluster: lab, srcDir: code, entrypoint: flaky.sh, args: ["1", "2"], maxRetries: 1, retryOn: [FAILED] }',
+      '  - { jobName: dep-retry-b, cluster: lab, srcDir: code, entrypoint: ok.sh, after: [{ job: dep-retry-a }] }'].join('\n'));
+    expect((await pilot(['launch', graph], home)).code).toBe(0);
+    // Slurm tied b to a's first array, whose tasks failed; pilot's retry of a points b at the new array
+    const watched = await pilot(['watch', 'dep-retry-a', 'dep-retry-b', '--interval', '1', '--json'], home);
+    expect(watched.code, watched.stderr).toBe(0);
+    const [a, b] = JSON.parse(watched.stdout) as (StatusJson & { attempts: number })[];
+    expect(a!.attempts).toBe(2);
+    expect(b!.tasks.map((t) => t.state)).toEqual(['COMPLETED']);
   });
 
   it('afterany runs after a failed job; afternotok too; the local cluster and unknown names are refused (exit 2)', async () => {
