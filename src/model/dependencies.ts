@@ -135,7 +135,7 @@ export function stuckOnDependency(status: { tasks: readonly { index: number; sta
  * array id when every task it holds is still its task's latest and unfinished), nothing for tasks that completed;
  * `never` when a task's latest attempt failed for good. `any`: every array of every attempt, while a task is
  * unfinished. `notok` is left to Slurm (undefined): a failure it already saw has satisfied it.
- * @example afterIdsNow(record, 'ok')   // ['101_1', '101_3', '102'] (task 2 retried as array 102)
+ * @example afterIdsNow(record, 'ok')   // ['102', '101_3']: task 1 completed, 2 retried as array 102, 3 still runs
  */
 export function afterIdsNow(record: JobRecord, when: AfterWhen): string[] | 'never' | undefined {
   if (when === 'notok') return undefined;
