@@ -17,20 +17,8 @@ export function unsatisfiableLines(statuses: readonly JobStatus[], cancelled = f
   });
 }
 
-/**
- * Cancels the never-satisfiable tasks of each job (the whole job when no other task is unfinished: one scancel),
- * then returns the statuses asked again, so what is printed shows them CANCELLED.
- */
+/** `--cancel-unsatisfiable` of status: cancels (the engine's cancelNeverSatisfiable) and says what it cancelled. */
 export async function cancelUnsatisfiable(pilot: SlurmWrapper, statuses: JobStatus[]): Promise<{ statuses: JobStatus[]; lines: string[] }> {
-  const affected = statuses.filter((s) => neverSatisfiable(s).length);
-  if (!affected.length) return { statuses, lines: [] };
-  const lines = unsatisfiableLines(affected, true);
-  for (const s of affected) {
-    const stuck = neverSatisfiable(s);
-    const open = s.tasks.filter((t) => t.state === 'PENDING' || t.state === 'RUNNING' || t.state === 'UNKNOWN');
-    if (open.length === stuck.length) await pilot.cancel(s.name);
-    else for (const i of stuck) await pilot.cancel(`${s.name}/${i}`);
-  }
-  const again = new Map((await pilot.status(affected.map((s) => s.name))).map((s) => [s.name, s]));
-  return { statuses: statuses.map((s) => again.get(s.name) ?? s), lines };
+  const lines = unsatisfiableLines(statuses, true);
+  return { statuses: lines.length ? await pilot.cancelUnsatisfiable(statuses) : statuses, lines };
 }

@@ -4,7 +4,7 @@
  * local records and connects to nothing (states are as the last status call left them: run `pilot status`
  * first for fresh ones), so it is cheap, works offline and never changes a record.
  */
-import { failureClass } from '../model/failure.js';
+import { failureClass, whyClass } from '../model/failure.js';
 import { arrayBaseOf } from '../model/job.js';
 import type { JobRecord } from '../model/record.js';
 import { jobStatus } from '../model/tracking.js';
@@ -38,14 +38,20 @@ export function exportRecord(record: JobRecord) {
       ...(info.expectedFiles ? { expectedFiles: info.expectedFiles } : {}),
     },
     bundle: record.bundle,
-    attempts: record.attempts.map((a) => ({ attempt: a.attempt, submittedAt: a.submittedAt, indices: a.indices, jobIds: a.arrays.map((x) => x.jobId), ...(a.bundle ? { bundle: a.bundle } : {}) })),
+    // an escalated retry's own time/mem (onTimeout, onOutOfMemory) next to the attempt that ran with them
+    attempts: record.attempts.map((a) => ({
+      attempt: a.attempt, submittedAt: a.submittedAt, indices: a.indices, jobIds: a.arrays.map((x) => x.jobId),
+      ...(a.resources ? { resources: a.resources } : {}), ...(a.bundle ? { bundle: a.bundle } : {}),
+    })),
     tasks: status.tasks.map((t) => {
       const failure = failureClass(t);
+      const why = whyClass(t);
       const i = t.index - arrayBaseOf(info);   // argv[0] is the first task, numbered 0 or 1
       return {
         index: t.index, state: t.state, exitCode: t.exitCode, attempt: t.attempt,
         ...(t.signal ? { signal: t.signal } : {}),
         ...(failure ? { failure } : {}),
+        ...(why ? { whyClass: why } : {}),   // the name `pilot why` gives (NONZERO_EXIT for EXIT and SIGNAL)
         ...(t.reason ? { reason: t.reason } : {}),
         ...(t.lastError ? { lastError: t.lastError } : {}),
         ...(t.missingFiles ? { missingFiles: t.missingFiles } : {}),

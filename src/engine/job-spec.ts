@@ -9,6 +9,7 @@ import { defaultInterpreter, type NormalizedJobInfo } from '../model/job.js';
 import { toArgv, type TaskArgs } from '../model/args.js';
 import { JOB_NAME_RE } from '../model/record-check.js';
 import { AFTER_WHEN } from '../model/dependencies.js';
+import { DEFAULT_COLLECTION } from '../model/collection.js';
 import { expandPath } from '../util/paths.js';
 import { assertShippable } from '../bundle/files.js';
 import { formatZodError } from './zod-error.js';
@@ -51,7 +52,7 @@ const schema = z.object({
   setup: z.union([z.string(), z.array(z.string())]).optional(),
   template: z.string().optional(),
   uniqueName: z.boolean().default(false),
-  collection: z.string().regex(JOB_NAME_RE, 'must be 1-100 characters of letters, digits, . _ - (starting with a letter or digit)').default('default'),
+  collection: z.string().regex(JOB_NAME_RE, 'must be 1-100 characters of letters, digits, . _ - (starting with a letter or digit)').default(DEFAULT_COLLECTION),
   largeFileMB: z.number().nonnegative('must be 0 (never warn) or more').optional(),
   ...automationSchema,
   ...diagnosisFields,

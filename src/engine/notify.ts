@@ -6,24 +6,32 @@
  * (Recording first would be at most once: a crash or a refused webhook would lose the message for good.)
  */
 import { spawn } from 'node:child_process';
-import { failureClass } from '../model/failure.js';
-import type { JobRecord } from '../model/record.js';
+import { failureClass, whyClass } from '../model/failure.js';
+import type { JobRecord, TaskStatus } from '../model/record.js';
 import { dueRetries, type NotifyConfig, type NotifyEvent } from '../model/retry.js';
 import { jobStatus, type JobStatus } from '../model/tracking.js';
 import type { Engine } from './engine.js';
 
 const TIMEOUT_MS = 15_000;
 
+/**
+ * A failed task in a payload: its class as status says it (`failureClass`: EXIT, SIGNAL, TIMEOUT, …) and as
+ * `why` says it (`whyClass`: NONZERO_EXIT for EXIT and SIGNAL), its exit code or signal, its last stderr line.
+ */
+export function failedTask(t: TaskStatus) {
+  return {
+    index: t.index, state: t.state, failureClass: failureClass(t)!, whyClass: whyClass(t)!, exitCode: t.exitCode, attempt: t.attempt,
+    ...(t.signal ? { signal: t.signal } : {}), lastError: t.lastError ?? null,
+  };
+}
+
 /** What a notification says: the job, counts per state, each failed task with its class and last stderr line. */
 export function notifyPayload(event: NotifyEvent, status: JobStatus) {
-  const failed = status.tasks.filter((t) => failureClass(t)).map((t) => ({
-    index: t.index, state: t.state, failureClass: failureClass(t)!, exitCode: t.exitCode, attempt: t.attempt,
-    ...(t.signal ? { signal: t.signal } : {}), lastError: t.lastError ?? null,
-  }));
+  const failed = status.tasks.filter((t) => failureClass(t)).map(failedTask);
   return { event, job: status.name, cluster: status.cluster, tasks: status.tasks.length, counts: status.counts, attempts: status.attempts, failed, sentAt: new Date().toISOString() };
 }
 
-/** The events a final job owes: job_end always, job_failed when a task failed (collection_final: not yet). */
+/** The events a final job owes: job_end always, job_failed when a task failed (collection_final: notify-collection.ts). */
 export function dueEvents(record: JobRecord): NotifyEvent[] {
   const cfg = record.info.notify;
   const status = jobStatus(record);
@@ -55,7 +63,7 @@ export async function sendDue(engine: Engine, name: string): Promise<NotifyEvent
   });
 }
 
-async function deliver(cfg: NotifyConfig, body: string, event: NotifyEvent, job: string): Promise<void> {
+export async function deliver(cfg: NotifyConfig, body: string, event: NotifyEvent, job: string, extraEnv: Record<string, string> = {}): Promise<void> {
   if (cfg.webhook) {
     const res = await fetch(cfg.webhook, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
     if (!res.ok) throw new Error(`${cfg.webhook} answered ${res.status} ${res.statusText}`);
@@ -63,7 +71,7 @@ async function deliver(cfg: NotifyConfig, body: string, event: NotifyEvent, job:
   }
   // the user's own command line, as written in their job file; the payload travels on stdin only
   await new Promise<void>((resolve, reject) => {
-    const child = spawn('sh', ['-c', cfg.command!], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, PILOT_EVENT: event, PILOT_JOB: job }, timeout: TIMEOUT_MS });
+    const child = spawn('sh', ['-c', cfg.command!], { stdio: ['pipe', 'ignore', 'pipe'], env: { ...process.env, PILOT_EVENT: event, PILOT_JOB: job, ...extraEnv }, timeout: TIMEOUT_MS });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-500); });
     child.stdin.on('error', () => {});   // a command that does not read its stdin is fine

@@ -17,6 +17,7 @@ import { packageVersion } from '../util/version.js';
 import { arrayBaseOf, type NormalizedJobInfo } from '../model/job.js';
 import { libraryDirs, taskPaths } from '../model/task-paths.js';
 import { planTaskEnv, shellVariableWarnings, type PlaceholderName } from '../model/task-env.js';
+import { automationWarnings } from '../model/retry.js';
 
 /** A job ready to submit, with what its checks verified (a line each) and found worth a warning. */
 export interface Prepared extends PreparedJob {
@@ -96,7 +97,7 @@ export async function prepareJob(
     argsText: filled.argv.map((argv) => quoteArgv(argv).replaceAll(filled.outputDirToken, '{outputDir}')).join('\n') + '\n',
     paramsFile: encodeParamsFile(info.params ?? [], tasks),
     checked,
-    warnings: [...warnings, ...shellVariableWarnings([...info.argv.flat(), ...Object.values(info.env)])],
+    warnings: [...warnings, ...shellVariableWarnings([...info.argv.flat(), ...Object.values(info.env)]), ...automationWarnings(info)],
     // a template of your own sets its own paths: say so rather than describe the default one
     environment: info.template ? ['(set by your template)'] : taskPaths(info, libDirs),
   };

@@ -4,7 +4,8 @@
  */
 import * as z from 'zod';
 
-const FAILURE_CLASSES = ['TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'CANCELLED', 'MISSING_OUTPUT', 'EXIT', 'SIGNAL', 'FAILED'] as const;
+// NONZERO_EXIT (the name `why` prints) and FAILED (the issue's) both cover EXIT and SIGNAL (model/retry.ts)
+const FAILURE_CLASSES = ['TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'OUT_OF_MEMORY', 'CANCELLED', 'MISSING_OUTPUT', 'EXIT', 'SIGNAL', 'NONZERO_EXIT', 'FAILED'] as const;
 
 export const automationSchema = {
   maxRetries: z.number().int().nonnegative('must be 0 (no retries) or more').optional(),

@@ -112,13 +112,20 @@ export interface WaitOptions {
   onProgress?: (status: JobStatus) => void;
   minIntervalMs?: number;
   maxIntervalMs?: number;
+  /**
+   * When the wait ends on tasks that can never start (a dependency that can never be satisfied), cancel them
+   * and return the final status (its notifications sent). `onUnsatisfiable` sees the stuck status first.
+   * @example { cancelUnsatisfiable: true, onUnsatisfiable: (s) => console.warn(`${s.name}: cancelling`) }
+   */
+  cancelUnsatisfiable?: boolean;
+  onUnsatisfiable?: (status: JobStatus) => void;
 }
 
 /** `after`: what follows each look (automatic retries and notifications: engine/retry.ts). */
 export async function waitFor(engine: Engine, name: string, options: WaitOptions = {}, after?: (s: JobStatus) => Promise<JobStatus>): Promise<JobStatus> {
   // asking the local backend costs a few file reads, asking Slurm a round trip and a sacct query
   const local = (await engine.store.read(name)).backend === 'local';
-  return pollUntil(async () => {
+  const last = await pollUntil(async () => {
     const [looked] = await statusOf(engine, [name]);
     const status = after ? await after(looked!) : looked!;
     options.onProgress?.(status);
@@ -131,4 +138,9 @@ export async function waitFor(engine: Engine, name: string, options: WaitOptions
       hint: `it keeps running; look again with \`pilot status ${name}\` or \`pilot wait ${name}\``,
     }),
   });
+  if (last.done || !stuckOnDependency(last) || !options.cancelUnsatisfiable) return last;
+  options.onUnsatisfiable?.(last);
+  const { cancelNeverSatisfiable } = await import('./unsatisfiable.js');
+  const [cancelled] = await cancelNeverSatisfiable(engine, [last]);
+  return after ? after(cancelled!) : cancelled!;
 }

@@ -179,7 +179,20 @@ export class SlurmWrapper extends ResultsDoors {
     return waitFor(this.engine, await resolveName(this.engine.store, name), options, (s) => automate(this.engine, s));
   }
 
-  /** `wait` for several jobs: retries and notifies until all are final, no retry due (`once`: one pass, for cron). */
+  /**
+   * Cancels the tasks of `statuses` that wait on a dependency that can never be satisfied (one scancel per job)
+   * and returns the statuses asked again. `wait`/`watch` do it themselves with `cancelUnsatisfiable: true`.
+   * @example
+   * const [after] = await pilot.cancelUnsatisfiable(await pilot.status(['train']));
+   */
+  async cancelUnsatisfiable(statuses: JobStatus[]): Promise<JobStatus[]> {
+    return (await import('./unsatisfiable.js')).cancelNeverSatisfiable(this.engine, statuses);
+  }
+
+  /**
+   * `wait` for several jobs: retries and notifies until all are final with no retry due, or pending for ever on a
+   * dependency never satisfied (`once`: one pass, for cron; `cancelUnsatisfiable`: cancel those, then notify).
+   */
   async watch(names: string[], options: WatchOptions = {}): Promise<JobStatus[]> {
     return watch(this.engine, await Promise.all(names.map((n) => resolveName(this.engine.store, n))), options);
   }

@@ -36,7 +36,12 @@ export interface CollectionRecord {
   /** job names, in the order they joined */
   jobs: string[];
   groups: SubmissionGroup[];
+  /** collection_final sent (notify:): when, and for which jobs (a job added since re-arms it) */
+  notified?: { collection_final?: { at: string; jobs: string[] } };
 }
+
+/** The collection a job joins when it names none. */
+export const DEFAULT_COLLECTION = 'default';
 
 /** The group launches and `collection add` record their first attempt in. */
 export const INITIAL_GROUP = 'initial';

@@ -6,6 +6,9 @@
 import { PilotError } from './errors.js';
 import { JOB_NAME_RE } from './record-check.js';
 import { isFinal, type TaskState } from './states.js';
+import { arrayFor, latestArrayFor, taskNumbersOf } from './attempts.js';
+import { expandRanges } from './ranges.js';
+import type { ArraySubmission, JobRecord } from './record.js';
 
 export const AFTER_WHEN = ['ok', 'notok', 'any'] as const;
 export type AfterWhen = (typeof AFTER_WHEN)[number];
@@ -123,4 +126,36 @@ export function neverSatisfiable(status: { tasks: readonly { index: number; stat
 export function stuckOnDependency(status: { tasks: readonly { index: number; state: TaskState; reason?: string; provisional?: boolean }[] }): boolean {
   const open = status.tasks.filter((t) => !isFinal(t.state) || t.provisional);
   return open.length > 0 && open.every((t) => t.state === 'PENDING' && t.reason === NEVER_SATISFIED);
+}
+
+/**
+ * The ids an `after<when>` on job `record` must name NOW that pilot retried some of its tasks: Slurm tied the
+ * dependent to the arrays of the first submission, whose retried tasks failed, so `afterok` on them can never be
+ * satisfied although the job may still come out clean. `ok`: every unfinished task's own array element (a whole
+ * array id when every task it holds is still its task's latest and unfinished), nothing for tasks that completed;
+ * `never` when a task's latest attempt failed for good. `any`: every array of every attempt, while a task is
+ * unfinished. `notok` is left to Slurm (undefined): a failure it already saw has satisfied it.
+ * @example afterIdsNow(record, 'ok')   // ['102', '101_3']: task 1 completed, 2 retried as array 102, 3 still runs
+ */
+export function afterIdsNow(record: JobRecord, when: AfterWhen): string[] | 'never' | undefined {
+  if (when === 'notok') return undefined;
+  const open = new Map<string, { array: ArraySubmission; tasks: number[] }>();
+  for (const t of taskNumbersOf(record)) {
+    const latest = latestArrayFor(record, t);
+    if (!latest) continue;
+    const final = record.finalStates[String(t)];
+    if (final && final.attempt === latest.attempt && !final.provisional && isFinal(final.state)) {
+      if (final.state !== 'COMPLETED' && when === 'ok') return 'never';
+      continue;
+    }
+    const key = `${latest.attempt}/${latest.array.jobId}`;
+    (open.get(key) ?? open.set(key, { array: latest.array, tasks: [] }).get(key)!).tasks.push(t);
+  }
+  if (!open.size) return [];
+  if (when === 'any') return [...new Set(record.attempts.flatMap((a) => a.arrays.map((x) => x.jobId)))];
+  return [...open.entries()].flatMap(([key, { array, tasks }]) => {
+    const attempt = Number(key.split('/')[0]);
+    const held = expandRanges(record.attempts.find((a) => a.attempt === attempt)!.indices).filter((t) => arrayFor(record, t, attempt) === array);
+    return held.length === tasks.length ? [array.jobId] : tasks.map((t) => `${array.jobId}_${t - array.offset}`);
+  });
 }

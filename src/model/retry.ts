@@ -10,7 +10,9 @@ import { PilotError } from './errors.js';
 import type { JobRecord, TaskStatus } from './record.js';
 import { rangesInclude } from './ranges.js';
 import { parseTimeLimit } from './time.js';
-import { groupResourcesOf } from './resources.js';
+import { groupResourcesOf, type ResourceGroup } from './resources.js';
+import type { Warning } from './checks.js';
+import { DEFAULT_COLLECTION } from './collection.js';
 
 /** Classes retried when `retryOn` is not given: the ones a program's own bug does not cause. */
 export const DEFAULT_RETRY_ON: readonly FailureClass[] = ['TIMEOUT', 'NODE_FAIL', 'PREEMPTED'];
@@ -18,7 +20,10 @@ export const DEFAULT_RETRY_ON: readonly FailureClass[] = ['TIMEOUT', 'NODE_FAIL'
 export type NotifyEvent = 'job_end' | 'job_failed' | 'collection_final';
 
 export interface NotifyConfig {
-  /** Events to send (default job_end). collection_final is accepted but not sent yet (no collections exist). */
+  /**
+   * Events to send (default job_end). collection_final: once every job of the job's collection is final (only
+   * for a collection named with `collection:`/`--collection`, never for `default`).
+   */
   on: NotifyEvent[];
   /** POST the payload as JSON to this URL. */
   webhook?: string;
@@ -30,7 +35,11 @@ export interface NotifyConfig {
 export interface AutomationFields {
   /** Extra attempts per task at most (default 0: no automatic retries). @example 2 */
   maxRetries?: number;
-  /** Failure classes retried (default TIMEOUT, NODE_FAIL, PREEMPTED; EXIT/SIGNAL only when listed). */
+  /**
+   * Failure classes retried (default TIMEOUT, NODE_FAIL, PREEMPTED). A program's own failure only when listed:
+   * FAILED (or NONZERO_EXIT, `why`'s name) covers EXIT (non-zero exit code) and SIGNAL.
+   * @example ['TIMEOUT', 'FAILED']
+   */
   retryOn?: (FailureClass | 'FAILED')[];
   /** A task that timed out gets `timeFactor` × its time limit on its next attempt. @example { timeFactor: 2 } */
   onTimeout?: { timeFactor: number };
@@ -84,11 +93,11 @@ export function scaleMem(mem: string | undefined, factor: number): string | unde
   return `${Math.ceil(Number(m[1]) * MEM_UNITS[(m[2] || 'M').toUpperCase()]! * factor)}M`;
 }
 
-/** The class a task's failure is retried under (EXIT and SIGNAL also answer to `FAILED`). */
-function retryable(task: TaskStatus, retryOn: ReadonlySet<string>): boolean {
+/** The class a task's failure is retried under (EXIT and SIGNAL also answer to `FAILED` and to why's `NONZERO_EXIT`). */
+export function retryable(task: Pick<TaskStatus, 'state' | 'exitCode' | 'signal'>, retryOn: ReadonlySet<string>): boolean {
   const cls = failureClass(task);
   if (!cls) return false;
-  return retryOn.has(cls) || ((cls === 'EXIT' || cls === 'SIGNAL') && retryOn.has('FAILED'));
+  return retryOn.has(cls) || ((cls === 'EXIT' || cls === 'SIGNAL') && (retryOn.has('FAILED') || retryOn.has('NONZERO_EXIT')));
 }
 
 /**
@@ -118,4 +127,24 @@ export function dueRetries(record: JobRecord): RetryGroup[] {
     (groups.get(key) ?? groups.set(key, { indices: [], resources }).get(key)!).indices.push(t);
   }
   return [...groups.values()];
+}
+
+/**
+ * What a job's automation fields cannot do as written, said at launch: an escalation factor with nothing to
+ * scale (no `mem:`/`time:`, so the retry runs with the cluster's default again), and collection_final for the
+ * `default` collection (never sent: name a collection).
+ */
+export function automationWarnings(info: AutomationFields & { mem?: string; time?: string; collection?: string; resourceGroups?: ResourceGroup[] }): Warning[] {
+  const warnings: Warning[] = [];
+  const given = (k: 'mem' | 'time') => info[k] !== undefined || Boolean(info.resourceGroups?.some((g) => g.resources[k] !== undefined));
+  if (info.onOutOfMemory && !given('mem')) {
+    warnings.push({ message: 'onOutOfMemory.memFactor has no memory to scale: the job sets no mem:, so a retry after OUT_OF_MEMORY gets the same memory', hint: 'set mem: (e.g. mem: 4G) for memFactor to raise it' });
+  }
+  if (info.onTimeout && !given('time')) {
+    warnings.push({ message: 'onTimeout.timeFactor has no time limit to scale: the job sets no time:, so a retry after TIMEOUT gets the same limit', hint: "set time: (e.g. time: '1:00:00') for timeFactor to raise it" });
+  }
+  if (info.notify?.on.includes('collection_final') && (info.collection ?? DEFAULT_COLLECTION) === DEFAULT_COLLECTION) {
+    warnings.push({ message: `notify on collection_final is never sent for the '${DEFAULT_COLLECTION}' collection (every job without one joins it)`, hint: 'name a collection: collection: NAME in the job, or --collection NAME' });
+  }
+  return warnings;
 }

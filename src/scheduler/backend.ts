@@ -133,6 +133,8 @@ export interface Backend {
    */
   readLogTails(record: JobRecord, files: readonly string[], maxBytes: number): Promise<Map<string, LogTail | undefined>>;
   cancel(record: JobRecord, taskNumbers?: number[]): Promise<void>;
+  /** Sets the dependency of pending arrays; returns the ids that could not be changed. Absent: not supported. */
+  updateDependencies?(targets: { jobId: string; dependency: string }[]): Promise<string[]>;
   /** Copies what `options.selection` names of the job folder into `dest` in one stream; returns the bytes moved. */
   download?(record: JobRecord, dest: string, options?: DownloadOptions): Promise<number>;
   /**

@@ -141,6 +141,11 @@ export interface Dialect {
   observe(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Observation>;
   /** Cancels whole arrays (`index` undefined) or single array elements. */
   cancelCommand(targets: { jobId: string; index?: number }[]): string;
+  /**
+   * Sets the dependency of pending arrays (after pilot retried tasks of a job they wait for); prints
+   * `@@dependency-failed <id>` for each it could not change (one that started meanwhile). Absent: not supported.
+   */
+  updateDependencyCommand?(targets: { jobId: string; dependency: string }[]): string;
   pendingQuery(input: PendingQueryInput): string;
   judgePending(stdout: string, jobDir: string, known: ReadonlySet<string>, planned: readonly PlannedArray[]): PendingVerdict;
   /**

@@ -232,6 +232,12 @@ export class RemoteBackend implements Backend {
     await this.run(this.dialect.cancelCommand(targets), 'cancel');
   }
 
+  async updateDependencies(targets: { jobId: string; dependency: string }[]): Promise<string[]> {
+    if (!targets.length || !this.dialect.updateDependencyCommand) return targets.map((t) => t.jobId);
+    const r = await this.run(this.dialect.updateDependencyCommand(targets), 'updating dependencies');
+    return [...r.stdout.matchAll(/^@@dependency-failed (\S+)$/gm)].map((m) => m[1]!);
+  }
+
   async removeJob(record: JobRecord): Promise<boolean> {
     const r = await this.run(removeJobCommand(record.remote.jobDir, this.cluster.name), `removing ${record.remote.jobDir}`);
     return r.stdout.includes('removed');

@@ -1,7 +1,7 @@
 // after: on the real Slurm cluster, through the CLI: afterok on a failed job is reported never satisfiable
 // (wait ends, exit 1) and cancelled on request; afterany runs whatever happened; a diamond from one YAML runs in
 // dependency order (each task prints when it started and ended); bad graphs are refused before submitting.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ function project(): { dir: string; job: (name: string, entrypoint: string, extra
   mkdirSync(code);
   writeFileSync(join(code, 'fail.sh'), 'sleep 2\necho failing >&2\nexit 1\n');
   writeFileSync(join(code, 'ok.sh'), 'sleep 1\necho done\n');
+  writeFileSync(join(code, 'flaky.sh'), 'sleep 2\nif [ "$PILOT_ATTEMPT" = 1 ]; then echo first >&2; exit 1; fi\necho recovered\n');
   // nanoseconds since the epoch at the start and the end: the order of a graph is read from the task logs
   writeFileSync(join(code, 'step.sh'), 'echo "start=$(date +%s%N)"\nsleep 1\necho "end=$(date +%s%N)"\n');
   const job = (name: string, entrypoint: string, extra: string[] = []) => {
@@ -46,17 +47,25 @@ describe('dependencies between jobs (after:)', () => {
     // one file, so that b and c are submitted while a still runs (a job that has ended is decided by pilot)
     const graph = join(dir, 'fail-graph.yaml');
     const entry = (name: string, entrypoint: string, extra = '') => `  - { jobName: ${name}, cluster: lab, srcDir: code, entrypoint: ${entrypoint}${extra} }`;
+    // c's notify: its job_end is sent by the wait that cancels it (the engine cancels, then notifies)
+    const events = join(dir, 'c-events');
+    const notify = `notify: { on: [job_end], command: ${JSON.stringify(`echo "$PILOT_EVENT" >> '${events}'`)} }`;
     writeFileSync(graph, ['jobs:', entry('dep-fail-a', 'fail.sh'), entry('dep-fail-b', 'ok.sh', ', args: ["1", "2"], after: [{ job: dep-fail-a }]'),
-      entry('dep-fail-c', 'ok.sh', ', after: [{ job: dep-fail-a, when: ok }]')].join('\n'));
+      entry('dep-fail-c', 'ok.sh', `, after: [{ job: dep-fail-a, when: ok }], ${notify}`)].join('\n'));
     expect((await pilot(['launch', graph], home)).code).toBe(0);
     const started = Date.now();
     const waited = await pilot(['wait', 'dep-fail-b', '--timeout', '90', '--no-progress'], home);
     expect(waited.code).toBe(1);   // not 124: it ended because waiting could not change anything
     expect(Date.now() - started).toBeLessThan(60_000);
     expect(waited.stderr).toMatch(/dep-fail-b: 2 tasks \(1-2\) can never start: .*DependencyNeverSatisfied/);
+    // watch ends too (it looped until killed), says the same, exit 1, and submits nothing
+    const watched = await pilot(['watch', 'dep-fail-b', '--interval', '1'], home);
+    expect(watched.code).toBe(1);
+    expect(watched.stderr).toMatch(/dep-fail-b: 2 tasks \(1-2\) can never start: .*DependencyNeverSatisfied/);
     const status = await json<StatusJson>(['status', 'dep-fail-b'], home);
     expect(status.tasks.map((t) => [t.state, t.reason])).toEqual([['PENDING', 'DependencyNeverSatisfied'], ['PENDING', 'DependencyNeverSatisfied']]);
     expect(status.neverSatisfiable).toEqual([1, 2]);
+    expect(status.slurmJobIds).toHaveLength(1);   // the watch submitted nothing
     expect((await pilot(['status', 'dep-fail-b', '--check'], home)).code).toBe(1);
     const cancelled = await pilot(['status', 'dep-fail-b', '--cancel-unsatisfiable'], home);
     expect(cancelled.code).toBe(0);
@@ -69,11 +78,28 @@ describe('dependencies between jobs (after:)', () => {
     expect(w.code).toBe(1);
     expect(w.stderr).toMatch(/dep-fail-c: 1 task \(1\) can never start: .*; cancelled/);
     expect((JSON.parse(w.stdout) as StatusJson).tasks.map((t) => t.state)).toEqual(['CANCELLED']);
+    expect(readFileSync(events, 'utf8')).toBe('job_end\n');
     // now that a is known to have failed, a new afterok on it is refused at once: Slurm, having forgotten a
     // (MinJobAge), would take its id as a dependency met and start the job
     const late = await pilot(['launch', job_(dir, 'dep-fail-d'), '--after', 'dep-fail-a'], home);
     expect(late.code).toBe(2);
     expect(late.stderr).toContain("'dep-fail-a' has already ended (FAILED 1), so afterok can never be satisfied");
+  });
+
+  it('afterok on a job whose failed task pilot retries: the dependent follows the retry and runs', async () => {
+    const home = makeHome();
+    const { dir } = project();
+    const graph = join(dir, 'retry-graph.yaml');
+    writeFileSync(graph, ['jobs:',
+      '  - { jobName: dep-retry-a, cluster: lab, srcDir: code, entrypoint: flaky.sh, args: ["1", "2"], maxRetries: 1, retryOn: [FAILED] }',
+      '  - { jobName: dep-retry-b, cluster: lab, srcDir: code, entrypoint: ok.sh, after: [{ job: dep-retry-a }] }'].join('\n'));
+    expect((await pilot(['launch', graph], home)).code).toBe(0);
+    // Slurm tied b to a's first array, whose tasks failed; pilot's retry of a points b at the new array
+    const watched = await pilot(['watch', 'dep-retry-a', 'dep-retry-b', '--interval', '1', '--json'], home);
+    expect(watched.code, watched.stderr).toBe(0);
+    const [a, b] = JSON.parse(watched.stdout) as (StatusJson & { attempts: number })[];
+    expect(a!.attempts).toBe(2);
+    expect(b!.tasks.map((t) => t.state)).toEqual(['COMPLETED']);
   });
 
   it('afterany runs after a failed job; afternotok too; the local cluster and unknown names are refused (exit 2)', async () => {

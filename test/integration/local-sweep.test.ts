@@ -54,6 +54,9 @@ describe('sweeps on the local cluster', () => {
     const done = await pilot(['wait', 'sweep-local', '--json'], home);
     expect(done.code, done.stderr).toBe(0);
     expect(JSON.parse(done.stdout).tasks.map((t: { attempt: number }) => t.attempt)).toEqual([1, 2, 2, 1, 2]);
+    // export: each task's named parameters, next to its argv
+    const exported = JSON.parse((await pilot(['export', 'sweep-local', '--format', 'json'], home)).stdout);
+    expect(exported.jobs[0].tasks.map((t: { params: object }) => t.params)).toEqual(PARAMS);
   });
 
   it('list + argsPattern: argv from the template, exact PILOT_PARAMS_JSON, nothing run by a shell; the dry run shows the table', async () => {

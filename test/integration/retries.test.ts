@@ -1,5 +1,5 @@
 // Automatic retries and notifications on the real Slurm test cluster: a timeout retried with a doubled limit,
-// a plain failure left alone unless EXIT is retried, two watchers never past maxRetries, one webhook message.
+// a plain failure left alone unless FAILED is retried, two watchers never past maxRetries, one webhook message per event.
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -36,11 +36,11 @@ describe.concurrent('automatic retries and notifications on lab', () => {
     await w.close();
   }, 300_000);
 
-  it('a task that exits 1 is not retried by default; with retryOn EXIT, two watchers at once stay within maxRetries', async () => {
+  it('a task that exits 1 is not retried by default; with retryOn FAILED, two watchers at once stay within maxRetries', async () => {
     const home = makeHome();
     const w = new SlurmWrapper({ home });
     await w.scheduleJobs({ ...job, jobName: 'retry-exit-no', args: ['fail', 'ok'], maxRetries: 2 });
-    await w.scheduleJobs({ ...job, jobName: 'retry-exit-yes', args: ['fail', 'ok'], maxRetries: 1, retryOn: ['EXIT'] });
+    await w.scheduleJobs({ ...job, jobName: 'retry-exit-yes', args: ['fail', 'ok'], maxRetries: 1, retryOn: ['FAILED'] });
     const no = await w.wait('retry-exit-no', { ...fast, timeoutMs: 120_000 });
     expect(no.counts).toEqual({ COMPLETED: 1, FAILED: 1 });
     expect(no.attempts).toBe(1);
@@ -58,7 +58,7 @@ describe.concurrent('automatic retries and notifications on lab', () => {
     expect(record.finalStates['1']).toMatchObject({ state: 'FAILED', attempt: 2 });
   }, 240_000);
 
-  it('a webhook receives exactly one job_end message, with counts and the failed task', async () => {
+  it('a webhook receives exactly one job_end and one job_failed message, with counts and the failed task', async () => {
     const bodies: { event: string }[] = [];
     const server = createServer((req, res) => {
       let body = '';
@@ -70,15 +70,16 @@ describe.concurrent('automatic retries and notifications on lab', () => {
     try {
       const home = makeHome();
       const w = new SlurmWrapper({ home });
-      await w.scheduleJobs({ ...job, jobName: 'notify-end', args: ['ok', 'fail'], notify: { on: ['job_end'], webhook: url } });
-      // a wait and a watch at once, then another wait: one message
+      await w.scheduleJobs({ ...job, jobName: 'notify-end', args: ['ok', 'fail'], notify: { on: ['job_end', 'job_failed'], webhook: url } });
+      // a wait and a watch at once, then another wait: one message per event
       await Promise.all([w.wait('notify-end', { ...fast, timeoutMs: 120_000 }), pilot(['watch', 'notify-end', '--interval', '1'], home)]);
       await w.wait('notify-end', fast);
       await w.close();
-      expect(bodies.filter((b) => b.event === 'job_end')).toHaveLength(1);
-      expect(bodies).toHaveLength(1);
-      expect(bodies[0]).toMatchObject({ event: 'job_end', job: 'notify-end', counts: { COMPLETED: 1, FAILED: 1 },
-        failed: [{ index: 2, failureClass: 'EXIT', exitCode: 1, lastError: 'bad input on attempt 1' }] });
+      expect(bodies.map((b) => b.event).sort()).toEqual(['job_end', 'job_failed']);
+      for (const b of bodies) {
+        expect(b).toMatchObject({ job: 'notify-end', counts: { COMPLETED: 1, FAILED: 1 },
+          failed: [{ index: 2, failureClass: 'EXIT', whyClass: 'NONZERO_EXIT', exitCode: 1, lastError: 'bad input on attempt 1' }] });
+      }
     } finally {
       server.close();
     }

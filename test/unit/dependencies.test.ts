@@ -1,11 +1,14 @@
 // Dependencies as pure facts: the --after syntax, the dependency string, combining with the user's own
 // --dependency and with pilot's chaining of split arrays, the order of a job graph, never-satisfiable tasks.
 import { describe, expect, it } from 'vitest';
-import { afterOutcome, combineDependencies, dependencyString, graphOrder, neverSatisfiable, parseAfter, stuckOnDependency } from '../../src/model/dependencies.js';
+import { afterIdsNow, afterOutcome, combineDependencies, dependencyString, graphOrder, neverSatisfiable, parseAfter, stuckOnDependency } from '../../src/model/dependencies.js';
 import { submitCommand } from '../../src/scheduler/slurm/submit.js';
 import { mergeObservations, parseSqueue } from '../../src/scheduler/slurm/status.js';
 import { fixture } from '../support/fake-cluster.js';
 import { refusal } from '../support/refusal.js';
+import type { JobRecord, TaskStatus } from '../../src/model/record.js';
+import type { NormalizedJobInfo } from '../../src/model/job.js';
+import { slurmDialect } from '../../src/scheduler/slurm/index.js';
 
 
 describe('--after NAME[:ok|notok|any]', () => {
@@ -98,5 +101,29 @@ describe('tasks whose dependency can never be satisfied', () => {
     expect(stuckOnDependency({ tasks: [t(1, 'RUNNING'), t(2, 'PENDING', 'DependencyNeverSatisfied')] })).toBe(false);
     expect(stuckOnDependency({ tasks: [t(1, 'PENDING', 'Dependency')] })).toBe(false);
     expect(stuckOnDependency({ tasks: [t(1, 'COMPLETED')] })).toBe(false);
+  });
+});
+
+describe('after: on a job pilot retried (afterIdsNow)', () => {
+  const done = (index: number, state: TaskStatus['state'], attempt = 1): TaskStatus => ({ index, state, exitCode: state === 'COMPLETED' ? 0 : 1, attempt });
+  const a = (finals: TaskStatus[]): JobRecord => ({
+    version: 2, name: 'a', cluster: 'lab', backend: 'slurm', createdAt: '', tasks: 3, chunkSize: 1000,
+    info: { argv: [[], [], []] } as unknown as NormalizedJobInfo, bundle: { sha256: 'x', bytes: 1, files: 1 },
+    remote: { jobDir: '/r/jobs/a', bundleDir: '/r/b' },
+    attempts: [{ attempt: 1, submittedAt: '', indices: '1-3', arrays: [{ jobId: '101', offset: 0, arraySpec: '1-3' }] },
+      { attempt: 2, submittedAt: '', indices: '2', arrays: [{ jobId: '102', offset: 0, arraySpec: '2' }] }],
+    finalStates: Object.fromEntries(finals.map((f) => [f.index, f])),
+  });
+  it('ok: the retry array, the first array\'s unfinished tasks one by one, nothing for completed ones', () => {
+    const record = a([done(1, 'COMPLETED'), done(2, 'FAILED')]);   // 2 failed on attempt 1, retried; 3 runs
+    expect(afterIdsNow(record, 'ok')).toEqual(['102', '101_3']);
+    expect(afterIdsNow(record, 'any')).toEqual(['101', '102']);
+    expect(afterIdsNow(record, 'notok')).toBeUndefined();
+    expect(afterIdsNow(a([done(1, 'COMPLETED'), done(2, 'FAILED', 2)]), 'ok')).toBe('never');   // the retry failed too
+    expect(afterIdsNow(a([done(1, 'COMPLETED'), done(2, 'COMPLETED', 2), done(3, 'COMPLETED')]), 'ok')).toEqual([]);
+  });
+  it('is set on pending arrays by one remote command that says which it could not change', () => {
+    expect(slurmDialect.updateDependencyCommand!([{ jobId: '7', dependency: 'afterok:101_3:102' }]))
+      .toBe("scontrol update JobId=7 Dependency=afterok:101_3:102 || echo '@@dependency-failed 7'");
   });
 });

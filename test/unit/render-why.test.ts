@@ -35,6 +35,12 @@ describe('renderWhy', () => {
     ].join('\n'));
   });
 
+  it('shows the signal that killed a task', () => {
+    const killed = { index: 5, attempt: 2, state: 'FAILED' as const, exitCode: 0, signal: 9, failure: 'NONZERO_EXIT' as const, stderrTail: [], errorLines: [] };
+    expect(renderWhy({ name: 'k', cluster: 'lab', groups: [{ failure: 'NONZERO_EXIT', tasks: [5] }], tasks: [killed] }))
+      .toContain('task 5  FAILED  exit 0  signal 9  attempt 2  NONZERO_EXIT');
+  });
+
   it('says when nothing is wrong', () => {
     expect(renderWhy({ name: 'ok', cluster: 'local', groups: [], tasks: [] })).toBe('ok  on local\n  no failed task');
     const done = { index: 1, attempt: 1, state: 'COMPLETED' as const, exitCode: 0, stderrTail: [], errorLines: [] };

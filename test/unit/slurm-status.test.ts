@@ -136,8 +136,9 @@ describe('parseSacct (recorded)', () => {
     expect(obs[0]).toEqual({ jobId: '8325', arrayIndex: 1, state: 'COMPLETED', exitCode: 0, start: '2026-11-24T00:03:06.000Z', end: '2026-11-24T00:03:07.000Z' });
     expect(obs[4]).toMatchObject({ arrayIndex: 5, state: 'FAILED', signal: 9, start: '2026-11-24T00:03:09.000Z', end: '2026-11-24T00:03:09.000Z' });
     const running = parseSacct(fixture('sacct-times-running'));
-    expect(running[1]).toEqual({ jobId: '8330', arrayIndex: 2, state: 'RUNNING', exitCode: 0, reason: 'JobArrayTaskLimit', start: '2026-11-24T00:03:19.000Z' });
-    expect(running[2]).toEqual({ jobId: '8330', arrayIndex: 3, state: 'PENDING', exitCode: 0, reason: 'JobArrayTaskLimit' });
+    // sacct's 0:0 of a task that has not ended is no exit code (status --json showed `exitCode: 0` on PENDING)
+    expect(running[1]).toEqual({ jobId: '8330', arrayIndex: 2, state: 'RUNNING', reason: 'JobArrayTaskLimit', start: '2026-11-24T00:03:19.000Z' });
+    expect(running[2]).toEqual({ jobId: '8330', arrayIndex: 3, state: 'PENDING', reason: 'JobArrayTaskLimit' });
     expect(parseSlurmTime('Unknown')).toBeUndefined();
     expect(parseSlurmTime('None')).toBeUndefined();
     expect(parseSlurmTime('2026-13-45T99:00:00')).toBeUndefined();
@@ -156,7 +157,7 @@ describe('parseSacct (recorded)', () => {
     expect(parseSacct(fixture('sacct-list-held'))).toEqual([3, 7, 9].map((arrayIndex) => (
       { jobId: '30', arrayIndex, state: 'PENDING', reason: 'JobHeldUser' })));
     expect(parseSacct(fixture('sacct-list-throttled'))).toEqual([
-      { jobId: '37', arrayIndex: 3, state: 'RUNNING', exitCode: 0 },
+      { jobId: '37', arrayIndex: 3, state: 'RUNNING' },
       { jobId: '37', arrayIndex: 7, state: 'PENDING' },
       { jobId: '37', arrayIndex: 9, state: 'PENDING' },
     ]);
@@ -269,7 +270,7 @@ describe('parseScontrol (recorded)', () => {
     const throttled = byKey(parseScontrol(fixture('scontrol-throttled')));
     expect(throttled.size).toBe(20);
     expect(throttled.get('20_17')).toEqual({ jobId: '20', arrayIndex: 17, state: 'PENDING', reason: 'JobArrayTaskLimit' });
-    expect(throttled.get('20_2')).toEqual({ jobId: '20', arrayIndex: 2, state: 'RUNNING', exitCode: 0 });
+    expect(throttled.get('20_2')).toEqual({ jobId: '20', arrayIndex: 2, state: 'RUNNING' });
     expect(parseScontrol(fixture('scontrol-list-held')).map((o) => o.arrayIndex)).toEqual([3, 7, 9]);
     expect(parseScontrol(fixture('scontrol-dependency'))[0]?.reason).toBe('DependencyNeverSatisfied');
   });

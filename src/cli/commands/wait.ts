@@ -11,7 +11,7 @@ import { waitExitCode } from '../exit-codes.js';
 import { ProgressReporter, useColor } from '../progress.js';
 import { failureText, renderStatus } from '../render.js';
 import { statusJson } from './status.js';
-import { cancelUnsatisfiable, unsatisfiableLines } from '../unsatisfiable.js';
+import { unsatisfiableLines } from '../unsatisfiable.js';
 
 export interface WaitOptions { timeout?: number; json?: boolean; progress?: boolean; cancelUnsatisfiable?: boolean }
 
@@ -20,9 +20,12 @@ export async function waitAndReport(pilot: SlurmWrapper, name: string | undefine
   let last: JobStatus | undefined;
   let final: JobStatus;
   let timeout: PilotError | undefined;
+  let cancelled: JobStatus | undefined;   // the stuck status, before the engine cancelled its tasks
   try {
     final = await pilot.wait(name, {
       timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000,
+      cancelUnsatisfiable: opts.cancelUnsatisfiable,
+      onUnsatisfiable: (s) => { cancelled = s; },
       onProgress: (s) => {
         last = s;
         reporter?.update(s);
@@ -37,13 +40,9 @@ export async function waitAndReport(pilot: SlurmWrapper, name: string | undefine
     reporter?.finish();
   }
   // wait ended before every task did: some wait on a dependency that can never be met
-  const stuck = !timeout && stuckOnDependency(final);
-  let stuckLines = stuck ? unsatisfiableLines([final]) : [];
-  if (stuck && opts.cancelUnsatisfiable) {
-    const after = await cancelUnsatisfiable(pilot, [final]);
-    final = after.statuses[0]!;
-    stuckLines = after.lines;
-  }
+  // (with --cancel-unsatisfiable the engine cancelled them and sent the final status's notifications)
+  const stuck = Boolean(cancelled) || (!timeout && stuckOnDependency(final));
+  const stuckLines = cancelled ? unsatisfiableLines([cancelled], true) : stuck ? unsatisfiableLines([final]) : [];
   if (opts.json) {
     printJson({ ...statusJson(final), ...(timeout ? { timedOut: true } : {}) });
   } else {

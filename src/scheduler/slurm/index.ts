@@ -52,6 +52,7 @@ export const slurmDialect: Dialect = {
   observe: observeSlurm,
   // plain words: any login shell parses them
   cancelCommand: (targets) => `scancel ${targets.map((t) => quote(t.index === undefined ? t.jobId : `${t.jobId}_${t.index}`)).join(' ')}`,
+  updateDependencyCommand: (targets) => targets.map((t) => `scontrol update ${quote(`JobId=${t.jobId}`)} ${quote(`Dependency=${t.dependency}`)} || echo ${quote(`@@dependency-failed ${t.jobId}`)}`).join('; '),
   pendingQuery,
   judgePending,
   // squeue lists every job not finished yet (pending, running, suspended, completing); %Z is its working folder

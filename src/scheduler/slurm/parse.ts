@@ -124,9 +124,9 @@ class ObservationSet {
   }
 }
 
-/** Drops undefined optional fields so observations compare and serialise cleanly. */
+/** Drops undefined optional fields so observations compare and serialise cleanly; a task not ended has no exit code. */
 function observationFields(state: TaskState, exit: Pick<ArrayTaskObservation, 'exitCode' | 'signal'>, reason: string | undefined) {
-  return { state, ...exit, ...(reason === undefined ? {} : { reason }) };
+  return { state, ...(isFinal(state) ? exit : {}), ...(reason === undefined ? {} : { reason }) };
 }
 
 // ───────────────────────────────────────────────────────────────────────────── sacct
@@ -194,9 +194,11 @@ export function parseSacctDetailed(text: string | readonly string[]): SacctParse
       // the one row per task of a finished array: built in place (a 100 000-task array is 100 000 of these,
       // and the spreads of the general path doubled the parse time; bench/replay-scale.ts)
       const obs: ArrayTaskObservation = { jobId: token.jobId, arrayIndex: token.index, state };
-      const exit = parseExitCode(fields[3]);
-      if (exit.exitCode !== undefined) obs.exitCode = exit.exitCode;
-      if (exit.signal !== undefined) obs.signal = exit.signal;
+      if (isFinal(state)) {   // the 0:0 of a task that has not ended (PENDING, RUNNING) is no exit code
+        const exit = parseExitCode(fields[3]);
+        if (exit.exitCode !== undefined) obs.exitCode = exit.exitCode;
+        if (exit.signal !== undefined) obs.signal = exit.signal;
+      }
       if (reason !== undefined) obs.reason = reason;
       const start = parseSlurmTime(fields[5]);
       if (start) {

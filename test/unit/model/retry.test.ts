@@ -1,6 +1,8 @@
 // Automatic retries, decided purely from the record: which tasks, how many times, with which resources.
 import { describe, expect, it } from 'vitest';
-import { dueRetries, formatSlurmTime, retriesOf, scaleMem, scaleTime } from '../../../src/model/retry.js';
+import { automationWarnings, dueRetries, formatSlurmTime, retriesOf, scaleMem, scaleTime } from '../../../src/model/retry.js';
+import { normalizeJobInfo } from '../../../src/engine/job-spec.js';
+import { exportRecord } from '../../../src/engine/export.js';
 import type { Attempt, JobRecord, TaskStatus } from '../../../src/model/record.js';
 import type { NormalizedJobInfo } from '../../../src/model/job.js';
 import { dueEvents, notifyPayload } from '../../../src/engine/notify.js';
@@ -60,6 +62,13 @@ describe('dueRetries', () => {
     expect(dueRetries(rec({ maxRetries: 1, retryOn: ['FAILED'] }, finals))).toEqual([{ indices: [1], resources: {} }]);
     expect(dueRetries(rec({ maxRetries: 1, retryOn: ['EXIT', 'NODE_FAIL'] }, finals))).toEqual([{ indices: [1, 2], resources: {} }]);
   });
+  it('NONZERO_EXIT (the name `why` prints) is accepted in retryOn and covers EXIT and SIGNAL, as FAILED does', () => {
+    const finals = [final(1, 'FAILED', 1), { ...final(2, 'FAILED', 0), signal: 9 }, final(3, 'TIMEOUT')];
+    expect(dueRetries(rec({ maxRetries: 1, retryOn: ['NONZERO_EXIT'] }, finals))).toEqual([{ indices: [1, 2], resources: {} }]);
+    const base = { jobName: 'n', entrypoint: 'x.sh', srcDir: import.meta.dirname, maxRetries: 1 };
+    expect(normalizeJobInfo({ ...base, retryOn: ['NONZERO_EXIT'] }).retryOn).toEqual(['NONZERO_EXIT']);
+    expect(() => normalizeJobInfo({ ...base, retryOn: ['EXITED'] })).toThrow(/retryOn/);
+  });
   it('retries a task that completed without its expected files (MISSING_OUTPUT) only when listed', () => {
     const finals = [final(1, 'MISSING_OUTPUT'), final(2, 'COMPLETED')];
     expect(dueRetries(rec({ maxRetries: 1 }, finals))).toEqual([]);
@@ -101,6 +110,29 @@ describe('notifications', () => {
   it('name the job, counts and failed tasks with class and last stderr line', () => {
     const done = rec({ notify }, [final(1, 'COMPLETED'), { ...final(2, 'FAILED', 1), lastError: 'boom' }, final(3, 'COMPLETED')]);
     const p = notifyPayload('job_end', jobStatus(done));
-    expect(p).toMatchObject({ event: 'job_end', job: 'j', counts: { COMPLETED: 2, FAILED: 1 }, failed: [{ index: 2, failureClass: 'EXIT', exitCode: 1, lastError: 'boom' }] });
+    expect(p).toMatchObject({ event: 'job_end', job: 'j', counts: { COMPLETED: 2, FAILED: 1 }, failed: [{ index: 2, failureClass: 'EXIT', whyClass: 'NONZERO_EXIT', exitCode: 1, lastError: 'boom' }] });
+  });
+});
+
+describe('export', () => {
+  it('gives each failed task the class `why` prints, and each attempt its escalated resources', () => {
+    const r = rec({}, [{ ...final(1, 'FAILED', 0), signal: 9 }, final(2, 'TIMEOUT', 0, 2), final(3, 'COMPLETED')],
+      [attempt(1, '1-3'), attempt(2, '2', { time: '00:20:00' })]);
+    const e = exportRecord({ ...r, info: { ...r.info, argv: [[], [], []] } });
+    expect(e.attempts.map((a) => a.resources)).toEqual([undefined, { time: '00:20:00' }]);
+    expect(e.tasks.map((t) => [t.failure, t.whyClass])).toEqual([['SIGNAL', 'NONZERO_EXIT'], ['TIMEOUT', 'TIMEOUT'], [undefined, undefined]]);
+  });
+});
+
+describe('launch warnings of the automation fields', () => {
+  it('name the field to set when a factor has nothing to scale, and collection_final on the default collection', () => {
+    expect(automationWarnings({ onOutOfMemory: { memFactor: 2 }, onTimeout: { timeFactor: 2 } }).map((w) => w.hint)).toEqual([
+      'set mem: (e.g. mem: 4G) for memFactor to raise it', "set time: (e.g. time: '1:00:00') for timeFactor to raise it"]);
+    expect(automationWarnings({ onOutOfMemory: { memFactor: 2 }, onTimeout: { timeFactor: 2 }, mem: '1G', time: '1:00:00' })).toEqual([]);
+    // a sweep's resource sets count as given
+    expect(automationWarnings({ onOutOfMemory: { memFactor: 2 }, resourceGroups: [{ tasks: '1', resources: { mem: '2G' } }] })).toEqual([]);
+    const notify = { on: ['collection_final' as const], command: 'true' };
+    expect(automationWarnings({ notify, collection: 'default' })[0]!.message).toMatch(/never sent for the 'default' collection/);
+    expect(automationWarnings({ notify, collection: 'exp1' })).toEqual([]);
   });
 });
