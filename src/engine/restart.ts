@@ -15,6 +15,7 @@ import { encodeArgsFile } from '../model/args.js';
 import { DEFAULT_RESTART_STATES, type TaskState } from '../model/states.js';
 import { ownerMark } from '../util/process.js';
 import type { Engine } from './engine.js';
+import { updateDependents } from './dependents.js';
 import { describeChanges, sourcesNow, type SourcesNow } from './sources.js';
 import { refresh } from './track.js';
 import type { RestartResult } from './types.js';
@@ -98,6 +99,8 @@ export async function restartTasks(engine: Engine, name: string, choose: (status
     const checked = { name, attempt, indices, sourcesChanged: sources?.changed, changedFiles: sources?.changedFiles };
     if (options.dryRun) return { ...checked, slurmJobIds: [] };
     const { arrays, uploadedBytes } = await submitAttempt(engine, record, indices, { ship, extraArgs: options.extraArgs, group: options.group });
+    // as after an automatic retry: jobs waiting for this one (after:) follow the new attempt
+    await updateDependents(engine, await store.read(name));
     const bundle = { sha256: ship?.sha256 ?? currentBundle(record), repacked: Boolean(ship), uploadedBytes };
     return { ...checked, slurmJobIds: arrays.map((a) => a.jobId), bundle };
   });

@@ -102,6 +102,23 @@ describe('dependencies between jobs (after:)', () => {
     expect(b!.tasks.map((t) => t.state)).toEqual(['COMPLETED']);
   });
 
+  it('restart-failed of a job points the jobs waiting for it (afterok) at the new attempt: they run', async () => {
+    const home = makeHome();
+    const { dir } = project();
+    const graph = join(dir, 'restart-graph.yaml');
+    writeFileSync(graph, ['jobs:',
+      '  - { jobName: dep-rs-a, cluster: lab, srcDir: code, entrypoint: flaky.sh }',
+      '  - { jobName: dep-rs-b, cluster: lab, srcDir: code, entrypoint: ok.sh, after: [{ job: dep-rs-a }] }'].join('\n'));
+    expect((await pilot(['launch', graph], home)).code).toBe(0);
+    expect((await pilot(['wait', 'dep-rs-a', '--no-progress', '--timeout', '90'], home)).code).toBe(1);
+    const restarted = await pilot(['restart-failed', 'dep-rs-a'], home);
+    expect(restarted.code, restarted.stderr + restarted.stdout).toBe(0);
+    expect(restarted.stderr).not.toMatch(/still waits/);
+    const b = await pilot(['wait', 'dep-rs-b', '--no-progress', '--timeout', '90', '--json'], home);
+    expect(b.code, b.stderr).toBe(0);
+    expect((JSON.parse(b.stdout) as StatusJson).tasks.map((t) => t.state)).toEqual(['COMPLETED']);
+  });
+
   it('afterany runs after a failed job; afternotok too; the local cluster and unknown names are refused (exit 2)', async () => {
     const home = makeHome();
     const { job } = project();
