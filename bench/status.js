@@ -24,7 +24,7 @@ export function realStatusRows(home) {
 
 /** Runs one replay step in its own process (so its peak RSS is that step's, as for one CLI command). */
 function replay(step, home, tasks, jobs, uploads) {
-  const r = spawnSync(process.execPath, [join(root, 'dist/bench/replay.mjs'), step, home ?? '-', String(tasks), String(jobs)], { encoding: 'utf8', env: { ...process.env, REPLAY_UPLOADS: JSON.stringify(uploads ?? []) }, maxBuffer: 1 << 28 });
+  const r = spawnSync(process.execPath, ['--expose-gc', join(root, 'dist/bench/replay.mjs'), step, home ?? '-', String(tasks), String(jobs)], { encoding: 'utf8', env: { ...process.env, REPLAY_UPLOADS: JSON.stringify(uploads ?? []) }, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`replay ${step} failed: ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout);
 }

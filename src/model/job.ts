@@ -277,7 +277,10 @@ export function arrayBaseOf(info: { arrayBase?: 0 | 1 } | undefined): 0 | 1 {
 /** Every task number of a job of `tasks` tasks: base … base+tasks-1. */
 export function taskNumbers(tasks: number, info: { arrayBase?: 0 | 1 } | undefined): number[] {
   const base = arrayBaseOf(info);
-  return Array.from({ length: tasks }, (_, i) => i + base);
+  // a plain loop: Array.from with a callback costs several times more, and status runs this per 100 000-task job
+  const out: number[] = [];
+  for (let i = 0; i < tasks; i++) out.push(i + base);
+  return out;
 }
 
 /** `base-last` of a job of `tasks` tasks, e.g. `1-5` or `0-4`. */

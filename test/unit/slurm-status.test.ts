@@ -215,6 +215,18 @@ describe('parseSacct (recorded)', () => {
   });
 });
 
+describe('parseSacctDetailed with the tasks asked about', () => {
+  it('leaves out the own rows of other tasks, never a range or a plain row', () => {
+    const text = `${fixture('sacct-throttled')}\n${fixture('sacct-plain-pending')}`;
+    const all = parseSacctDetailed(text);
+    const some = parseSacctDetailed(text, { wanted: new Set(['20_2', '20_5']) });
+    expect(some.tasks.map((t) => `${t.jobId}_${t.arrayIndex}`)).toEqual(['20_2', ...Array.from({ length: 17 }, (_, i) => `20_${i + 4}`)]);
+    expect(some.tasks.find((t) => t.arrayIndex === 2)).toEqual(all.tasks.find((t) => t.arrayIndex === 2));
+    expect(some.plain).toEqual(all.plain);
+    expect(some.plain).toHaveLength(1);
+  });
+});
+
 describe('parseSqueue (recorded)', () => {
   it('finished tasks with reasons, no exit code', () => {
     expect(parseSqueue(fixture('squeue-mix-done'))).toEqual([

@@ -43,8 +43,9 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   if (!wanted.length && !tails.dirs.length) return { states: result };
 
   const ids = [...new Set(wanted.map((w) => w.jobId))];
+  const keys = new Set(wanted.map((w) => w.key));
   const ask = async (accounting: ObserveState['accounting']) =>
-    parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting, tails: tails.dirs, ...(wanted.length ? { expects: expects.tasks } : {}) }), { what: 'the status query', timeoutMs: STATUS_TIMEOUT_MS })).stdout);
+    parseStatusOutput((await transport.exec(buildStatusCommand(ids, { accounting, tails: tails.dirs, ...(wanted.length ? { expects: expects.tasks } : {}) }), { what: 'the status query', timeoutMs: STATUS_TIMEOUT_MS })).stdout, { wanted: keys });
   let parsed = await ask(state.accounting);
   // only stderr files were owed (every task is final): no state was asked, so none can be stale
   if (!wanted.length) return { states: result, tails: tails.read(parsed.tails ?? new Map()) };

@@ -162,6 +162,14 @@ export interface SacctPlainRow {
   rawState: string;
 }
 
+export interface SacctOptions {
+  /** The task keys (`J_I`) asked about: the own rows of other tasks are left out (range and plain rows never are). */
+  wanted?: ReadonlySet<string>;
+}
+
+/** A task's own row: `J_I|…`. */
+const TASK_ROW = /^\d+_\d+\|/;
+
 export interface SacctParse {
   /** One observation per array element, range rows expanded. */
   tasks: ArrayTaskObservation[];
@@ -175,10 +183,14 @@ export interface SacctParse {
  * final row is dropped: sacct keeps the reason the task once WAITED for (a COMPLETED task still says
  * `JobArrayTaskLimit`), which would only mislead.
  */
-export function parseSacctDetailed(text: string | readonly string[]): SacctParse {
+export function parseSacctDetailed(text: string | readonly string[], options: SacctOptions = {}): SacctParse {
   const tasks = new ObservationSet();
   const plain: SacctPlainRow[] = [];
+  const { wanted } = options;
   for (const line of linesOf(text)) {
+    // a task's own row of a task nobody asked about (final already): passed over before any parsing. sacct
+    // prints every row of an array; at 100 000 tasks most are long final when a status call asks for the rest
+    if (wanted && !wanted.has(line.slice(0, line.indexOf('|'))) && TASK_ROW.test(line)) continue;
     const fields = line.split('|');
     if (fields.length < 4) continue;
     const token = parseJobIdToken(fields[0]!);

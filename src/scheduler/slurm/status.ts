@@ -15,7 +15,7 @@
 import { PilotError } from '../../model/errors.js';
 import { isFinal, type ArrayTaskObservation } from '../../model/states.js';
 import { quote, shScript } from '../../util/quote.js';
-import { parseSacctDetailed, parseScontrol, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, taskKey } from './parse.js';
+import { parseSacctDetailed, parseScontrol, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, taskKey, type SacctOptions } from './parse.js';
 import { parseTails, tailSteps, type TailDir } from './tails.js';
 import { expectSteps, parseExpect, type ExpectTask } from './expect.js';
 
@@ -154,7 +154,7 @@ function sectionUsable(section: Section, errors: string[]): boolean {
 }
 
 /** Parses the stdout of buildStatusCommand's command line. Never throws: problems go to `errors`. */
-export function parseStatusOutput(stdout: string): StatusOutput {
+export function parseStatusOutput(stdout: string, options: SacctOptions = {}): StatusOutput {
   const sections = splitSections(stdout);
   // a cut-off section is not trusted: its files are read again at the next call
   const tails = sections.filter((s) => s.name === 'tails' && s.rc !== undefined);
@@ -168,7 +168,7 @@ export function parseStatusOutput(stdout: string): StatusOutput {
       if ([...section.stderr, ...section.lines].some((line) => ACCOUNTING_DISABLED.test(line))) {
         out.accountingDisabled = true;
       } else if (sectionUsable(section, out.errors)) {
-        const parsed = parseSacctDetailed(section.lines);
+        const parsed = parseSacctDetailed(section.lines, options);
         out.sacct = parsed.tasks;
       }
     } else if (section.name === 'squeue') {
