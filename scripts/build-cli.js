@@ -9,7 +9,7 @@
 // The chunks sit two levels below the package root, as tsc's modules do, so the paths they compute from
 // import.meta.url (package.json, templates/) are the same.
 import { build } from 'esbuild';
-import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -50,4 +50,13 @@ for (const f of readdirSync(outdir).filter((x) => x.endsWith('.map'))) {
   const map = JSON.parse(readFileSync(join(outdir, f), 'utf8'));
   map.sourcesContent = map.sources.map((s, i) => (s.includes('node_modules/') ? map.sourcesContent[i] : null));
   writeFileSync(join(outdir, f), JSON.stringify(map));
+}
+
+// The templates compiled to JavaScript (src/scheduler/template-compile.ts says why); tsc's output does it
+const { compiledModule, compiledFileOf } = await import('../dist/scheduler/template-compile.js');
+const compiledDir = join(root, 'dist', 'templates-compiled');
+mkdirSync(compiledDir, { recursive: true });
+for (const f of readdirSync(join(root, 'templates')).filter((x) => x.endsWith('.njk'))) {
+  const file = join(root, 'templates', f);
+  writeFileSync(compiledFileOf(file, compiledDir), await compiledModule(readFileSync(file, 'utf8'), file));
 }

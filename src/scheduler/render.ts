@@ -8,8 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NormalizedJobInfo } from '../model/job.js';
-import { quote } from '../util/quote.js';
 import { taskOutputDir } from '../model/task-env.js';
+import { compileTemplate, compiledTemplate } from './template-compile.js';
 
 const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 export const TEMPLATES = TEMPLATES_DIR;
@@ -67,12 +67,9 @@ export async function renderScript(ctx: ScriptContext, templatePath: string): Pr
   const stamp = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
   let known = compiled.get(templatePath);
   if (known?.stamp !== stamp) {
-    const nunjucks = (await import('nunjucks')).default;
-    // autoescape would HTML-escape values (&amp; in a shell script); quoting is our job, done by `q`
-    const env = new nunjucks.Environment(null, { autoescape: false, throwOnUndefined: true, trimBlocks: false });
-    env.addFilter('q', (v: unknown) => quote(String(v)));
-    const template = new nunjucks.Template(readFileSync(templatePath, 'utf8'), env, templatePath, true);
-    known = { stamp, render: (c) => template.render(c) };
+    const text = readFileSync(templatePath, 'utf8');
+    // compiled when pilot was built, if it was this text; else now (autoescape off, `q` quotes: template-compile.ts)
+    known = { stamp, render: (await compiledTemplate(text, templatePath)) ?? (await compileTemplate(text, templatePath)) };
     compiled.set(templatePath, known);
   }
   const full = { outputDir: taskOutputDir('${PILOT_TASK_INDEX}', '${PILOT_ATTEMPT}'), fills: [], envToFill: [], ...ctx };
