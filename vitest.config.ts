@@ -11,6 +11,9 @@ if (skipCluster) {
 export default defineConfig({
   test: {
     reporters: ['default', './test/support/summary-reporter.ts'],
+    // integration files mostly wait on Slurm and sshd, not on the CPU: 3 at once on 2 cores halves the wall
+    // time (vitest's default on 2 cores is 1 file at a time). Projects of one groupOrder must agree on it.
+    maxWorkers: 3,
     projects: [
       {
         test: {
@@ -31,9 +34,6 @@ export default defineConfig({
           hookTimeout: 180_000,
           // the cluster has 8 slots; files run in parallel but each test uses its own job names and PILOT_HOME
           maxConcurrency: 4,
-          // files mostly wait on Slurm and sshd, not on the CPU: 3 at once on 2 cores halves the wall time
-          // (vitest's default on 2 cores is 1 file at a time)
-          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       }, {
@@ -64,7 +64,6 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 180_000,
           maxConcurrency: 4,
-          maxWorkers: 3,
           sequence: { groupOrder: 0 },
         },
       }, {
@@ -72,6 +71,7 @@ export default defineConfig({
         test: {
           name: 'integration-noacct',
           include: ['test/integration-noacct/**/*.test.ts'],
+          maxWorkers: 1,
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 180_000,
           hookTimeout: 180_000,
@@ -82,6 +82,7 @@ export default defineConfig({
         test: {
           name: 'integration-faults',
           include: ['test/integration-faults/**/*.test.ts'],
+          maxWorkers: 1,
           globalSetup: ['./test/support/cluster-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 180_000,
