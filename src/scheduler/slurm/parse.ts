@@ -112,11 +112,11 @@ class ObservationSet {
   /** Adds one row: a task row keeps its exit code; a range row's tasks never ran, so its `0:0` is no exit code. */
   addToken(token: Extract<JobIdToken, { kind: 'task' | 'range' }>, fields: Omit<ArrayTaskObservation, 'jobId' | 'arrayIndex'>): void {
     if (token.kind === 'task') {
-      this.add({ jobId: token.jobId, arrayIndex: token.index, ...fields }, false);
+      this.add(observation(token.jobId, token.index, fields, true), false);
       return;
     }
-    const { exitCode: _exit, signal: _signal, ...rest } = fields;
-    for (const index of token.indices) this.add({ jobId: token.jobId, arrayIndex: index, ...rest }, true);
+    // a pending remainder of 100 000 tasks is one range row: one object per task, built without spreads
+    for (const index of token.indices) this.add(observation(token.jobId, index, fields, false), true);
   }
 
   list(): ArrayTaskObservation[] {
@@ -127,6 +127,15 @@ class ObservationSet {
 /** Drops undefined optional fields so observations compare and serialise cleanly; a task not ended has no exit code. */
 function observationFields(state: TaskState, exit: Pick<ArrayTaskObservation, 'exitCode' | 'signal'>, reason: string | undefined) {
   return { state, ...(isFinal(state) ? exit : {}), ...(reason === undefined ? {} : { reason }) };
+}
+
+/** One task's observation from a row's fields; `withExit` false for a range row (its tasks never ran). */
+function observation(jobId: string, arrayIndex: number, fields: Omit<ArrayTaskObservation, 'jobId' | 'arrayIndex'>, withExit: boolean): ArrayTaskObservation {
+  const obs: ArrayTaskObservation = { jobId, arrayIndex, state: fields.state };
+  if (withExit && fields.exitCode !== undefined) obs.exitCode = fields.exitCode;
+  if (withExit && fields.signal !== undefined) obs.signal = fields.signal;
+  if (fields.reason !== undefined) obs.reason = fields.reason;
+  return obs;
 }
 
 // ───────────────────────────────────────────────────────────────────────────── sacct
