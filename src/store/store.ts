@@ -11,7 +11,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
-import { LockBusyError, makeDirs, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
+import { LockBusyError, makeDirs, sweepTemps, tempName, withFileLock, writeJsonAtomic } from '../util/files.js';
 import { ownerMark, ownerState } from '../util/process.js';
 import { upgradeRecord, type JobRecord } from '../model/record.js';
 import { ensureHome, homeError } from './home.js';
@@ -19,7 +19,7 @@ import { ensureHome, homeError } from './home.js';
 const RECORD = 'job.json';
 const LOCK = 'job.lock';
 const RESERVED = '.reserved';
-/** A reservation folder with no owner file yet: its creator is between mkdir and writing the file. */
+/** A reservation folder with no owner file (made by an older pilot between its mkdir and the owner write). */
 const OWNERLESS_GRACE_MS = 10_000;
 
 /** A record that could not be read, as `list()` reports it: the job's name, its file, and the DAMAGED error. */
@@ -81,13 +81,22 @@ export class JobStore {
   }
 
   private async tryReserve(name: string): Promise<boolean> {
+    // folders of launches killed while reserving (below): their pid is gone
+    await sweepTemps(this.jobsDir);
     for (let tries = 0; tries < 3; tries++) {
+      // made aside with its owner file, then renamed into place: a reservation never exists without its owner
+      // (a launch killed between a mkdir and the owner write blocked the name for OWNERLESS_GRACE_MS); a rename
+      // onto a folder that holds anything fails, so two launches still never share a name
+      const aside = tempName(this.jobDir(name));
       try {
-        await mkdir(this.jobDir(name));
-        await writeFile(join(this.jobDir(name), RESERVED), ownerMark());
+        await mkdir(aside);
+        await writeFile(join(aside, RESERVED), ownerMark());
+        await rename(aside, this.jobDir(name));
         return true;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw await homeError(err, this.home);
+        await rm(aside, { recursive: true, force: true });
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw await homeError(err, this.home);
       }
       if (!(await this.reclaimAbandoned(name))) return false;
     }

@@ -10,7 +10,8 @@ import { basename, dirname, join } from 'node:path';
 import { ownerMark, ownerState, processAlive } from './process.js';
 
 /** `.<name>.<pid>.<rand>.tmp` beside the target: same folder, so the rename is atomic. */
-function tempName(file: string): string {
+/** A temp name beside `file` with the writer's pid in it (swept by sweepTemps once that process is gone). */
+export function tempName(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
 

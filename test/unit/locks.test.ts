@@ -31,6 +31,21 @@ describe('name reservations', () => {
     expect(await store.reserve('old')).toBe('old');
   });
 
+  it('is never without its owner: a launch killed while reserving leaves only a temp folder, swept, never a block', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-res-')));
+    await store.ensureHome();
+    // what a launch killed after making its reservation folder (aside) and before the rename leaves behind
+    const left = join(store.jobsDir, `.cut.${deadPid()}.0a1b2c3d.tmp`);
+    mkdirSync(left);
+    expect(await store.reserve('cut')).toBe('cut');   // at once: no 10 s of "already exists"
+    expect(readdirSync(store.jobDir('cut'))).toEqual(['.reserved']);
+    expect(readdirSync(store.jobsDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    // and two launches reserving one name at once: exactly one gets it
+    const both = await Promise.allSettled([store.reserve('race'), store.reserve('race')]);
+    expect(both.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    expect(readdirSync(store.jobsDir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
   it('never takes a recorded job', async () => {
     const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-res-')));
     mkdirSync(store.jobDir('done'), { recursive: true });
