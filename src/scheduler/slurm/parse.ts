@@ -176,8 +176,8 @@ export interface SacctOptions {
   wanted?: ReadonlySet<string>;
 }
 
-/** A task's own row: `J_I|…`. */
-const TASK_ROW = /^\d+_\d+\|/;
+/** A task's own row, `J_I|…`, written as taskKey writes it (an index with a leading zero is parsed, never skipped). */
+const TASK_ROW = /^\d+_(?:0|[1-9]\d*)\|/;
 
 export interface SacctParse {
   /** One observation per array element, range rows expanded. */
