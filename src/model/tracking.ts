@@ -107,7 +107,9 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
   const tasks: TaskView[] = [];
   const argv = filledArgv(record);
   const names = record.info.taskNames;
-  for (const [pos, t] of taskNumbersOf(record).entries()) {
+  const numbers = taskNumbersOf(record);
+  for (let pos = 0; pos < numbers.length; pos++) {
+    const t = numbers[pos]!;
     const s = record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) };
     const outputDir = `${record.remote.jobDir}/${taskOutputDir(t, s.attempt)}`;
     // built field by field, not by spreads: this runs once per task, 100 000 times for a large sweep
