@@ -244,7 +244,8 @@ describe('parseSqueue (recorded)', () => {
     expect(perTask).toHaveLength(20);
     expect(byKey(perTask).get('20_9')).toEqual({ jobId: '20', arrayIndex: 9, state: 'PENDING', reason: 'JobArrayTaskLimit' });
     expect(byKey(parseSqueue(fixture('squeue-throttled-collapsed')))).toEqual(byKey(perTask));
-    expect(parseSqueue(fixture('squeue-list-throttled-collapsed')).map((o) => o.arrayIndex)).toEqual([7, 9, 3]);
+    // the tasks' own rows first, then the tasks only a range row names (callers index them by task)
+    expect(parseSqueue(fixture('squeue-list-throttled-collapsed')).map((o) => o.arrayIndex)).toEqual([3, 7, 9]);
   });
 
   it('DependencyNeverSatisfied is visible as the reason', () => {

@@ -94,19 +94,12 @@ export function taskKey(jobId: string, arrayIndex: number): string {
  * sacct can still show `J_[7-20%3]` after tasks 7-9 got their own records).
  */
 class ObservationSet {
-  private readonly byKey = new Map<string, ArrayTaskObservation>();
-  /** the keys whose observation came from a range row (few: a range row is a pending remainder) */
-  private readonly fromRange = new Set<string>();
+  /** from the tasks' own rows, and from range rows: the later row of a kind wins, an own row always */
+  private readonly own = new Map<string, ArrayTaskObservation>();
+  private readonly ranged = new Map<string, ArrayTaskObservation>();
 
   add(obs: ArrayTaskObservation, fromRange: boolean): void {
-    const key = taskKey(obs.jobId, obs.arrayIndex);
-    if (fromRange) {
-      if (this.byKey.has(key) && !this.fromRange.has(key)) return;
-      this.fromRange.add(key);
-    } else {
-      this.fromRange.delete(key);
-    }
-    this.byKey.set(key, obs);
+    (fromRange ? this.ranged : this.own).set(taskKey(obs.jobId, obs.arrayIndex), obs);
   }
 
   /** Adds one row: a task row keeps its exit code; a range row's tasks never ran, so its `0:0` is no exit code. */
@@ -120,7 +113,9 @@ class ObservationSet {
   }
 
   list(): ArrayTaskObservation[] {
-    return [...this.byKey.values()];
+    const out = [...this.own.values()];
+    for (const [key, obs] of this.ranged) if (!this.own.has(key)) out.push(obs);
+    return out;
   }
 }
 
