@@ -106,7 +106,7 @@ export async function removeFromCollection(engine: Engine, name: string, jobs: s
   });
 }
 
-/** The records of a collection's jobs; jobs removed since (`pilot rm`) or unreadable are listed in `missing`. */
+/** The records of a collection's jobs; jobs whose records are gone (deleted by hand; `pilot rm` takes its job out) or unreadable are listed in `missing`. */
 export async function membersOf(engine: Engine, c: CollectionRecord): Promise<{ records: JobRecord[]; missing: string[] }> {
   const found = await Promise.all(c.jobs.map((j) => engine.store.find(j).catch((err: unknown) => {
     if (err instanceof PilotError && err.code === 'DAMAGED') return undefined;
