@@ -38,15 +38,35 @@ export function recordInGroup(c: CollectionRecord, group: string, subs: GroupSub
   return { ...c, groups };
 }
 
-/** A launched job joins its collection (made when missing); its first attempt goes to the `initial` group. */
+/**
+ * A launched job joins its collection (made when missing); its first attempt goes to the `initial` group. One
+ * line appended to the collection's members log, not a rewrite of its file (store/collection-log.ts).
+ */
 export async function joinCollection(engine: Engine, name: string | undefined, record: JobRecord): Promise<void> {
   if (!name) return;
-  await collectionStore(engine).update(name, (c) => {
-    const cur = c ?? newCollection(name);
-    const withJob = cur.jobs.includes(record.name) ? cur : { ...cur, jobs: [...cur.jobs, record.name] };
-    const first = firstSubmission(record);
-    return first ? recordInGroup(withJob, INITIAL_GROUP, [first]) : withJob;
-  });
+  const first = firstSubmission(record);
+  await collectionStore(engine).join(name, { job: record.name, ...(first ? { group: INITIAL_GROUP, sub: first } : {}) }, () => newCollection(name));
+}
+
+/**
+ * A job forgotten (`pilot rm`) leaves every collection that lists it, each under its own lock, so none shows a
+ * member that no longer exists. Its submissions stay in the groups (history, as `collection remove` leaves
+ * them). A collection that cannot be read or written is named in a warning; the job is gone either way.
+ * Returns the collections it left.
+ */
+export async function leaveCollections(engine: Engine, job: string): Promise<string[]> {
+  const store = collectionStore(engine);
+  const left: string[] = [];
+  for (const name of await store.names()) {
+    try {
+      if (!(await store.find(name))?.jobs.includes(job)) continue;   // a cheap look first: most do not list it
+      const changed = await store.update(name, (c) => (c?.jobs.includes(job) ? { ...c, jobs: c.jobs.filter((j) => j !== job) } : undefined));
+      if (changed) left.push(name);
+    } catch (err) {
+      engine.warn(job, [{ message: `'${job}' was removed but is still listed in collection '${name}': ${(err as Error).message}`, hint: `take it out with \`pilot collection remove ${name} ${job}\`` }]);
+    }
+  }
+  return left;
 }
 
 export async function createCollection(engine: Engine, name: string, options: { description?: string } = {}): Promise<CollectionRecord> {
@@ -86,7 +106,7 @@ export async function removeFromCollection(engine: Engine, name: string, jobs: s
   });
 }
 
-/** The records of a collection's jobs; jobs removed since (`pilot rm`) or unreadable are listed in `missing`. */
+/** The records of a collection's jobs; jobs whose records are gone (deleted by hand; `pilot rm` takes its job out) or unreadable are listed in `missing`. */
 export async function membersOf(engine: Engine, c: CollectionRecord): Promise<{ records: JobRecord[]; missing: string[] }> {
   const found = await Promise.all(c.jobs.map((j) => engine.store.find(j).catch((err: unknown) => {
     if (err instanceof PilotError && err.code === 'DAMAGED') return undefined;

@@ -2,13 +2,15 @@
  * `pilot rm`: forgets a job, so its name is free and its space can be reclaimed. The record and the job's
  * local folder (cached logs) go; with `remote`, its folder on the cluster too, deleted BEFORE the record so a
  * failure leaves the record that says where the folder is. Unfinished tasks are never orphaned silently: the
- * job is refused unless `force`, which cancels them and waits until the scheduler reports them ended.
+ * job is refused unless `force`, which cancels them and waits until the scheduler reports them ended. A job
+ * removed leaves every collection that lists it.
  */
 import { PilotError } from '../model/errors.js';
 import type { JobRecord } from '../model/record.js';
 import { isFinal, type TaskState } from '../model/states.js';
 import type { JobStatus } from '../model/tracking.js';
 import { isDamaged } from '../store/store.js';
+import { leaveCollections } from './collections.js';
 import type { Engine } from './engine.js';
 import { refresh, waitFor } from './track.js';
 import type { RemoveResult } from './types.js';
@@ -35,6 +37,7 @@ export async function remove(engine: Engine, name: string, options: RemoveOption
     if (!isDamaged(err)) throw err;
     // the way out a damaged record's error names: nothing in it can be trusted, so only the local folder goes
     await store.remove(name);
+    await leaveCollections(engine, name);
     return { name, localDir, cancelled: [], damaged: err.message };
   }
 
@@ -52,7 +55,7 @@ export async function remove(engine: Engine, name: string, options: RemoveOption
     });
   }
   // decided again under the job's lock: a restart-failed may have submitted meanwhile
-  return store.withLock(name, async () => {
+  const result = await store.withLock(name, async () => {
     const current = await store.read(name);
     const [status] = await refresh(engine, [current], { locked: true });
     refuseUnfinished(name, status!);
@@ -64,6 +67,9 @@ export async function remove(engine: Engine, name: string, options: RemoveOption
     await store.remove(name);
     return { name, localDir, ...(remoteDir ? { remoteDir } : {}), cancelled: options.force ? cancelled : [] };
   });
+  // after the job's lock is let go: no lock is held while another is awaited (the record is gone already)
+  await leaveCollections(engine, name);
+  return result;
 }
 
 function refuseUnfinished(name: string, status: JobStatus): void {

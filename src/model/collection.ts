@@ -27,7 +27,7 @@ export interface SubmissionGroup {
   submissions: GroupSubmission[];
 }
 
-/** $PILOT_HOME/collections/<name>.json */
+/** $PILOT_HOME/collections/<name>.json (plus the joins in <name>.members.log, folded in when read: store/collection-log.ts) */
 export interface CollectionRecord {
   version: 1;
   name: string;

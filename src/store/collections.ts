@@ -1,13 +1,15 @@
 /**
  * Collections on disk: `$PILOT_HOME/collections/<name>.json`, written atomically (temp + rename) under a lock
  * file per collection, with the same helpers job records use, so two `pilot` processes adding jobs or
- * recording resubmissions at once never lose one another's change.
+ * recording resubmissions at once never lose one another's change. A launch joining one appends a line to its
+ * members log instead of rewriting the file (collection-log.ts says why and how the two stay consistent).
  */
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CollectionRecord } from '../model/collection.js';
 import { PilotError } from '../model/errors.js';
 import { JOB_NAME_RE } from '../model/record-check.js';
+import { appendMember, foldMembers, logFile, readLog, unfolded, type MemberEntry } from './collection-log.js';
 import { LockBusyError, makeDirs, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
 import { ensureHome, homeError } from './home.js';
 
@@ -25,9 +27,17 @@ export class CollectionStore {
     return join(this.dir, `${name}.json`);
   }
 
-  /** The collection, or undefined when there is none. */
+  /** The collection (its members log folded in), or undefined when there is none. */
   async find(name: string): Promise<CollectionRecord | undefined> {
+    return (await this.load(name))?.record;
+  }
+
+  /** The record as stored plus its members log, and the id of the log's last line (what a rewrite has folded). */
+  private async load(name: string): Promise<{ record: CollectionRecord; lastId?: string } | undefined> {
     const file = this.file(name);
+    // the log BEFORE the file: a rewrite in between leaves a file whose mark this log holds (nothing is lost,
+    // nothing it removed comes back); the other way round, the joins it folded and deleted would be missed
+    const lines = await readLog(logFile(file)).catch(async (err: unknown) => { throw await homeError(err, this.home); });
     let text: string;
     try {
       text = await readFile(file, 'utf8');
@@ -35,13 +45,16 @@ export class CollectionStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw await homeError(err, this.home);
     }
+    let stored: CollectionRecord & { foldedLog?: string };
     try {
-      const raw = JSON.parse(text) as CollectionRecord;
-      if (raw.version !== 1 || raw.name !== name || !Array.isArray(raw.jobs) || !Array.isArray(raw.groups)) throw new Error('not a collection record');
-      return raw;
+      stored = JSON.parse(text) as CollectionRecord & { foldedLog?: string };
+      if (stored.version !== 1 || stored.name !== name || !Array.isArray(stored.jobs) || !Array.isArray(stored.groups)) throw new Error('not a collection record');
     } catch (err) {
       throw new PilotError('DAMAGED', `the collection file ${file} cannot be read: ${(err as Error).message}`, { hint: `fix it by hand, or remove it with \`pilot collection delete ${name}\`` });
     }
+    const { foldedLog, ...record } = stored;
+    const lastId = lines[lines.length - 1]?.id;
+    return { record: foldMembers(record, unfolded(lines, foldedLog)), ...(lastId ? { lastId } : {}) };
   }
 
   /** The collection; NOT_FOUND (naming the ones there are) when there is none. */
@@ -64,18 +77,49 @@ export class CollectionStore {
    * and returns the record to write (or undefined to write nothing).
    */
   async update<T extends CollectionRecord | undefined>(name: string, change: (current: CollectionRecord | undefined) => T | Promise<T>): Promise<T> {
+    return this.locked(name, () => this.rewrite(name, change));
+  }
+
+  /**
+   * A job joins: one line appended to the members log (no rewrite of the file), under the collection's lock.
+   * A collection not made yet is made with `create` and the entry folded in (a full write, once).
+   */
+  async join(name: string, entry: MemberEntry, create: () => CollectionRecord): Promise<void> {
+    const file = this.file(name);
+    await this.locked(name, async () => {
+      const size = await stat(file).then((s) => s.size, (err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      });
+      if (size === undefined) {
+        await this.rewrite(name, (c) => foldMembers(c ?? create(), [entry]));
+        return;
+      }
+      const logged = await appendMember(logFile(file), entry);
+      // compacted once the log is as large as the file: reads stay O(file), writes O(1) per join on average
+      if (logged > Math.max(size, 64 * 1024)) await this.rewrite(name, (c) => c);
+    });
+  }
+
+  /** The write of update (the lock held): the folded record, marked with the last log line it holds, then no log. */
+  private async rewrite<T extends CollectionRecord | undefined>(name: string, change: (current: CollectionRecord | undefined) => T | Promise<T>): Promise<T> {
+    const file = this.file(name);
+    const loaded = await this.load(name);
+    const next = await change(loaded?.record);
+    if (next) {
+      await sweepTemps(this.dir);
+      await writeJsonAtomic(file, loaded?.lastId ? { ...next, foldedLog: loaded.lastId } : next);
+      await rm(logFile(file), { force: true });
+    }
+    return next;
+  }
+
+  private async locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const file = this.file(name);
     await ensureHome(this.home);
     try {
       await makeDirs(this.dir);
-      return await withFileLock(`${file}.lock`, async () => {
-        const next = await change(await this.find(name));
-        if (next) {
-          await sweepTemps(this.dir);
-          await writeJsonAtomic(file, next);
-        }
-        return next;
-      }, { timeoutMs: 60_000 });
+      return await withFileLock(`${file}.lock`, fn, { timeoutMs: 60_000 });
     } catch (err) {
       if (err instanceof PilotError) throw err;
       if (err instanceof LockBusyError) throw new PilotError('STORE', `collection '${name}' is busy: another pilot process holds ${file}.lock`, { hint: 'wait for that command to finish' });
@@ -88,6 +132,7 @@ export class CollectionStore {
     const file = this.file(name);
     const had = (await this.find(name).catch(() => true)) !== undefined;
     await rm(file, { force: true });
+    await rm(logFile(file), { force: true });
     return had;
   }
 }

@@ -70,6 +70,9 @@ describe('local backend through the CLI', () => {
     // and they all finish (status of 20 jobs while they run and update their records)
     const list = await pilot(['list', '--json'], home);
     expect(JSON.parse(list.stdout)).toHaveLength(20);
+    // each joined the default collection (one appended line each, under the collection's lock): none lost
+    const shown = JSON.parse((await pilot(['collection', 'show', 'default', '--format', 'json'], home)).stdout);
+    expect([...shown.jobs].sort()).toEqual([...names].sort());
     for (let i = 0; i < 20; i++) await pilot(['cancel', `par-${i}`], home);
   });
 });
