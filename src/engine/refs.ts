@@ -51,19 +51,13 @@ export async function resolveName(store: JobStore, given?: string): Promise<stri
   return matches[0] ?? given;
 }
 
-/** A job or task reference (see parseRef), its job name resolved (see resolveName). */
-export async function resolveRef(store: JobStore, ref?: string): Promise<{ name: string; index?: number }> {
-  const { name, index } = ref === undefined ? {} : parseRef(ref);
-  return { name: await resolveName(store, name), ...(index === undefined ? {} : { index }) };
-}
-
 /**
- * A task reference (`name/3`, `/3`, or a sweep task's name: `name/mlp_lr0.1`), resolved; a reference naming
- * no task is refused.
+ * A job or task reference, its job name resolved (see resolveName): `name`, `name/3`, `/3`, or a sweep task's
+ * name, `name/mlp_lr0.1` (its taskNamePattern name; a name two tasks share is refused, listing them).
  */
-export async function resolveTaskRef(store: JobStore, ref: string): Promise<{ name: string; index: number }> {
-  // a job name holds no '/': what follows the first one is the task, by number or by its taskNamePattern name
-  const byName = /^([^/]*)\/(.*\D.*)$/.exec(ref);
+export async function resolveRef(store: JobStore, ref?: string): Promise<{ name: string; index?: number }> {
+  // a job name holds no '/': what follows the first one is the task, by number or by its name
+  const byName = ref === undefined ? null : /^([^/]*)\/(.*\D.*)$/.exec(ref);
   if (byName) {
     const name = await resolveName(store, byName[1] || undefined);
     const { info } = await store.read(name);
@@ -72,8 +66,14 @@ export async function resolveTaskRef(store: JobStore, ref: string): Promise<{ na
     if (hits.length === 1) return { name, index: hits[0]! };
     throw new PilotError(hits.length ? 'BAD_INPUT' : 'NOT_FOUND', hits.length
       ? `tasks ${hits.join(', ')} of '${name}' are all named '${byName[2]}'`
-      : `job '${name}' has no task named '${byName[2]}'`, { hint: `address the task by its number, e.g. ${name}/${hits[0] ?? 1}${names.length ? '; `pilot status NAME --tasks` shows the names' : ''}` });
+      : `job '${name}' has no task named '${byName[2]}'`, { hint: `address the task by its number, e.g. ${name}/${hits[0] ?? arrayBaseOf(info)}${names.length ? '; `pilot status NAME --tasks` shows the names' : ''}` });
   }
+  const { name, index } = ref === undefined ? {} : parseRef(ref);
+  return { name: await resolveName(store, name), ...(index === undefined ? {} : { index }) };
+}
+
+/** A task reference (see resolveRef); a reference naming no task is refused. */
+export async function resolveTaskRef(store: JobStore, ref: string): Promise<{ name: string; index: number }> {
   const { name, index } = await resolveRef(store, ref);
   if (index === undefined) throw new PilotError('BAD_INPUT', `'${ref}' names no task`, { hint: `add the task number: ${ref}/1` });
   return { name, index };

@@ -47,6 +47,11 @@ describe('sweeps on the local cluster', () => {
     expect(JSON.parse(/^params: (.*)$/m.exec(byName)![1]!)).toEqual(PARAMS[4]);
     const unknown = await pilot(['logs', 'sweep-local/huge_lr1'], home);
     expect(unknown.stderr).toContain("job 'sweep-local' has no task named 'huge_lr1'");
+    // so can `why` (and cancel, download: the same reference)
+    const why = await pilot(['why', 'sweep-local/big_lr0.01', '--json'], home);
+    expect(why.code, why.stderr).not.toBe(2);
+    expect((JSON.parse(why.stdout) as { tasks: { index: number }[] }).tasks.map((t) => t.index)).toEqual([5]);
+    expect((await pilot(['why', 'sweep-local/huge_lr1'], home)).code).toBe(2);
     const restart = await pilot(['restart-failed', 'sweep-local'], home);
     expect(restart.code, restart.stderr).toBe(0);
     const again = record(home, 'sweep-local').attempts[1];
