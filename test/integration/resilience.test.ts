@@ -3,11 +3,13 @@
 // the integration-openssh project). The faults come from the engine's wrapTransport (what each command sees),
 // so this file runs in the normal tier next to everyone else's; the same scenarios with the daemons really
 // stopped are in test/integration-faults/.
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../src/index.js';
 import type { Transport } from '../../src/transport/types.js';
-import { connect, makeHome, statusUntilForgotten } from '../support/cluster.js';
+import { cluster, connect, makeHome, statusUntilForgotten } from '../support/cluster.js';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'echo-argv');
 const WAIT = { minIntervalMs: 300, maxIntervalMs: 1000, timeoutMs: 120_000 };
@@ -85,7 +87,13 @@ describe('a bad day on the real cluster, without restarting daemons', () => {
   });
 
   it('the connection dropped during wait, twice: wait reconnects and goes on, nothing is submitted again', async () => {
+    // its own known_hosts file (a copy): over openssh that makes its own ssh master (masters are shared by
+    // target and options), so killing it drops no other test's connection running at the same time
+    const knownHosts = join(mkdtempSync(join(tmpdir(), 'pilot-kh-')), 'known_hosts');
+    copyFileSync(cluster().knownHosts, knownHosts);
     const home = makeHome();
+    const config = join(home, 'config.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^( {4}knownHosts: ).*$/m, `$1${knownHosts}`));
     let statusCalls = 0;
     const w = new SlurmWrapper({
       home,
