@@ -22,7 +22,7 @@ export const WORK_STAMP = '.pilot-work';
  * create files anywhere in work/. Needs `$B` (the bundle folder) and `$J` (the job folder); runs `onFail`.
  */
 export function workDirCommand(onFail: string): string {
-  return `W="$J/${WORK_DIR}"; mkdir -p "$W" && { [ -e "$J/${WORK_STAMP}" ] || touch "$J/${WORK_STAMP}"; } && ` +
+  return `W="$J/${WORK_DIR}"; mkdir -p "$W" && { [ -e "$J/${WORK_STAMP}" ] || : > "$J/${WORK_STAMP}"; } && ` +
     `{ [ ! -d "$B/src" ] || { [ "$(id -u)" != 0 ] && cp -Rlf "$B/src/." "$W/" 2>/dev/null; } || cp -Rpf "$B/src/." "$W/"; } && ` +
     `find "$W" -type d ! -perm -u+w -exec chmod u+w {} + || { echo "@@error cannot make the working directory $W"; ${onFail}; exit 5; }`;
 }

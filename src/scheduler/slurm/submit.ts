@@ -101,7 +101,8 @@ export function submitCommand(input: SubmitCommandInput): string {
   if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
   // a resubmission's per-attempt argv words (args-extra.<attempt>.b64), before any sbatch reads them
   if (input.attemptFiles) lines.push(`tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
-  if (input.precheck) lines.push(`wait $PING; grep -q ' is UP' "$J/.ping" || { echo "@@error controller"; ${abandon}; exit 8; }; rm -f "$J/.ping"`);
+  // read by the shell itself (no grep): every process started here is a millisecond of each launch
+  if (input.precheck) lines.push(`wait $PING; up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done < "$J/.ping"; [ $up = 1 ] || { echo "@@error controller"; ${abandon}; exit 8; }; rm -f "$J/.ping"`);
   // work/ is filled at launch and again for an attempt with its own bundle (--repack), never otherwise: a
   // plain restart must not put shipped files back over what tasks wrote in their place
   if (input.withJobFiles || input.newBundle) lines.push(workDirCommand(abandon));
@@ -138,7 +139,8 @@ function precheckLines(root: string, check: Precheck): string[] {
     // the cached root is still what remoteDir resolves to (a moved home, a new symlink: probe again)
     `[ "$(cd ${remotePathExpr(check.remoteDir)} 2>/dev/null && pwd -P)" = ${quote(root)} ] || ${unready('root')}`,
     // touched when reused, as the probe does: \`pilot gc\` removes only bundles nobody launched with for a while
-    `[ -f "$B/.pilot-complete" ] && touch -c "$B" || ${unready('bundle')}`,
+    // (in the background: the launch need not wait for it)
+    `[ -f "$B/.pilot-complete" ] || ${unready('bundle')}`, '{ touch -c "$B" 2>/dev/null & }',
   ];
   if (check.interpreter !== undefined) {
     lines.push(`I=$(command -v ${quote(check.interpreter)} 2>/dev/null)${check.interpreterRequired ? ` || ${unready('interpreter')}` : ''}`, 'echo "@@interpreter=$I"');
