@@ -1,26 +1,22 @@
 /**
  * Local job records: one folder per job under `$PILOT_HOME/jobs/<name>/`, with `job.json` written
  * atomically (temp file + rename) under a lock, so concurrent `pilot` processes never see half a record.
- * A name is reserved by creating its folder (mkdir is atomic), so two launches can never share a name; the
- * reservation names its owner (pid + boot), so one left by a killed launch is taken back, never blocking.
+ * A name is reserved by its folder, which names its owner (reservations.ts): two launches never share a name,
+ * and one left by a killed launch is taken back, never blocking.
  * Every record is checked on read (model/record-check.ts): a damaged one fails with a DAMAGED PilotError that
  * names its file and the way out, and never takes the other jobs down with it.
  */
 import type { BigIntStats } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
-import { LockBusyError, makeDirs, sweepTemps, tempName, withFileLock, writeJsonAtomic } from '../util/files.js';
-import { ownerMark, ownerState } from '../util/process.js';
+import { LockBusyError, makeDirs, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
 import { upgradeRecord, type JobRecord } from '../model/record.js';
 import { ensureHome, homeError } from './home.js';
+import { exists, RECORD, RESERVED, reservationOwner, tryReserve } from './reservations.js';
 
-const RECORD = 'job.json';
 const LOCK = 'job.lock';
-const RESERVED = '.reserved';
-/** A reservation folder with no owner file (made by an older pilot between its mkdir and the owner write). */
-const OWNERLESS_GRACE_MS = 10_000;
 
 /** A record that could not be read, as `list()` reports it: the job's name, its file, and the DAMAGED error. */
 export interface DamagedRecord {
@@ -70,7 +66,7 @@ export class JobStore {
     await this.ensureHome();
     for (let n = 1; n < 10_000; n++) {
       const candidate = n === 1 ? name : `${name}-${n}`;
-      if (await this.tryReserve(candidate)) return candidate;
+      if (await tryReserve(this.jobsDir, candidate, this.home)) return candidate;
       if (!unique) {
         throw new PilotError('EXISTS', `a job named '${name}' already exists in ${this.jobsDir}`, {
           hint: 'choose another jobName, pass --unique (uniqueName: true) to get a suffix, or look at it with `pilot status ' + name + '`',
@@ -78,48 +74,6 @@ export class JobStore {
       }
     }
     throw new PilotError('EXISTS', `no free name like '${name}-N'`, { hint: 'choose another jobName' });
-  }
-
-  private async tryReserve(name: string): Promise<boolean> {
-    // folders of launches killed while reserving (below): their pid is gone
-    await sweepTemps(this.jobsDir);
-    for (let tries = 0; tries < 3; tries++) {
-      // made aside with its owner file, then renamed into place: a reservation never exists without its owner
-      // (a launch killed between a mkdir and the owner write blocked the name for OWNERLESS_GRACE_MS); a rename
-      // onto a folder that holds anything fails, so two launches still never share a name
-      const aside = tempName(this.jobDir(name));
-      try {
-        await mkdir(aside);
-        await writeFile(join(aside, RESERVED), ownerMark());
-        await rename(aside, this.jobDir(name));
-        return true;
-      } catch (err) {
-        await rm(aside, { recursive: true, force: true });
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw await homeError(err, this.home);
-      }
-      if (!(await this.reclaimAbandoned(name))) return false;
-    }
-    return false;
-  }
-
-  /**
-   * Takes back a reservation without a record whose launch is gone (killed before it submitted anything:
-   * a launch writes its record BEFORE it submits). Serialised by a store-wide lock, and the owner is checked
-   * again inside it, so a fresh reservation is never taken.
-   */
-  private async reclaimAbandoned(name: string): Promise<boolean> {
-    const dir = this.jobDir(name);
-    return withFileLock(join(this.jobsDir, '.reserve.lock'), async () => {
-      if (await exists(join(dir, RECORD))) return false;
-      const owner = ownerState(await readFile(join(dir, RESERVED), 'utf8').catch(() => undefined));
-      const age = await stat(dir).then((s) => Date.now() - s.mtimeMs, () => Infinity);
-      if (owner === 'alive' || (owner === 'unknown' && age < OWNERLESS_GRACE_MS)) return false;
-      const aside = join(this.jobsDir, `.abandoned-${name}.${process.pid}`);
-      await rename(dir, aside).catch(() => undefined);
-      await rm(aside, { recursive: true, force: true });
-      return true;
-    });
   }
 
   async release(name: string): Promise<void> {
@@ -265,8 +219,7 @@ export class JobStore {
   async launchesInProgress(): Promise<string[]> {
     const live = await Promise.all((await this.entries()).map(async (n) => {
       if (await exists(join(this.jobsDir, n, RECORD))) return null;
-      const owner = await readFile(join(this.jobsDir, n, RESERVED), 'utf8').catch(() => undefined);
-      return owner !== undefined && ownerState(owner) === 'alive' ? n : null;
+      return (await reservationOwner(this.jobDir(n))) === 'alive' ? n : null;
     }));
     return live.filter((n): n is string => n !== null);
   }
@@ -312,6 +265,3 @@ function fingerprint(s: BigIntStats): string {
   return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 }
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
-}
