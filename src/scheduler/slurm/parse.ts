@@ -63,7 +63,7 @@ function parseJobIdToken(token: string): JobIdToken | undefined {
 const DIGITS = /^\d{1,15}$/;
 
 /** `3:0` → exit 3; `0:9` → exit 0, signal 9. */
-function parseExitCode(text: string | undefined): Pick<ArrayTaskObservation, 'exitCode' | 'signal'> {
+function parseExitCode(text: string | undefined): ExitFields {
   // a large answer holds a handful of distinct codes (`0:0` mostly): each is read once
   const known = text === undefined ? undefined : exitCodes.get(text);
   if (known) return known;
@@ -73,7 +73,7 @@ function parseExitCode(text: string | undefined): Pick<ArrayTaskObservation, 'ex
   if (text !== undefined && exitCodes.size < EXIT_CODES_KEPT) exitCodes.set(text, Object.freeze(parsed));
   return parsed;
 }
-const exitCodes = new Map<string, Readonly<Pick<ArrayTaskObservation, 'exitCode' | 'signal'>>>();
+const exitCodes = new Map<string, Readonly<ExitFields>>();
 const EXIT_CODES_KEPT = 1000;
 
 function cleanReason(text: string | undefined): string | undefined {
@@ -102,14 +102,19 @@ class ObservationSet {
     (fromRange ? this.ranged : this.own).set(taskKey(obs.jobId, obs.arrayIndex), obs);
   }
 
-  /** Adds one row: a task row keeps its exit code; a range row's tasks never ran, so its `0:0` is no exit code. */
-  addToken(token: Extract<JobIdToken, { kind: 'task' | 'range' }>, fields: Omit<ArrayTaskObservation, 'jobId' | 'arrayIndex'>): void {
+  /**
+   * Adds one row and returns the observation of a task's own row (to add its times). A task row keeps the exit
+   * code of a task that ended; a range row's tasks never ran, so its `0:0` is no exit code.
+   */
+  addRow(token: Extract<JobIdToken, { kind: 'task' | 'range' }>, state: TaskState, exit: ExitFields, reason: string | undefined): ArrayTaskObservation | undefined {
     if (token.kind === 'task') {
-      this.add(observation(token.jobId, token.index, fields, true), false);
-      return;
+      const obs = observation(token.jobId, token.index, state, isFinal(state) ? exit : undefined, reason);
+      this.add(obs, false);
+      return obs;
     }
     // a pending remainder of 100 000 tasks is one range row: one object per task, built without spreads
-    for (const index of token.indices) this.add(observation(token.jobId, index, fields, false), true);
+    for (const index of token.indices) this.add(observation(token.jobId, index, state, undefined, reason), true);
+    return undefined;
   }
 
   list(): ArrayTaskObservation[] {
@@ -119,17 +124,17 @@ class ObservationSet {
   }
 }
 
-/** Drops undefined optional fields so observations compare and serialise cleanly; a task not ended has no exit code. */
-function observationFields(state: TaskState, exit: Pick<ArrayTaskObservation, 'exitCode' | 'signal'>, reason: string | undefined) {
-  return { state, ...(isFinal(state) ? exit : {}), ...(reason === undefined ? {} : { reason }) };
-}
+type ExitFields = Pick<ArrayTaskObservation, 'exitCode' | 'signal'>;
 
-/** One task's observation from a row's fields; `withExit` false for a range row (its tasks never ran). */
-function observation(jobId: string, arrayIndex: number, fields: Omit<ArrayTaskObservation, 'jobId' | 'arrayIndex'>, withExit: boolean): ArrayTaskObservation {
-  const obs: ArrayTaskObservation = { jobId, arrayIndex, state: fields.state };
-  if (withExit && fields.exitCode !== undefined) obs.exitCode = fields.exitCode;
-  if (withExit && fields.signal !== undefined) obs.signal = fields.signal;
-  if (fields.reason !== undefined) obs.reason = fields.reason;
+/**
+ * One task's observation, built field by field (no spreads: a large answer makes 100 000 of them) and without
+ * undefined fields, so observations compare and serialise cleanly.
+ */
+function observation(jobId: string, arrayIndex: number, state: TaskState, exit: ExitFields | undefined, reason: string | undefined): ArrayTaskObservation {
+  const obs: ArrayTaskObservation = { jobId, arrayIndex, state };
+  if (exit?.exitCode !== undefined) obs.exitCode = exit.exitCode;
+  if (exit?.signal !== undefined) obs.signal = exit.signal;
+  if (reason !== undefined) obs.reason = reason;
   return obs;
 }
 
@@ -206,27 +211,15 @@ export function parseSacctDetailed(text: string | readonly string[], options: Sa
       continue;
     }
     const reason = isFinal(state) ? undefined : cleanReason(fields[4]);
-    if (token.kind === 'task') {
-      // the one row per task of a finished array: built in place (a 100 000-task array is 100 000 of these,
-      // and the spreads of the general path doubled the parse time; bench/replay-scale.ts)
-      const obs: ArrayTaskObservation = { jobId: token.jobId, arrayIndex: token.index, state };
-      if (isFinal(state)) {   // the 0:0 of a task that has not ended (PENDING, RUNNING) is no exit code
-        const exit = parseExitCode(fields[3]);
-        if (exit.exitCode !== undefined) obs.exitCode = exit.exitCode;
-        if (exit.signal !== undefined) obs.signal = exit.signal;
-      }
-      if (reason !== undefined) obs.reason = reason;
-      const start = parseSlurmTime(fields[5]);
-      if (start) {
-        obs.start = start;
-        const end = parseSlurmTime(fields[6]);
-        if (end) obs.end = end;
-      }
-      tasks.add(obs, false);
-      continue;
+    // the 0:0 of a task that has not ended (PENDING, RUNNING) is no exit code: addRow keeps it for ended ones
+    const own = tasks.addRow(token, state, parseExitCode(fields[3]), reason);
+    // a task's own row carries its times (a range row's tasks never started)
+    const start = own && parseSlurmTime(fields[5]);
+    if (own && start) {
+      own.start = start;
+      const end = parseSlurmTime(fields[6]);
+      if (end) own.end = end;
     }
-    // a range row's tasks never started: it has no times of theirs
-    tasks.addToken(token, observationFields(state, parseExitCode(fields[3]), reason));
   }
   return { tasks: tasks.list(), plain };
 }
@@ -253,7 +246,7 @@ export function parseSqueue(text: string | readonly string[]): ArrayTaskObservat
     if (fields.length < 2) continue;
     const token = parseJobIdToken(fields[0]!);
     if (!token || token.kind === 'plain') continue;
-    tasks.addToken(token, observationFields(normalizeState(fields[1]!), {}, cleanReason(fields[2])));
+    tasks.addRow(token, normalizeState(fields[1]!), {}, cleanReason(fields[2]));
   }
   return tasks.list();
 }
@@ -284,7 +277,7 @@ export function parseScontrol(text: string): ArrayTaskObservation[] {
     const token = parseJobIdToken(`${arrayJobId}_${/^\d+$/.test(taskSpec) ? taskSpec : `[${taskSpec}]`}`);
     if (!token || token.kind === 'plain') continue;
     const state = normalizeState(jobState);
-    tasks.addToken(token, observationFields(state, parseExitCode(scontrolField(line, 'ExitCode')), cleanReason(scontrolField(line, 'Reason'))));
+    tasks.addRow(token, state, parseExitCode(scontrolField(line, 'ExitCode')), cleanReason(scontrolField(line, 'Reason')));
   }
   return tasks.list();
 }

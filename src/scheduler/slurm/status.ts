@@ -92,8 +92,9 @@ interface Section {
 
 /** Splits the status command's stdout into its sections; lines outside sections (login banners) are dropped. */
 /** The sections, and whether the command said the controller is down (the stdout is split once: it can be megabytes). */
-function splitSections(stdout: string): Section[] & { controllerDown?: boolean } {
-  const sections: Section[] & { controllerDown?: boolean } = [];
+function splitSections(stdout: string): { sections: Section[]; controllerDown: boolean } {
+  const sections: Section[] = [];
+  let controllerDown = false;
   let open: Section | undefined;
   for (const line of stdout.split('\n')) {
     if (!line.startsWith(STATUS_MARK)) {
@@ -101,7 +102,7 @@ function splitSections(stdout: string): Section[] & { controllerDown?: boolean }
       continue;
     }
     const marker = line.slice(STATUS_MARK.length);
-    if (marker === 'controller-down') sections.controllerDown = true;
+    if (marker === 'controller-down') controllerDown = true;
     const begin = /^begin (\S+)$/.exec(marker);
     const end = /^end (\S+) rc=(\d+)$/.exec(marker);
     if (begin) {
@@ -114,7 +115,7 @@ function splitSections(stdout: string): Section[] & { controllerDown?: boolean }
       open = undefined;
     }
   }
-  return sections;
+  return { sections, controllerDown };
 }
 
 const ACCOUNTING_DISABLED = /accounting storage is disabled/i;
@@ -155,7 +156,7 @@ function sectionUsable(section: Section, errors: string[]): boolean {
 
 /** Parses the stdout of buildStatusCommand's command line. Never throws: problems go to `errors`. */
 export function parseStatusOutput(stdout: string, options: SacctOptions = {}): StatusOutput {
-  const sections = splitSections(stdout);
+  const { sections, controllerDown } = splitSections(stdout);
   // a cut-off section is not trusted: its files are read again at the next call
   const tails = sections.filter((s) => s.name === 'tails' && s.rc !== undefined);
   const expects = sections.filter((s) => s.name === 'expect' && s.rc === 0);
@@ -179,7 +180,7 @@ export function parseStatusOutput(stdout: string, options: SacctOptions = {}): S
       if (sectionUsable(section, out.errors)) out.scontrol.push(...parseScontrol(section.lines.join('\n')));
     }
   }
-  if (sections.controllerDown) {
+  if (controllerDown) {
     out.controllerDown = true;
     out.errors.push('slurmctld is not responding (scontrol ping: DOWN): finished tasks come from sacct, the others keep their last known state');
   } else if (!sawSqueue) {
