@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PilotError, SlurmWrapper, type JobStatus } from '../../src/index.js';
 import type { Transport } from '../../src/transport/types.js';
-import { pilot } from '../support/cli.js';
+import { launchKilledAfter, pilot } from '../support/cli.js';
 import { connect, makeHome, sleep, slurmArraysUnder, statusUntilForgotten } from '../support/cluster.js';
 import { labDir } from '../support/cluster-setup.js';
 
@@ -218,12 +218,7 @@ describe('faults on the real cluster', () => {
     for (let i = 0; i < 20; i++) {
       writeFileSync(join(code, 'round.txt'), `round ${i}\n`);   // a new bundle each round: packing and upload happen
       const delay = Math.round(((i + Math.random()) * span * 1.2) / 20);
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'pilot.js'), 'launch', yaml], { env: { ...process.env, PILOT_HOME: home }, stdio: 'ignore' });
-      const closed = new Promise<number | null>((r) => child.once('close', (c) => r(c)));
-      await sleep(delay);
-      const finishedFirst = child.exitCode !== null;
-      child.kill('SIGKILL');
-      await closed;
+      const { finishedFirst } = await launchKilledAfter(yaml, home, delay);
       let relaunch = '';
       if (!finishedFirst) {
         killedMidway++;

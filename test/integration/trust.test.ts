@@ -1,12 +1,11 @@
 // The holes an attack run found, closed and proven on the real cluster: a newline in config.yaml, reserved sbatch
 // options in disguise, NUL arguments, concurrent restarts, names left blocked by a killed launch.
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SlurmWrapper } from '../../src/index.js';
-import { pilot } from '../support/cli.js';
+import { launchKilledAfter, pilot } from '../support/cli.js';
 import { connect, makeHome, sleep, slurmArraysUnder } from '../support/cluster.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -103,12 +102,7 @@ describe('concurrency and killed launches', () => {
     for (const delay of delays) {
       // new bytes every round: packing and uploading really happen each time (no index hit, no bundle on the cluster)
       writeFileSync(join(yaml, '..', 'code', 'weights.bin'), Buffer.concat([big, Buffer.from(String(delay))]));
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'pilot.js'), 'launch', yaml], { env: { ...process.env, PILOT_HOME: home }, stdio: 'ignore' });
-      const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
-      await sleep(delay);
-      const finishedFirst = child.exitCode !== null;
-      child.kill('SIGKILL');
-      await closed;
+      const { finishedFirst } = await launchKilledAfter(yaml, home, delay);
       if (!finishedFirst) {
         killedMidway++;
         // the same launch again: adopts what the killed one submitted, or launches anew; never blocked, never twice

@@ -17,6 +17,20 @@ export function pilot(args: string[], home: string, env: Record<string, string> 
 }
 
 /**
+ * Starts `pilot launch YAML` and SIGKILLs it after `delayMs`, as a crash or a `kill -9` would; says whether it
+ * had already ended by itself (then nothing was cut short).
+ */
+export async function launchKilledAfter(yaml: string, home: string, delayMs: number): Promise<{ finishedFirst: boolean }> {
+  const child = spawn(process.execPath, [BIN, 'launch', yaml], { env: { ...process.env, PILOT_HOME: home }, stdio: 'ignore' });
+  const closed = new Promise<void>((r) => child.once('close', () => r()));
+  await new Promise((r) => setTimeout(r, delayMs));
+  const finishedFirst = child.exitCode !== null;
+  child.kill('SIGKILL');
+  await closed;
+  return { finishedFirst };
+}
+
+/**
  * Runs `pilot` on a real pseudo-terminal (util-linux `script`), answering each question when its text
  * appears: how a user at a terminal sees prompts (hidden input, y/n questions).
  */
