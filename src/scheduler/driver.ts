@@ -15,6 +15,7 @@ import { compressRanges } from '../model/ranges.js';
 import type { JobRecord, PendingSubmission } from '../model/record.js';
 import type { ChunkSink } from '../transport/chunked-read.js';
 import type { Transport } from '../transport/types.js';
+import { retryTransient } from '../util/poll.js';
 import { quote, shScript } from '../util/quote.js';
 import { FactsCache } from './facts-cache.js';
 import { chainedArrays, planSubmission } from './groups.js';
@@ -108,19 +109,8 @@ export class RemoteBackend implements Backend {
    * undid what it had written before sbatch), so trying again can never submit twice.
    */
   async submit(job: PreparedJob, onSubmitting: OnSubmitting): Promise<Submitted> {
-    const waits = submitRetryWaits();
-    for (let i = 0; ; i++) {
-      try {
-        return await this.submitOnce(job, onSubmitting);
-      } catch (err) {
-        if (!(err instanceof PilotError) || !CONTROLLER_DOWN.has(err)) throw err;
-        if (i >= waits.length) {
-          if (i) err.message += ` (asked ${i + 1} times over ${Math.round(waits.reduce((a, b) => a + b, 0) / 1000)} s)`;
-          throw err;
-        }
-        await new Promise((r) => setTimeout(r, waits[i]));
-      }
-    }
+    return retryTransient(() => this.submitOnce(job, onSubmitting), (err) => err instanceof PilotError && CONTROLLER_DOWN.has(err),
+      submitRetryWaits(), (tries, ms) => ` (asked ${tries} times over ${Math.round(ms / 1000)} s)`);
   }
 
   /**

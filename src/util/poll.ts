@@ -30,3 +30,23 @@ export async function pollUntil<T>(ask: () => Promise<T>, done: (answer: T) => b
     pause = Math.min(options.maxMs, Math.round(pause * (options.factor ?? 1.5)));
   }
 }
+
+/**
+ * Runs `attempt`; while it throws an error `transient` accepts, waits `waits[i]` ms and runs it again. The last
+ * error is thrown with `note(tries, waitedMs)` appended to its message when it was tried more than once.
+ */
+export async function retryTransient<T>(attempt: () => Promise<T>, transient: (err: unknown) => boolean, waits: readonly number[],
+  note: (tries: number, waitedMs: number) => string = () => ''): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!transient(err)) throw err;
+      if (i >= waits.length) {
+        if (i && err instanceof Error) err.message += note(i + 1, waits.reduce((a, b) => a + b, 0));
+        throw err;
+      }
+      await new Promise((r) => setTimeout(r, waits[i]));
+    }
+  }
+}
