@@ -7,6 +7,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { constants } from 'node:fs';
 import { mkdir, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { exists } from '../util/files.js';
 import { dirname } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import type { Backend } from '../scheduler/backend.js';
@@ -81,7 +82,7 @@ export async function syncLog(t: LogTarget, final: boolean, cursor?: LogCursor, 
   const marker = `${t.file}.complete`;
   const cached = await stat(t.file).then((s) => s.size, () => 0);
   if (cursor && cursor.printed < cached) cursor.printed += await copyCached(t.file, cursor.printed, cached, cursor.sink);
-  if (await stat(marker).then(() => true, () => false)) return { size: cached, fetched: 0 };
+  if (await exists(marker)) return { size: cached, fetched: 0 };
   let fh: FileHandle | undefined;
   let position = cached;
   try {

@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sweepTemps, tempName, withFileLock } from '../util/files.js';
+import { exists, sweepTemps, tempName, withFileLock } from '../util/files.js';
 import { ownerMark, ownerState } from '../util/process.js';
 import { homeError } from './home.js';
 
@@ -16,10 +16,6 @@ export const RECORD = 'job.json';
 export const RESERVED = '.reserved';
 /** A reservation folder with no owner file (made by an older pilot between its mkdir and the owner write). */
 const OWNERLESS_GRACE_MS = 10_000;
-
-export async function exists(path: string): Promise<boolean> {
-  return stat(path).then(() => true, () => false);
-}
 
 /** Who holds the reservation in `dir`: 'alive', 'dead', or 'unknown' (no owner file). */
 export async function reservationOwner(dir: string): Promise<ReturnType<typeof ownerState>> {

@@ -11,10 +11,10 @@ import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
-import { LockBusyError, makeDirs, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
+import { exists, LockBusyError, makeDirs, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
 import { upgradeRecord, type JobRecord } from '../model/record.js';
 import { ensureHome, homeError } from './home.js';
-import { exists, RECORD, RESERVED, reservationOwner, tryReserve } from './reservations.js';
+import { RECORD, RESERVED, reservationOwner, tryReserve } from './reservations.js';
 
 const LOCK = 'job.lock';
 

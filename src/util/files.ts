@@ -177,3 +177,8 @@ export async function diskUsage(path: string): Promise<number> {
   for (const n of names) total += await diskUsage(join(path, n));
   return total;
 }
+
+/** Whether anything (a file, a folder, a link that resolves) is at `path`. */
+export async function exists(path: string): Promise<boolean> {
+  return stat(path).then(() => true, () => false);
+}
