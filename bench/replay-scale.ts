@@ -30,7 +30,7 @@ function sacctFinished(jobId: number, n: number, attemptIndices?: number[]): str
   return rows.join('\n');
 }
 
-/** Half way: the first third ended, 10 running, the rest one pending range row (as sacct prints a throttled array). */
+/** Half way: the first third ended, 10 running, the rest one pending range row (as sacct and squeue print a throttled array). */
 function midRun(jobId: number, n: number): { sacct: string; squeue: string } {
   const done = Math.floor(n / 3);
   const sacct: string[] = [], squeue: string[] = [];
@@ -40,7 +40,8 @@ function midRun(jobId: number, n: number): { sacct: string; squeue: string } {
     squeue.push(`${jobId}_${i}|RUNNING|None`);
   }
   sacct.push(`${jobId}_[${done + 11}-${n}%10]|${jobId}|PENDING|0:0|JobArrayTaskLimit|Unknown|Unknown`);
-  for (let i = done + 11; i <= n; i++) squeue.push(`${jobId}_${i}|PENDING|JobArrayTaskLimit`);
+  // squeue (without -r, as the status command runs it) prints the pending rest as one line too
+  squeue.push(`${jobId}_[${done + 11}-${n}%10]|PENDING|JobArrayTaskLimit`);
   return { sacct: sacct.join('\n'), squeue: squeue.join('\n') };
 }
 
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     for (const name of names) await pilot.scheduleJobs({ jobName: name, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: Array.from({ length: N }, (_, i) => [String(i)]) });
   } else if (step.startsWith('status')) {
     const statuses = await pilot.status(names);
+    if (process.env.REPLAY_VIEWS) for (const s of statuses) if (!s.tasks.length) throw new Error("no tasks");
     if (statuses.some((s) => s.stale)) throw new Error(`stale: ${statuses[0]!.stale}`);
   } else if (step === 'restart') {
     const r = await pilot.restartFailed(names[0]!);

@@ -3,7 +3,7 @@
  * (the elapsed time moves even when polls back off to 30 s), never wider than the terminal, coloured unless
  * NO_COLOR is set. Elsewhere (a pipe, a CI log): a plain line each time the counts change, never a redraw.
  */
-import type { JobStatus } from '../model/tracking.js';
+import { taskCount, type JobStatus } from '../model/tracking.js';
 import { estimateEtaMs, finishedCount, renderProgress } from './render.js';
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org) or TERM is dumb. */
@@ -63,7 +63,7 @@ export class ProgressReporter {
     const elapsedMs = status.done ? this.doneElapsed : at - started;
     // before a task finishes during the wait, the rate since submission stands in; not after a restart, whose
     // tasks finished before it was submitted
-    const etaMs = estimateEtaMs(this.first, { at, finished: finishedCount(status) }, status.tasks.length, status.attempts > 1 ? undefined : started);
+    const etaMs = estimateEtaMs(this.first, { at, finished: finishedCount(status) }, taskCount(status), status.attempts > 1 ? undefined : started);
     // one column less than the terminal: writing the last column leaves some terminals about to wrap
     const width = this.tty ? Math.max(20, (this.out.columns || 80) - 1) : undefined;
     const line = renderProgress(status, { width, elapsedMs, etaMs, color: this.color });

@@ -6,7 +6,7 @@
 import { failureClass } from '../model/failure.js';
 import type { TaskStatus } from '../model/record.js';
 import type { TaskState } from '../model/states.js';
-import type { JobStatus } from '../model/tracking.js';
+import { taskCount, type JobStatus } from '../model/tracking.js';
 
 const ORDER: readonly TaskState[] = ['RUNNING', 'PENDING', 'COMPLETED', 'FAILED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'CANCELLED', 'MISSING_OUTPUT', 'UNKNOWN'];
 /** squeue's short state codes, which Slurm users read at a glance; for narrow progress lines. */
@@ -105,7 +105,7 @@ function taskRows(tasks: readonly TaskStatus[], style: Style & { width?: number 
  * class (`EXIT 3`) and the last line of its stderr. `width`: a terminal's, to keep that line on one row.
  */
 export function renderStatus(status: JobStatus, options: Style & { all?: boolean; width?: number } = {}): string {
-  const n = status.tasks.length;
+  const n = taskCount(status);
   const lines = [
     `${status.name}  on ${status.cluster}  ${n} task${n === 1 ? '' : 's'}  attempt ${status.attempts}  job ${status.slurmJobIds.join(',')}${status.done ? '  (done)' : ''}`,
     `  ${countsLine(status, options)}`,
@@ -124,14 +124,14 @@ export function renderList(statuses: readonly JobStatus[], options: Style & { no
     ['name', 'cluster', 'submitted', 'age', 'tasks', 'attempts', 'states'],
     ...statuses.map((s) => [
       s.name, s.cluster, s.submittedAt ? formatTime(s.submittedAt) : '-', s.submittedAt ? formatDuration(now - Date.parse(s.submittedAt)) : '-',
-      String(s.tasks.length), String(s.attempts), countsLine(s, options) + (s.done ? '  (done)' : '') + (s.stale ? '  (stale)' : ''),
+      String(taskCount(s)), String(s.attempts), countsLine(s, options) + (s.done ? '  (done)' : '') + (s.stale ? '  (stale)' : ''),
     ]),
   ]).replace(/^ {2}/gm, '');
 }
 
 /** Tasks that have finished, whatever their state. */
-export function finishedCount(status: Pick<JobStatus, 'tasks'>): number {
-  return status.tasks.filter((t) => !['PENDING', 'RUNNING', 'UNKNOWN'].includes(t.state)).length;
+export function finishedCount(status: Pick<JobStatus, 'counts'>): number {
+  return taskCount(status) - (status.counts.PENDING ?? 0) - (status.counts.RUNNING ?? 0) - (status.counts.UNKNOWN ?? 0);
 }
 
 export interface ProgressView extends Style {
@@ -152,7 +152,7 @@ const MIN_NAME = 8;
  */
 export function renderProgress(status: JobStatus, view: ProgressView = {}): string {
   const width = view.width ?? Infinity;
-  const n = status.tasks.length;
+  const n = taskCount(status);
   const done = finishedCount(status);
   const times = [
     view.elapsedMs === undefined ? '' : formatDuration(view.elapsedMs),

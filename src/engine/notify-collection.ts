@@ -12,7 +12,7 @@ import { failureClass } from '../model/failure.js';
 import { DEFAULT_COLLECTION } from '../model/collection.js';
 import { dueRetries } from '../model/retry.js';
 import type { JobRecord } from '../model/record.js';
-import { jobStatus, type JobStatus } from '../model/tracking.js';
+import { jobStatus, taskCount, type JobStatus } from '../model/tracking.js';
 import { collectionStore, membersOf } from './collections.js';
 import type { Engine } from './engine.js';
 import { deliver, failedTask } from './notify.js';
@@ -25,7 +25,7 @@ export function collectionPayload(collection: string, statuses: readonly JobStat
   const failed = statuses.flatMap((s) => s.tasks.filter((t) => failureClass(t)).map((t) => ({ task: `${s.name}/${t.index}`, job: s.name, ...failedTask(t) })));
   return {
     event: 'collection_final' as const, collection, jobs: statuses.map((s) => s.name),
-    tasks: statuses.reduce((n, s) => n + s.tasks.length, 0), counts, failed, sentAt: new Date().toISOString(),
+    tasks: statuses.reduce((n, s) => n + taskCount(s), 0), counts, failed, sentAt: new Date().toISOString(),
   };
 }
 

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { failureClass, whyClass } from '../model/failure.js';
 import type { JobRecord, TaskStatus } from '../model/record.js';
 import { dueRetries, type NotifyConfig, type NotifyEvent } from '../model/retry.js';
-import { jobStatus, type JobStatus } from '../model/tracking.js';
+import { jobStatus, taskCount, type JobStatus } from '../model/tracking.js';
 import type { Engine } from './engine.js';
 
 const TIMEOUT_MS = 15_000;
@@ -28,7 +28,7 @@ export function failedTask(t: TaskStatus) {
 /** What a notification says: the job, counts per state, each failed task with its class and last stderr line. */
 export function notifyPayload(event: NotifyEvent, status: JobStatus) {
   const failed = status.tasks.filter((t) => failureClass(t)).map(failedTask);
-  return { event, job: status.name, cluster: status.cluster, tasks: status.tasks.length, counts: status.counts, attempts: status.attempts, failed, sentAt: new Date().toISOString() };
+  return { event, job: status.name, cluster: status.cluster, tasks: taskCount(status), counts: status.counts, attempts: status.attempts, failed, sentAt: new Date().toISOString() };
 }
 
 /** The events a final job owes: job_end always, job_failed when a task failed (collection_final: notify-collection.ts). */

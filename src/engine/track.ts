@@ -60,7 +60,9 @@ export async function refresh(engine: Engine, records: JobRecord[], options: { l
       };
       updated = options.locked ? await store() : await engine.store.withLock(r.name, store);
     }
-    const status: JobStatus = { ...jobStatus(updated, stale.get(r.name)), ...(updated.pending ? { pending: pendingNote(updated) } : {}) };
+    // added, not spread: a spread would build every task's view (jobStatus builds them when first read)
+    const status = jobStatus(updated, stale.get(r.name));
+    if (updated.pending) status.pending = pendingNote(updated);
     if (listening) announce(engine, jobStatus(r), status);
     return status;
   }));

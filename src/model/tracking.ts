@@ -93,6 +93,13 @@ function sameStatus(a: TaskStatus | undefined, b: TaskStatus): boolean {
   return keys.every((k) => a[k] === b[k] || (Array.isArray(a[k]) && JSON.stringify(a[k]) === JSON.stringify(b[k])));
 }
 
+/** How many tasks a status covers, from its counts (reading `tasks` would build every task's view). */
+export function taskCount(status: Pick<JobStatus, 'counts'>): number {
+  let n = 0;
+  for (const k in status.counts) n += status.counts[k as TaskState] ?? 0;
+  return n;
+}
+
 export function countStates(tasks: readonly TaskStatus[]): Partial<Record<TaskState, number>> {
   // one pass, keys in TASK_STATES order (a filter per state was ten passes over 100 000 tasks)
   const seen = new Map<TaskState, number>();
@@ -102,12 +109,52 @@ export function countStates(tasks: readonly TaskStatus[]): Partial<Record<TaskSt
   return counts;
 }
 
-/** The status of every task as the record knows it now. */
+/**
+ * The status of every task as the record knows it now. Counts and `done` are read from the record's states;
+ * the per-task views (`tasks`: argv, params, output folder) are built when first read, once: a caller that
+ * wants the counts of a 100 000-task job (wait, list, a progress line) does not pay for 100 000 views.
+ */
 export function jobStatus(record: JobRecord, stale?: string): JobStatus {
+  const numbers = taskNumbersOf(record);
+  const seen = new Map<TaskState, number>();
+  let done = true;
+  for (const t of numbers) {
+    const s = record.finalStates[t] ?? record.lastKnown?.[t];
+    const state = s?.state ?? 'UNKNOWN';
+    seen.set(state, (seen.get(state) ?? 0) + 1);
+    if (done && (!isFinal(state) || s!.provisional)) done = false;
+  }
+  const counts: Partial<Record<TaskState, number>> = {};
+  for (const s of TASK_STATES) if (seen.get(s)) counts[s] = seen.get(s)!;
+  let views: TaskView[] | undefined;
+  const last = record.attempts[record.attempts.length - 1];
+  return {
+    name: record.name,
+    cluster: record.cluster,
+    remoteDir: record.remote.jobDir,
+    // an accessor in the literal: enumerable and in its place, so spreads and JSON see `tasks` as before
+    get tasks() {
+      return (views ??= taskViews(record, numbers));
+    },
+    set tasks(value: TaskView[]) {
+      views = value;
+    },
+    counts,
+    done,
+    ...(stale ? { stale } : {}),
+    slurmJobIds: last?.arrays.map((a) => a.jobId) ?? [],
+    attempts: record.attempts.length,
+    submittedAt: record.createdAt,
+    ...(last ? { attemptSubmittedAt: last.submittedAt } : {}),
+    ...(record.info.taskNames ? { taskNames: record.info.taskNames } : {}),
+  };
+}
+
+/** One view per task: its state with what it ran (argv with placeholders filled, params, output folder). */
+function taskViews(record: JobRecord, numbers: readonly number[]): TaskView[] {
   const tasks: TaskView[] = [];
   const argv = filledArgv(record);
   const names = record.info.taskNames;
-  const numbers = taskNumbersOf(record);
   for (let pos = 0; pos < numbers.length; pos++) {
     const t = numbers[pos]!;
     const s = record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) };
@@ -122,21 +169,7 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
     view.outputDir = outputDir;
     tasks.push(view);
   }
-  const last = record.attempts[record.attempts.length - 1];
-  return {
-    name: record.name,
-    cluster: record.cluster,
-    remoteDir: record.remote.jobDir,
-    tasks,
-    counts: countStates(tasks),
-    done: tasks.every((t) => isFinal(t.state) && !t.provisional),
-    ...(stale ? { stale } : {}),
-    slurmJobIds: last?.arrays.map((a) => a.jobId) ?? [],
-    attempts: record.attempts.length,
-    submittedAt: record.createdAt,
-    ...(last ? { attemptSubmittedAt: last.submittedAt } : {}),
-    ...(record.info.taskNames ? { taskNames: record.info.taskNames } : {}),
-  };
+  return tasks;
 }
 
 /**

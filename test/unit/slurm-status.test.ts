@@ -310,7 +310,9 @@ describe('buildStatusCommand', () => {
   // the fixtures were recorded with these queries; the command now also bounds each one (`$T` = timeout 20)
   // and skips the controller's when `scontrol ping` says it is down
   // (most fixtures were recorded before sacct was asked for Start,End too: sacct-times.txt has those columns)
-  const queries = (cmd: string) => [...cmd.matchAll(/\bs (\S+) (?:\$T )?([^;']+)/g)].map((m) => `${m[1]} ${m[2]!.trim().replace('Reason,Start,End', 'Reason')}`);
+  // (and with `squeue -r`, one line per pending task; the command now asks without it, for one collapsed line
+  // per pending rest: squeue-*-collapsed.txt are those recordings, and parseSqueue reads both forms)
+  const queries = (cmd: string) => [...cmd.matchAll(/\bs (\S+) (?:\$T )?([^;']+)/g)].map((m) => `${m[1]} ${m[2]!.trim().replace('Reason,Start,End', 'Reason').replace(' -t all -r ', ' -t all ')}`);
   it('asks exactly the queries the fixtures were recorded with', () => {
     expect(queries(buildStatusCommand(['142', '143', '14'], { accounting: 'unknown' }))).toEqual(queries(header('status-unknown-3ids', 'command')));
     expect(queries(buildStatusCommand(['142', '143', '14'], { accounting: true }))).toEqual(queries(header('status-accounting-3ids', 'command')));

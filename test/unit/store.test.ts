@@ -66,6 +66,62 @@ describe('attempt lookups', () => {
     expect(latestArrayFor(r, 10)?.attempt).toBe(1);
     expect(arrayFor(r, 10, 2)).toBeUndefined();
   });
+
+  it('answers latestArrayFor from one table per attempts list, as a search of the attempts newest first would', () => {
+    // the search the table replaced, kept here as the reference
+    const search = (rec: JobRecord, t: number) => {
+      for (let i = rec.attempts.length - 1; i >= 0; i--) {
+        const array = arrayFor(rec, t, rec.attempts[i]!.attempt);
+        if (array) return { attempt: rec.attempts[i]!.attempt, array };
+      }
+      return undefined;
+    };
+    const sweep = record('s', {
+      tasks: 12, chunkSize: 100,
+      attempts: [
+        // a sweep's two resource sets: arrays sharing offset 0, found by their task lists
+        { attempt: 1, submittedAt: '', indices: '1-12', arrays: [{ jobId: '30', offset: 0, arraySpec: '1-6', tasks: '1-3,7-9' }, { jobId: '31', offset: 0, arraySpec: '4-12', tasks: '4-6,10-12' }] },
+        { attempt: 2, submittedAt: '', indices: '5,7', arrays: [{ jobId: '40', offset: 0, arraySpec: '7', tasks: '7' }] },
+        { attempt: 3, submittedAt: '', indices: '2', arrays: [] },
+      ],
+    });
+    const base0 = record('z', { tasks: 5, chunkSize: 2, info: { arrayBase: 0 } as JobRecord['info'], attempts: [{ attempt: 1, submittedAt: '', indices: '0-4', arrays: [{ jobId: '50', offset: 0, arraySpec: '0-1' }, { jobId: '51', offset: 2, arraySpec: '0-1' }, { jobId: '52', offset: 4, arraySpec: '0' }] }] });
+    for (const rec of [r, sweep, base0]) {
+      for (let t = -1; t <= rec.tasks + 1; t++) expect(latestArrayFor(rec, t), `${rec.name} task ${t}`).toEqual(search(rec, t));
+    }
+    expect(latestArrayFor(sweep, 7)?.array.jobId).toBe('40');
+    expect(latestArrayFor(sweep, 5)?.array.jobId).toBe('31');   // attempt 2 planned 5 but no array of it held 5
+    expect(latestArrayFor(base0, 4)?.array.jobId).toBe('52');
+    // a record with a new attempt (records are replaced, never changed) gets its own table
+    const more = { ...r, attempts: [...r.attempts, { attempt: 3, submittedAt: '', indices: '10', arrays: [{ jobId: '60', offset: 7, arraySpec: '3' }] }] };
+    expect(latestArrayFor(more, 10)?.array.jobId).toBe('60');
+    expect(latestArrayFor(r, 10)?.array.jobId).toBe('11');
+  });
+});
+
+describe('jobStatus', () => {
+  it('counts from the record and builds the task views only when they are read, once', () => {
+    const r0 = record('j', { tasks: 3, attempts: [{ attempt: 1, submittedAt: '', indices: '1-3', arrays: [{ jobId: '1', offset: 0, arraySpec: '1-3' }] }] });
+    const r1 = applyObservations(r0, new Map([
+      [1, { index: 1, state: 'COMPLETED', exitCode: 0, attempt: 1 }],
+      [2, { index: 2, state: 'FAILED', exitCode: null, attempt: 1, provisional: true }],
+      [3, { index: 3, state: 'FAILED', exitCode: 2, attempt: 1 }],
+    ]));
+    const s = jobStatus(r1);
+    expect(s.counts).toEqual({ COMPLETED: 1, FAILED: 2 });
+    expect(s.done).toBe(false);   // task 2's FAILED still lacks its exit code
+    expect(Object.getOwnPropertyDescriptor(s, 'tasks')?.get).toBeTypeOf('function');
+    const views = s.tasks;
+    expect(s.tasks).toBe(views);
+    expect(views.map((t) => [t.index, t.state, t.outputDir])).toEqual([[1, 'COMPLETED', '/r/jobs/j/outputs/1/1'], [2, 'FAILED', '/r/jobs/j/outputs/2/1'], [3, 'FAILED', '/r/jobs/j/outputs/3/1']]);
+    // spreads and JSON still carry the tasks, in their place among the fields
+    expect({ ...s }.tasks).toBe(views);
+    const json = JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
+    expect(Object.keys(json).slice(0, 5)).toEqual(['name', 'cluster', 'remoteDir', 'tasks', 'counts']);
+    expect((json.tasks as unknown[]).length).toBe(3);
+    s.tasks = [];
+    expect(s.tasks).toEqual([]);
+  });
 });
 
 describe('applyObservations', () => {

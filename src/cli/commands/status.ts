@@ -9,8 +9,12 @@ import { useColor } from '../progress.js';
 import { renderStatus } from '../render.js';
 import { cancelUnsatisfiable, unsatisfiableLines } from '../unsatisfiable.js';
 
-/** The fixed JSON shape users rely on, plus a few extra fields (a failed task's class and last stderr line). */
-export function statusJson(s: JobStatus) {
+/**
+ * The fixed JSON shape users rely on, plus a few extra fields (a failed task's class and last stderr line).
+ * `withTasks: false`: without the task list (`list --json`; its views are built only when read).
+ */
+export function statusJson(s: JobStatus, options: { withTasks?: boolean } = {}) {
+  const stuck = s.counts.PENDING ? neverSatisfiable(s) : [];
   return {
     name: s.name,
     cluster: s.cluster,
@@ -20,7 +24,7 @@ export function statusJson(s: JobStatus) {
     ...(s.remoteDir ? { remoteDir: s.remoteDir } : {}),
     ...(s.stale ? { stale: s.stale } : {}),
     counts: s.counts,
-    tasks: s.tasks.map((t) => {
+    tasks: options.withTasks === false ? undefined : s.tasks.map((t) => {
       const failure = failureClass(t);
       return {
         index: t.index, state: t.state, exitCode: t.exitCode, attempt: t.attempt,
@@ -37,7 +41,7 @@ export function statusJson(s: JobStatus) {
         ...(t.outputDir ? { outputDir: t.outputDir } : {}),
       };
     }),
-    ...(neverSatisfiable(s).length ? { neverSatisfiable: neverSatisfiable(s) } : {}),
+    ...(stuck.length ? { neverSatisfiable: stuck } : {}),
   };
 }
 
@@ -61,7 +65,7 @@ export async function run(wanted: string[], opts: StatusOptions): Promise<number
     let stuck = unsatisfiableLines(statuses);
     if (opts.cancelUnsatisfiable) ({ statuses, lines: stuck } = await cancelUnsatisfiable(pilot, statuses));
     if (opts.json) {
-      printJson(every || wanted.length > 1 ? statuses.map(statusJson) : statusJson(statuses[0]!));
+      printJson(every || wanted.length > 1 ? statuses.map((s) => statusJson(s)) : statusJson(statuses[0]!));
     } else if (!statuses.length) {
       process.stdout.write('no jobs yet: start one with `pilot launch job.yaml`\n');
     } else {

@@ -22,7 +22,7 @@ export async function run(names: string[], opts: WatchCliOptions): Promise<numbe
       once: opts.once, intervalMs: opts.interval === undefined ? undefined : opts.interval * 1000,
       cancelUnsatisfiable: opts.cancelUnsatisfiable, onUnsatisfiable: (stuck) => { cancelled = stuck; },
     });
-    if (opts.json) printJson(statuses.map(statusJson));
+    if (opts.json) printJson(statuses.map((s) => statusJson(s)));
     else for (const s of statuses) process.stdout.write(renderStatus(s, { color: useColor(process.stdout) }) + '\n');
     const stuck = cancelled.length ? unsatisfiableLines(cancelled, true) : unsatisfiableLines(statuses.filter((s) => stuckOnDependency(s)));
     if (stuck.length) {

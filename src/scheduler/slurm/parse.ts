@@ -117,11 +117,31 @@ class ObservationSet {
     return undefined;
   }
 
+  /** The observation of a task by its key: its own row's, else a range row's. */
+  get(key: string): ArrayTaskObservation | undefined {
+    return this.own.get(key) ?? this.ranged.get(key);
+  }
+
   list(): ArrayTaskObservation[] {
     const out = [...this.own.values()];
     for (const [key, obs] of this.ranged) if (!this.own.has(key)) out.push(obs);
+    // the lookup the set already holds goes with the list: indexByTask need not key 100 000 rows again
+    builtFrom.set(out, this);
     return out;
   }
+}
+
+/** Observations by task key (a Map, or the set a parsed list came from). */
+export interface TaskLookup {
+  get(key: string): ArrayTaskObservation | undefined;
+}
+
+/** The set each parsed list was made by (lists are never changed after parsing: the lookup stays true). */
+const builtFrom = new WeakMap<readonly ArrayTaskObservation[], TaskLookup>();
+
+/** The lookup a list of parsed observations came with, if any. */
+export function lookupOf(observations: readonly ArrayTaskObservation[]): TaskLookup | undefined {
+  return builtFrom.get(observations);
 }
 
 type ExitFields = Pick<ArrayTaskObservation, 'exitCode' | 'signal'>;
@@ -235,9 +255,10 @@ export function parseSacct(text: string): ArrayTaskObservation[] {
 export const SQUEUE_FORMAT = '%i|%T|%r';
 
 /**
- * Parses `squeue -h -t all -r -o '%i|%T|%r'`: one line per task thanks to `-r`, but collapsed lines like
- * `J_[4-20%3]|PENDING|…` (squeue without -r) are expanded too. Plain job lines (non-array jobs, which pilot
- * never submits) are ignored. squeue has no exit code.
+ * Parses `squeue -h -t all -o '%i|%T|%r'`: one line per task that started, and the pending rest of an array
+ * as one collapsed line `J_[4-20%3]|PENDING|…`, expanded here (with `-r` squeue would print one line per
+ * pending task: 100 000 lines for a large array, which only repeat that one). Plain job lines (non-array jobs,
+ * which pilot never submits) are ignored. squeue has no exit code.
  */
 export function parseSqueue(text: string | readonly string[]): ArrayTaskObservation[] {
   const tasks = new ObservationSet();

@@ -7,7 +7,7 @@
  * - sacct trails slurmctld by 0.5–5 s. Right after sbatch it has NO row at all; then possibly one plain row
  *   `J|J|PENDING` (or even `J|J|FAILED`: the array's own record, which is the LAST task, before sacct knows
  *   its index); never-started tasks stay one range row `J_[4-20%3]` / `J_[3,7,9]`, also after `scancel`.
- * - squeue (`-t all -r`) and scontrol are the controller's live view, but only until the record is purged
+ * - squeue (`-t all`) and scontrol are the controller's live view, but only until the record is purged
  *   (MinJobAge); squeue has no exit code.
  * - `squeue -j ONE_ID` of a purged job exits 1 ("Invalid job id specified"); `squeue -j ID1,ID2` of purged
  *   jobs exits 0 with no output. Both mean "the controller no longer knows these".
@@ -15,7 +15,7 @@
 import { PilotError } from '../../model/errors.js';
 import { isFinal, type ArrayTaskObservation } from '../../model/states.js';
 import { quote, shScript } from '../../util/quote.js';
-import { parseSacctDetailed, parseScontrol, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, taskKey, type SacctOptions } from './parse.js';
+import { lookupOf, parseSacctDetailed, parseScontrol, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, taskKey, type SacctOptions, type TaskLookup } from './parse.js';
 import { parseTails, tailSteps, type TailDir } from './tails.js';
 import { expectSteps, parseExpect, type ExpectTask } from './expect.js';
 
@@ -48,7 +48,7 @@ const SECTION_FN =
 
 /**
  * Builds ONE shell command line that reports every listed array job: `sacct` (unless accounting is known
- * to be off), `squeue -t all -r` for all ids at once, and `scontrol -o show job` per id (unless accounting
+ * to be off), `squeue -t all` for all ids at once, and `scontrol -o show job` per id (unless accounting
  * is known to be on, because without sacct only scontrol has exit codes, and only while the record lives).
  * The script runs under `sh -c` so the remote login shell (bash, zsh, tcsh…) only has to parse one quoted
  * word. Job ids must be plain numbers (array job ids).
@@ -74,7 +74,8 @@ export function buildStatusCommand(jobIds: readonly string[], opts: StatusComman
     steps.push('TZ=UTC; SLURM_TIME_FORMAT=standard; export TZ SLURM_TIME_FORMAT');
     steps.push(`s sacct $T sacct -X -P -n ${quote(`--format=${SACCT_FORMAT}`)} -j ${list}`);
   }
-  steps.push(`[ $up = 1 ] && s squeue $T squeue -h -t all -r -o ${quote(SQUEUE_FORMAT)} -j ${list}`);
+  // without -r: the pending rest of an array is ONE line (`J_[34-100000%10]`), not one per task
+  steps.push(`[ $up = 1 ] && s squeue $T squeue -h -t all -o ${quote(SQUEUE_FORMAT)} -j ${list}`);
   if (opts.accounting !== true) {
     for (const id of ids) steps.push(`[ $up = 1 ] && s ${quote(`scontrol:${id}`)} $T scontrol -o show job ${quote(id)}`);
   }
@@ -198,8 +199,8 @@ export interface ExpectedTask {
   key?: string;
 }
 
-export function indexByTask(observations: readonly ArrayTaskObservation[] | undefined): Map<string, ArrayTaskObservation> {
-  return new Map((observations ?? []).map((obs) => [taskKey(obs.jobId, obs.arrayIndex), obs]));
+export function indexByTask(observations: readonly ArrayTaskObservation[] | undefined): TaskLookup {
+  return (observations && lookupOf(observations)) ?? new Map((observations ?? []).map((obs) => [taskKey(obs.jobId, obs.arrayIndex), obs]));
 }
 
 /**
