@@ -76,6 +76,17 @@ function byTask(item: Check): Check {
 
 const TASK_KEY = /^(0|[1-9]\d*)$/;
 
+/** Task numbers as compressed ranges (`1-3,7`): what the store writes for runs of states (see runsWithin). */
+const rangeList: Check = (v) => str(v) ?? is(/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v as string), `is ${JSON.stringify(v)}, not a list of task numbers`);
+
+/** Whether every run names only task numbers of the job (0 … tasks): a damaged file is never expanded past them. */
+function runsWithin(runs: unknown, tasks: number): boolean {
+  return !Array.isArray(runs) || runs.every((run: { tasks: string }) => run.tasks.split(',').every((part) => {
+    const [first, last = first] = part.split('-').map(Number);
+    return first! <= last! && last! <= tasks;
+  }));
+}
+
 // index 0: the first task of a job launched with arrayBase 0
 const taskStatusInDetail = object({ index: int(0), state: oneOf(...TASK_STATES), attempt: int(1) });
 const STATES: ReadonlySet<unknown> = new Set(TASK_STATES);
@@ -101,6 +112,7 @@ const RECORD = object({
   pending: optional(object({ attempt: int(1), token: str, startedAt: str, indices: str, planned: list(object({ offset: int(0), spec: str })) })),
   finalStates: byTask(taskStatus),
   lastKnown: optional(byTask(taskStatus)),
+  lastKnownRuns: optional(list(object({ state: oneOf(...TASK_STATES), attempt: int(1), tasks: rangeList }))),
 });
 
 /**
@@ -116,6 +128,7 @@ export function recordProblem(raw: unknown, folder: string): RecordProblem | und
   }
   const issue = RECORD(raw);
   if (issue) return { problem: `field ${issue.path.slice(1)} ${issue.what}` };
+  if (!runsWithin(raw.lastKnownRuns, raw.tasks as number)) return { problem: 'field lastKnownRuns names tasks the job does not have' };
   if (raw.name !== folder) return { problem: `names the job ${JSON.stringify(raw.name)} but lives in the folder of '${folder}' (copied or renamed by hand?)` };
   return undefined;
 }

@@ -110,28 +110,32 @@ export interface TaskEnvPlan {
  * @example planTaskEnv('sweep', [['--seed {index0}']], {}).argv // [['--seed 0']]
  */
 export function planTaskEnv(name: string, argv: readonly (readonly string[])[], env: Readonly<Record<string, string>>, arrayBase = 1): TaskEnvPlan {
-  const salt = JSON.stringify([name, argv, env]);
-  const all: Record<PlaceholderName, string> = {
-    index: runtimeToken('index', salt), index0: runtimeToken('index0', salt), job: name, outputDir: runtimeToken('outputDir', salt),
+  // made only when some word or value has a placeholder: the salt serialises every task's argv (megabytes
+  // for 100 000 tasks, and the status of such a job plans them all)
+  let made: Record<PlaceholderName, string> | undefined;
+  const all = (): Record<PlaceholderName, string> => {
+    if (made) return made;
+    const salt = JSON.stringify([name, argv, env]);
+    return (made = { index: runtimeToken('index', salt), index0: runtimeToken('index0', salt), job: name, outputDir: runtimeToken('outputDir', salt) });
   };
   const tokens: Partial<Record<PlaceholderName, string>> = {};
   const track = (text: string): void => {
-    for (const p of placeholdersIn(text)) if (p !== 'job' && (PLACEHOLDERS as readonly string[]).includes(p)) tokens[p as PlaceholderName] = all[p as PlaceholderName];
+    for (const p of placeholdersIn(text)) if (p !== 'job' && (PLACEHOLDERS as readonly string[]).includes(p)) tokens[p as PlaceholderName] = all()[p as PlaceholderName];
   };
-  const filledArgv = argv.map((words, i) => words.map((w) => {
+  const filledArgv = argv.map((words, i) => !words.some((w) => w.includes('{')) ? words as string[] : words.map((w) => {
     const id = i + arrayBase;
     // {index} of an argument is known here: only {outputDir} waits for job.sh
-    if (w.includes('{') && placeholdersIn(w).has('outputDir')) tokens.outputDir = all.outputDir;
-    return fillPlaceholders(w, { index: String(id), index0: String(i), job: name }, { outputDir: all.outputDir }, `task ${id}: argument ${JSON.stringify(w)}`);
+    if (w.includes('{') && placeholdersIn(w).has('outputDir')) tokens.outputDir = all().outputDir;
+    return fillPlaceholders(w, { index: String(id), index0: String(i), job: name }, { outputDir: all().outputDir }, `task ${id}: argument ${JSON.stringify(w)}`);
   }));
   const envToFill: string[] = [];
   const filledEnv = Object.fromEntries(Object.entries(env).map(([k, v]) => {
-    const out = fillPlaceholders(v, { job: name }, all, `env.${k}`);
+    const out = v.includes('{') ? fillPlaceholders(v, { job: name }, all(), `env.${k}`) : v;
     if ([...placeholdersIn(v)].some((p) => p !== 'job')) {
       envToFill.push(k);
       track(v);
     }
     return [k, out];
   }));
-  return { argv: filledArgv, env: filledEnv, tokens, envToFill, outputDirToken: all.outputDir };
+  return { argv: filledArgv, env: filledEnv, tokens, envToFill, get outputDirToken() { return all().outputDir; } };
 }

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
 import { exists, LockBusyError, makeDirs, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
-import { upgradeRecord, type JobRecord } from '../model/record.js';
+import { packStates, upgradeRecord, type JobRecord } from '../model/record.js';
 import { ensureHome, homeError } from './home.js';
 import { RECORD, RESERVED, reservationOwner, tryReserve } from './reservations.js';
 
@@ -158,7 +158,8 @@ export class JobStore {
       await makeDirs(dir);
       await sweepTemps(dir);
       // indented for people reading it, up to a size where that costs (a per-task entry each)
-      await writeJsonAtomic(join(dir, RECORD), { ...record, updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
+      // (waiting states as runs: see packStates)
+      await writeJsonAtomic(join(dir, RECORD), { ...packStates(record), updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
       await rm(join(dir, RESERVED), { force: true });
     } catch (err) {
       throw await homeError(err, this.home);

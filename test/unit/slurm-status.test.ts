@@ -329,7 +329,7 @@ describe('buildStatusCommand', () => {
     const down = parseStatusOutput(`@@pilot:controller-down\n${framed([{ name: 'sacct', stdout: fixture('sacct-plain-pending') }])}`);
     expect(down.controllerDown).toBe(true);
     expect(down.errors.join()).toMatch(/slurmctld is not responding/);
-    expect(down.sacct).toEqual([]);
+    expect(down.sacct?.list()).toEqual([]);
   });
 
   it('runs sacct only unless accounting is off, scontrol per id only unless it is on', () => {
@@ -356,15 +356,15 @@ describe('parseStatusOutput (recorded round trips)', () => {
     const out = parseStatusOutput(fixture('status-unknown-3ids'));
     expect(out.accountingDisabled).toBe(false);
     expect(out.errors).toEqual([]);
-    expect(out.sacct).toHaveLength(6 + 6 + 10);
-    expect(out.squeue).toHaveLength(16);
-    expect(out.scontrol).toHaveLength(6 + 10);
+    expect(out.sacct?.list()).toHaveLength(6 + 6 + 10);
+    expect(out.squeue?.list()).toHaveLength(16);
+    expect(out.scontrol?.list()).toHaveLength(6 + 10);
   });
 
   it('accounting on: no scontrol section', () => {
     const out = parseStatusOutput(fixture('status-accounting-3ids'));
     expect(out.scontrol).toBeUndefined();
-    expect(out.sacct).toHaveLength(22);
+    expect(out.sacct?.list()).toHaveLength(22);
     expect(out.errors).toEqual([]);
   });
 
@@ -372,13 +372,14 @@ describe('parseStatusOutput (recorded round trips)', () => {
     const out = parseStatusOutput(fixture('status-noaccounting-unknown'));
     expect(out.accountingDisabled).toBe(true);
     expect(out.sacct).toBeUndefined();
-    expect(out.squeue).toHaveLength(10);
-    expect(out.scontrol).toHaveLength(10);
+    expect(out.squeue?.list()).toHaveLength(10);
+    expect(out.scontrol?.list()).toHaveLength(10);
     expect(out.errors).toEqual([]);
   });
 
   it('a purged single id: squeue and scontrol rc=1 "Invalid job id" are valid empty answers', () => {
-    expect(parseStatusOutput(fixture('status-noaccounting-purged'))).toEqual({
+    const out = parseStatusOutput(fixture('status-noaccounting-purged'));
+    expect({ ...out, squeue: out.squeue.list(), scontrol: out.scontrol?.list() }).toEqual({
       accountingDisabled: false, squeue: [], scontrol: [], errors: [],
     });
   });
@@ -388,14 +389,14 @@ describe('parseStatusOutput (recorded round trips)', () => {
       { name: 'sacct', stdout: fixture('sacct-plain-pending') },
       { name: 'squeue', stdout: fixture('squeue-plain-pending') },
     ]));
-    expect(out.sacct).toEqual([]);
+    expect(out.sacct?.list()).toEqual([]);
     expect(out.errors).toEqual([]);
   });
 
   it('ignores login banners, distrusts cut-off sections and reports unexpected failures', () => {
     const full = fixture('status-accounting-3ids');
     const banner = parseStatusOutput(`Welcome to the cluster!\n${full}`);
-    expect(banner.sacct).toHaveLength(22);
+    expect(banner.sacct?.list()).toHaveLength(22);
     expect(banner.errors).toEqual([]);
 
     const cut = parseStatusOutput(full.slice(0, full.indexOf('142_3|')));
@@ -405,7 +406,7 @@ describe('parseStatusOutput (recorded round trips)', () => {
     const down = parseStatusOutput(framed([
       { name: 'squeue', stdout: '', rc: 1, stderr: ['slurm_load_jobs error: Unable to contact slurm controller (connect failure)'] },
     ]));
-    expect(down.squeue).toEqual([]);
+    expect(down.squeue?.list()).toEqual([]);
     expect(down.errors).toEqual(['squeue: rc=1: slurm_load_jobs error: Unable to contact slurm controller (connect failure)']);
   });
 });
@@ -526,5 +527,31 @@ describe('mergeObservations', () => {
       squeue: [{ jobId: '9', arrayIndex: 1, state: 'PENDING', reason: 'BeginTime' }, { jobId: '9', arrayIndex: 2, state: 'RUNNING' }],
     }, tasks('9', [1]));
     expect([...merged.entries()]).toEqual([['9_1', { jobId: '9', arrayIndex: 1, state: 'PENDING', reason: 'BeginTime' }]]);
+  });
+});
+
+describe('the observations of one query (looked up, range rows kept as rows)', () => {
+  it('finds a task in its own row first, else in the LAST range row listing it, without expanding the ranges', async () => {
+    const { sacctObservations, squeueObservations } = await import('../../src/scheduler/slurm/parse.js');
+    const { tasks } = sacctObservations([
+      '7_[3-100000%10]|7|PENDING|0:0|JobArrayTaskLimit|Unknown|Unknown',
+      '7_[5-9]|7|PENDING|0:0|Dependency|Unknown|Unknown',   // a later range row of the same tasks wins
+      '7_4|12|RUNNING|0:0|None|2026-11-24T00:00:00|Unknown',
+      '7_[x-9]|7|PENDING|0:0|None|Unknown|Unknown',          // unreadable: ignored, hides nothing
+      '8_[1-2]|8|PENDING|0:0|Priority|Unknown|Unknown',
+    ]);
+    expect(tasks.find('7', 4)).toMatchObject({ state: 'RUNNING', start: '2026-11-24T00:00:00.000Z' });
+    expect(tasks.find('7', 6)).toEqual({ jobId: '7', arrayIndex: 6, state: 'PENDING', reason: 'Dependency' });
+    expect(tasks.find('7', 99_999)).toEqual({ jobId: '7', arrayIndex: 99_999, state: 'PENDING', reason: 'JobArrayTaskLimit' });
+    expect(tasks.find('7', 100_001)).toBeUndefined();
+    expect(tasks.find('7', 2)).toBeUndefined();
+    expect(tasks.find('8', 2)?.reason).toBe('Priority');
+    expect(tasks.find('9', 1)).toBeUndefined();
+    // the list (what parseSacct returns) expands them, with the same answers
+    const list = tasks.list();
+    expect(list).toHaveLength(1 + (100_000 - 3) + 2);
+    for (const o of [list.find((x) => x.jobId === '7' && x.arrayIndex === 6), list.find((x) => x.arrayIndex === 4)]) expect(tasks.find(o!.jobId, o!.arrayIndex)).toEqual(o);
+    expect(squeueObservations(['7_[3-5%2]|PENDING|JobArrayTaskLimit']).find('7', 5)?.state).toBe('PENDING');
+    expect(squeueObservations([]).empty).toBe(true);
   });
 });

@@ -12,7 +12,7 @@ import type { ReadTails } from '../../model/tracking.js';
 import type { Transport } from '../../transport/types.js';
 import type { Observation } from '../backend.js';
 import type { ObserveState } from '../dialect.js';
-import { buildStatusCommand, indexByTask, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
+import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
 import type { TailDir } from './tails.js';
 import type { ExpectTask } from './expect.js';
 import { applyExpected, expectCandidates, EXPECT_PER_CALL, type ExpectRequest } from '../../model/expected.js';
@@ -59,11 +59,10 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   } else if (parsed.sacct) {
     state.accounting = true;
   }
-  if (parsed.errors.length && !parsed.sacct && !parsed.squeue.length && !parsed.scontrol?.length) {
+  if (parsed.errors.length && !parsed.sacct && parsed.squeue.empty && (parsed.scontrol?.empty ?? true)) {
     throw new PilotError('REMOTE', `Slurm did not answer the status query: ${parsed.errors.join('; ')}`, { hint: 'is slurmctld reachable from the login node? try `pilot test-ssh CLUSTER`' });
   }
-  const sacctRows = indexByTask(parsed.sacct);
-  const merged = mergeObservations(parsed, wanted, sacctRows);
+  const merged = mergeObservations(parsed, wanted);
   for (const w of wanted) {
     const key = w.key;
     const obs = merged.get(key);
@@ -73,9 +72,9 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
     // Likewise its start and end (the report's timeline): a task the controller saw end while sacct has no
     // final row of it yet (none at all, a plain or range row, or one that still runs) is asked for again rather
     // than stored for good without its times; gone from the controller too, it is UNKNOWN until sacct has it
-    const fromSacct = sacctRows.get(key);
-    const timesOwed = !obs?.end && !(fromSacct && isFinal(fromSacct.state));
-    const provisional = state.accounting === true && isFinal(taskState) && taskState !== 'CANCELLED' && (exitCode === null || timesOwed);
+    // (sacct is looked up again only for a task that ended without times, never for the pending ones)
+    const provisional = state.accounting === true && isFinal(taskState) && taskState !== 'CANCELLED' &&
+      (exitCode === null || (!obs?.end && !isFinal(parsed.sacct?.find(w.jobId, w.arrayIndex, key)?.state ?? 'UNKNOWN')));
     const checked = expects.jobs.has(w.name) ? expects.byTask.get(`${w.name}/${w.task}`) : undefined;
     // field by field, without a spread per optional field: this runs for every open task (100 000 in one call)
     const status: TaskStatus = { index: w.task, state: taskState, exitCode, attempt: w.attempt };

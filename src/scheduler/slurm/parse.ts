@@ -5,9 +5,11 @@
  * overrides a task's own row, and one unreadable row never hides the others.
  */
 import { PilotError } from '../../model/errors.js';
-import { expandRanges } from '../../model/ranges.js';
+import { expandRanges, rangesInclude } from '../../model/ranges.js';
 import { isFinal, type ArrayTaskObservation, type TaskState } from '../../model/states.js';
 import { normalizeState } from './states.js';
+import { taskKey, TaskObservations, type ExitFields } from './observations.js';
+export { taskKey, TaskObservations };
 export { normalizeState };
 
 // ───────────────────────────────────────────────────────────────────────────── ids and ranges
@@ -35,9 +37,10 @@ export function expandArrayTaskSpec(spec: string): number[] {
 }
 
 /** What a job id column (sacct JobID, squeue %i) denotes. Steps (`J_7.batch`) and het jobs (`J+0`) → undefined. */
-type JobIdToken =
+export type JobIdToken =
   | { kind: 'task'; jobId: string; index: number }
-  | { kind: 'range'; jobId: string; indices: number[] }
+  /** `spec`: the index list without brackets and throttle (`4-20`), checked, not expanded */
+  | { kind: 'range'; jobId: string; spec: string }
   | { kind: 'plain'; jobId: string };
 
 function parseJobIdToken(token: string): JobIdToken | undefined {
@@ -53,11 +56,14 @@ function parseJobIdToken(token: string): JobIdToken | undefined {
   const suffix = m[2];
   if (suffix === undefined) return { kind: 'plain', jobId };
   if (!suffix.startsWith('[')) return { kind: 'task', jobId, index: Number(suffix) };
+  // not expanded: the pending rest of a 100 000-task array is one row, and its tasks are looked up in it
+  const spec = suffix.slice(1, -1).replace(/%\d+$/, '');
   try {
-    return { kind: 'range', jobId, indices: expandArrayTaskSpec(suffix) };
+    rangesInclude(spec, 0);   // parses the list (kept for the lookups): throws on anything else
   } catch {
-    return undefined; // one unreadable row must not hide the others; its tasks just stay UNKNOWN
+    return undefined;   // one unreadable row must not hide the others; its tasks just stay UNKNOWN
   }
+  return spec ? { kind: 'range', jobId, spec } : undefined;
 }
 
 const DIGITS = /^\d{1,15}$/;
@@ -83,80 +89,6 @@ function cleanReason(text: string | undefined): string | undefined {
 
 /** The lines of an output, or the lines already split (the status command's sections: not joined to be split again). */
 const linesOf = (text: string | readonly string[]): readonly string[] => (typeof text === 'string' ? text.split('\n') : text);
-
-/** Map key of one array element: `${jobId}_${arrayIndex}`, as Slurm itself writes it. */
-export function taskKey(jobId: string, arrayIndex: number): string {
-  return `${jobId}_${arrayIndex}`;
-}
-
-/**
- * Collects observations keyed by task; a task's own row beats a range row that also lists it (a lagging
- * sacct can still show `J_[7-20%3]` after tasks 7-9 got their own records).
- */
-class ObservationSet {
-  /** from the tasks' own rows, and from range rows: the later row of a kind wins, an own row always */
-  private readonly own = new Map<string, ArrayTaskObservation>();
-  private readonly ranged = new Map<string, ArrayTaskObservation>();
-
-  add(obs: ArrayTaskObservation, fromRange: boolean): void {
-    (fromRange ? this.ranged : this.own).set(taskKey(obs.jobId, obs.arrayIndex), obs);
-  }
-
-  /**
-   * Adds one row and returns the observation of a task's own row (to add its times). A task row keeps the exit
-   * code of a task that ended; a range row's tasks never ran, so its `0:0` is no exit code.
-   */
-  addRow(token: Extract<JobIdToken, { kind: 'task' | 'range' }>, state: TaskState, exit: ExitFields, reason: string | undefined): ArrayTaskObservation | undefined {
-    if (token.kind === 'task') {
-      const obs = observation(token.jobId, token.index, state, isFinal(state) ? exit : undefined, reason);
-      this.add(obs, false);
-      return obs;
-    }
-    // a pending remainder of 100 000 tasks is one range row: one object per task, built without spreads
-    for (const index of token.indices) this.add(observation(token.jobId, index, state, undefined, reason), true);
-    return undefined;
-  }
-
-  /** The observation of a task by its key: its own row's, else a range row's. */
-  get(key: string): ArrayTaskObservation | undefined {
-    return this.own.get(key) ?? this.ranged.get(key);
-  }
-
-  list(): ArrayTaskObservation[] {
-    const out = [...this.own.values()];
-    for (const [key, obs] of this.ranged) if (!this.own.has(key)) out.push(obs);
-    // the lookup the set already holds goes with the list: indexByTask need not key 100 000 rows again
-    builtFrom.set(out, this);
-    return out;
-  }
-}
-
-/** Observations by task key (a Map, or the set a parsed list came from). */
-export interface TaskLookup {
-  get(key: string): ArrayTaskObservation | undefined;
-}
-
-/** The set each parsed list was made by (lists are never changed after parsing: the lookup stays true). */
-const builtFrom = new WeakMap<readonly ArrayTaskObservation[], TaskLookup>();
-
-/** The lookup a list of parsed observations came with, if any. */
-export function lookupOf(observations: readonly ArrayTaskObservation[]): TaskLookup | undefined {
-  return builtFrom.get(observations);
-}
-
-type ExitFields = Pick<ArrayTaskObservation, 'exitCode' | 'signal'>;
-
-/**
- * One task's observation, built field by field (no spreads: a large answer makes 100 000 of them) and without
- * undefined fields, so observations compare and serialise cleanly.
- */
-function observation(jobId: string, arrayIndex: number, state: TaskState, exit: ExitFields | undefined, reason: string | undefined): ArrayTaskObservation {
-  const obs: ArrayTaskObservation = { jobId, arrayIndex, state };
-  if (exit?.exitCode !== undefined) obs.exitCode = exit.exitCode;
-  if (exit?.signal !== undefined) obs.signal = exit.signal;
-  if (reason !== undefined) obs.reason = reason;
-  return obs;
-}
 
 // ───────────────────────────────────────────────────────────────────────────── sacct
 
@@ -213,7 +145,13 @@ export interface SacctParse {
  * `JobArrayTaskLimit`), which would only mislead.
  */
 export function parseSacctDetailed(text: string | readonly string[], options: SacctOptions = {}): SacctParse {
-  const tasks = new ObservationSet();
+  const { tasks, plain } = sacctObservations(text, options);
+  return { tasks: tasks.list(), plain };
+}
+
+/** parseSacctDetailed's rows as looked up (range rows not expanded): what the status command's parser keeps. */
+export function sacctObservations(text: string | readonly string[], options: SacctOptions = {}): { tasks: TaskObservations; plain: SacctPlainRow[] } {
+  const tasks = new TaskObservations();
   const plain: SacctPlainRow[] = [];
   const { wanted } = options;
   for (const line of linesOf(text)) {
@@ -241,7 +179,7 @@ export function parseSacctDetailed(text: string | readonly string[], options: Sa
       if (end) own.end = end;
     }
   }
-  return { tasks: tasks.list(), plain };
+  return { tasks, plain };
 }
 
 /** Task observations from sacct output (plain `J|…` rows left out; use parseSacctDetailed for those). */
@@ -261,7 +199,12 @@ export const SQUEUE_FORMAT = '%i|%T|%r';
  * which pilot never submits) are ignored. squeue has no exit code.
  */
 export function parseSqueue(text: string | readonly string[]): ArrayTaskObservation[] {
-  const tasks = new ObservationSet();
+  return squeueObservations(text).list();
+}
+
+/** parseSqueue's rows as looked up (range rows not expanded). */
+export function squeueObservations(text: string | readonly string[]): TaskObservations {
+  const tasks = new TaskObservations();
   for (const line of linesOf(text)) {
     const fields = line.split('|');
     if (fields.length < 2) continue;
@@ -269,7 +212,7 @@ export function parseSqueue(text: string | readonly string[]): ArrayTaskObservat
     if (!token || token.kind === 'plain') continue;
     tasks.addRow(token, normalizeState(fields[1]!), {}, cleanReason(fields[2]));
   }
-  return tasks.list();
+  return tasks;
 }
 
 // ───────────────────────────────────────────────────────────────────────────── scontrol
@@ -289,7 +232,11 @@ function scontrolField(line: string, key: string): string | undefined {
  * array is one record `ArrayTaskId=4-20%3`. Records without ArrayJobId (non-array jobs) are ignored.
  */
 export function parseScontrol(text: string): ArrayTaskObservation[] {
-  const tasks = new ObservationSet();
+  return scontrolObservations(text).list();
+}
+
+/** parseScontrol's records as looked up, added to `tasks` (one set for the records of every id asked about). */
+export function scontrolObservations(text: string, tasks = new TaskObservations()): TaskObservations {
   for (const line of text.split('\n')) {
     const arrayJobId = scontrolField(line, 'ArrayJobId');
     const taskSpec = scontrolField(line, 'ArrayTaskId');
@@ -300,6 +247,6 @@ export function parseScontrol(text: string): ArrayTaskObservation[] {
     const state = normalizeState(jobState);
     tasks.addRow(token, state, parseExitCode(scontrolField(line, 'ExitCode')), cleanReason(scontrolField(line, 'Reason')));
   }
-  return tasks.list();
+  return tasks;
 }
 

@@ -15,7 +15,7 @@
 import { PilotError } from '../../model/errors.js';
 import { isFinal, type ArrayTaskObservation } from '../../model/states.js';
 import { quote, shScript } from '../../util/quote.js';
-import { lookupOf, parseSacctDetailed, parseScontrol, parseSqueue, SACCT_FORMAT, SQUEUE_FORMAT, taskKey, type SacctOptions, type TaskLookup } from './parse.js';
+import { sacctObservations, scontrolObservations, squeueObservations, SACCT_FORMAT, SQUEUE_FORMAT, taskKey, TaskObservations, type SacctOptions } from './parse.js';
 import { parseTails, tailSteps, type TailDir } from './tails.js';
 import { expectSteps, parseExpect, type ExpectTask } from './expect.js';
 
@@ -127,11 +127,11 @@ export interface StatusOutput {
   /** sacct said "Slurm accounting storage is disabled": poll with `accounting: false` from now on. */
   accountingDisabled: boolean;
   /** Present only when sacct ran and succeeded (rc 0, section complete). */
-  sacct?: ArrayTaskObservation[];
+  sacct?: TaskObservations;
   /** The controller's view; empty when squeue failed or no longer knows the ids. */
-  squeue: ArrayTaskObservation[];
+  squeue: TaskObservations;
   /** Present when scontrol ran for at least one id. */
-  scontrol?: ArrayTaskObservation[];
+  scontrol?: TaskObservations;
   /** Unexpected failures (rc, stderr) and cut-off sections; absences are not evidence while this is non-empty. */
   errors: string[];
   /** `scontrol ping` said the controller is down (squeue and scontrol were not asked). */
@@ -162,7 +162,7 @@ export function parseStatusOutput(stdout: string, options: SacctOptions = {}): S
   const tails = sections.filter((s) => s.name === 'tails' && s.rc !== undefined);
   const expects = sections.filter((s) => s.name === 'expect' && s.rc === 0);
   const out: StatusOutput = {
-    accountingDisabled: false, squeue: [], errors: [], ...(tails.length ? { tails: parseTails(tails) } : {}), ...(expects.length ? { expects: parseExpect(expects) } : {}),
+    accountingDisabled: false, squeue: new TaskObservations(), errors: [], ...(tails.length ? { tails: parseTails(tails) } : {}), ...(expects.length ? { expects: parseExpect(expects) } : {}),
   };
   let sawSqueue = false;
   for (const section of sections) {
@@ -170,15 +170,14 @@ export function parseStatusOutput(stdout: string, options: SacctOptions = {}): S
       if ([...section.stderr, ...section.lines].some((line) => ACCOUNTING_DISABLED.test(line))) {
         out.accountingDisabled = true;
       } else if (sectionUsable(section, out.errors)) {
-        const parsed = parseSacctDetailed(section.lines, options);
-        out.sacct = parsed.tasks;
+        out.sacct = sacctObservations(section.lines, options).tasks;
       }
     } else if (section.name === 'squeue') {
       sawSqueue = true;
-      if (sectionUsable(section, out.errors)) out.squeue = parseSqueue(section.lines);
+      if (sectionUsable(section, out.errors)) out.squeue = squeueObservations(section.lines);
     } else if (section.name.startsWith('scontrol:')) {
-      out.scontrol ??= [];
-      if (sectionUsable(section, out.errors)) out.scontrol.push(...parseScontrol(section.lines.join('\n')));
+      out.scontrol ??= new TaskObservations();
+      if (sectionUsable(section, out.errors)) scontrolObservations(section.lines.join('\n'), out.scontrol);
     }
   }
   if (controllerDown) {
@@ -199,10 +198,6 @@ export interface ExpectedTask {
   key?: string;
 }
 
-export function indexByTask(observations: readonly ArrayTaskObservation[] | undefined): TaskLookup {
-  return (observations && lookupOf(observations)) ?? new Map((observations ?? []).map((obs) => [taskKey(obs.jobId, obs.arrayIndex), obs]));
-}
-
 /**
  * The lag-safe merge, one observation per expected task (key `${jobId}_${arrayIndex}`):
  * 1. the controller's view (scontrol, which runs last, else squeue) says PENDING/RUNNING → that; it is fresher
@@ -212,17 +207,19 @@ export function indexByTask(observations: readonly ArrayTaskObservation[] | unde
  * 4. anything else — sacct not final and gone from the controller, or absent everywhere (purged without
  *    accounting) → UNKNOWN: poll again, never done, never COMPLETED.
  */
+type Observed = TaskObservations | readonly ArrayTaskObservation[];
+
 export function mergeObservations(
-  parsed: Pick<StatusOutput, 'sacct' | 'squeue' | 'scontrol'>,
+  parsed: { sacct?: Observed; squeue?: Observed; scontrol?: Observed },
   expected: readonly ExpectedTask[],
-  sacct = indexByTask(parsed.sacct),   // given by a caller that needs it too (a 100 000-row answer: built once)
 ): Map<string, ArrayTaskObservation> {
-  const squeue = indexByTask(parsed.squeue);
-  const scontrol = indexByTask(parsed.scontrol);
+  const sacct = parsed.sacct && TaskObservations.of(parsed.sacct);
+  const squeue = TaskObservations.of(parsed.squeue);
+  const scontrol = parsed.scontrol && TaskObservations.of(parsed.scontrol);
   const merged = new Map<string, ArrayTaskObservation>();
   for (const { jobId, arrayIndex, key: known } of expected) {
     const key = known ?? taskKey(jobId, arrayIndex);
-    merged.set(key, mergeOne(jobId, arrayIndex, sacct.get(key), squeue.get(key), scontrol.get(key)));
+    merged.set(key, mergeOne(jobId, arrayIndex, sacct?.find(jobId, arrayIndex, key), squeue.find(jobId, arrayIndex, key), scontrol?.find(jobId, arrayIndex, key)));
   }
   return merged;
 }

@@ -1,0 +1,67 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JobStore } from '../../../src/store/store.js';
+import { packStates, upgradeRecord, type JobRecord, type TaskStatus } from '../../../src/model/record.js';
+import { recordProblem } from '../../../src/model/record-check.js';
+
+function bigRecord(tasks: number, lastKnown: Record<string, TaskStatus>): JobRecord {
+  return {
+    version: 2, name: 'big', cluster: 'lab', backend: 'slurm', createdAt: '2026-11-24T00:00:00.000Z', tasks, chunkSize: 1000,
+    info: {} as JobRecord['info'], bundle: { sha256: 'x', bytes: 1, files: 1 }, remote: { jobDir: '/r/jobs/big', bundleDir: '/r/bundles/x' },
+    attempts: [{ attempt: 1, submittedAt: '', indices: `1-${tasks}`, arrays: [{ jobId: '5', offset: 0, arraySpec: `1-${tasks}%10` }] }],
+    finalStates: {}, lastKnown,
+  };
+}
+
+/** 3 000 tasks: 1-10 running, 11-1500 waiting on the throttle, 1501-2999 on a dependency, 3000 waiting with a start time. */
+function halfWay(): Record<string, TaskStatus> {
+  const known: Record<string, TaskStatus> = {};
+  for (let t = 1; t <= 3000; t++) {
+    known[t] = t <= 10 ? { index: t, state: 'RUNNING', exitCode: null, attempt: 1, start: '2026-11-24T00:00:01.000Z' }
+      : t === 3000 ? { index: t, state: 'PENDING', exitCode: null, attempt: 2, reason: 'Priority', provisional: true }
+        : { index: t, state: 'PENDING', exitCode: null, attempt: 1, reason: t <= 1500 ? 'JobArrayTaskLimit' : 'Dependency' };
+  }
+  return known;
+}
+
+describe('waiting states stored as runs', () => {
+  it('writes the plain waiting states of a large record as runs and reads back the same record', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-runs-')));
+    const record = bigRecord(3000, halfWay());
+    await store.write(record);
+    const raw = JSON.parse(readFileSync(join(store.jobDir('big'), 'job.json'), 'utf8')) as Record<string, unknown>;
+    expect(raw.lastKnownRuns).toEqual([
+      { state: 'PENDING', attempt: 1, reason: 'JobArrayTaskLimit', tasks: '11-1500' },
+      { state: 'PENDING', attempt: 1, reason: 'Dependency', tasks: '1501-2999' },
+    ]);
+    // what a run cannot say stays an entry of its own: a start time, another field
+    expect(Object.keys(raw.lastKnown as object)).toEqual([...Array.from({ length: 10 }, (_, i) => String(i + 1)), '3000']);
+    const back = await new JobStore(store.home).read('big');
+    const { updatedAt, ...readBack } = back;
+    expect(updatedAt).toBeDefined();
+    expect(readBack).toEqual(record);
+    expect(back.lastKnown?.[1500]).toEqual({ index: 1500, state: 'PENDING', exitCode: null, attempt: 1, reason: 'JobArrayTaskLimit' });
+  });
+
+  it('leaves a record with few waiting states as it is (readable), and one without reason in runs too', () => {
+    const small: Record<string, TaskStatus> = {};
+    for (let t = 1; t <= 999; t++) small[t] = { index: t, state: 'PENDING', exitCode: null, attempt: 1 };
+    expect(packStates(bigRecord(999, small))).toEqual(bigRecord(999, small));
+    small[1000] = { index: 1000, state: 'PENDING', exitCode: null, attempt: 1 };
+    const packed = packStates(bigRecord(1000, small)) as unknown as { lastKnownRuns: unknown; lastKnown: object };
+    expect(packed.lastKnownRuns).toEqual([{ state: 'PENDING', attempt: 1, tasks: '1-1000' }]);
+    expect(packed.lastKnown).toEqual({});
+    expect(upgradeRecord(JSON.parse(JSON.stringify(packed)))).toEqual(bigRecord(1000, small));
+  });
+
+  it('calls a record damaged whose runs are not task lists of the job, instead of expanding them', () => {
+    const raw = (runs: unknown) => ({ ...bigRecord(3000, {}), lastKnownRuns: runs });
+    expect(recordProblem(raw([{ state: 'PENDING', attempt: 1, tasks: '1-3000' }]), 'big')).toBeUndefined();
+    expect(recordProblem(raw([{ state: 'PENDING', attempt: 1, tasks: '1-99999999999' }]), 'big')?.problem).toMatch(/lastKnownRuns names tasks the job does not have/);
+    expect(recordProblem(raw([{ state: 'PENDING', attempt: 1, tasks: '9-3' }]), 'big')?.problem).toMatch(/lastKnownRuns/);
+    expect(recordProblem(raw([{ state: 'PENDING', attempt: 1, tasks: 'all' }]), 'big')?.problem).toMatch(/lastKnownRuns\[0\]\.tasks is "all", not a list of task numbers/);
+    expect(recordProblem(raw([{ state: 'WAITING', attempt: 1, tasks: '1' }]), 'big')?.problem).toMatch(/lastKnownRuns\[0\]\.state/);
+  });
+});
