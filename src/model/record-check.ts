@@ -5,6 +5,7 @@
  * every record, and this costs microseconds and no module load.
  */
 import { TASK_STATES } from './states.js';
+import { packedProblem, type PackedStates } from './record-pack.js';
 
 /** The record version this pilot writes; older ones are upgraded on read, newer ones refused. */
 export const RECORD_VERSION = 2;
@@ -76,16 +77,9 @@ function byTask(item: Check): Check {
 
 const TASK_KEY = /^(0|[1-9]\d*)$/;
 
-/** Task numbers as compressed ranges (`1-3,7`): what the store writes for runs of states (see runsWithin). */
+/** Task numbers as compressed ranges (`1-3,7`): what the store writes for runs of states (packedProblem checks their bounds). */
 const rangeList: Check = (v) => str(v) ?? is(/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v as string), `is ${JSON.stringify(v)}, not a list of task numbers`);
-
-/** Whether every run names only task numbers of the job (0 … tasks): a damaged file is never expanded past them. */
-function runsWithin(runs: unknown, tasks: number): boolean {
-  return !Array.isArray(runs) || runs.every((run: { tasks: string }) => run.tasks.split(',').every((part) => {
-    const [first, last = first] = part.split('-').map(Number);
-    return first! <= last! && last! <= tasks;
-  }));
-}
+const isNumber = (v: unknown) => typeof v === 'number';
 
 // index 0: the first task of a job launched with arrayBase 0
 const taskStatusInDetail = object({ index: int(0), state: oneOf(...TASK_STATES), attempt: int(1) });
@@ -113,6 +107,7 @@ const RECORD = object({
   finalStates: byTask(taskStatus),
   lastKnown: optional(byTask(taskStatus)),
   lastKnownRuns: optional(list(object({ state: oneOf(...TASK_STATES), attempt: int(1), tasks: rangeList }))),
+  finalTable: optional(object({ columns: list(str), texts: list(str), rows: (v) => is(Array.isArray(v) && v.every(isNumber), 'is not a list of numbers') })),
 });
 
 /**
@@ -128,7 +123,8 @@ export function recordProblem(raw: unknown, folder: string): RecordProblem | und
   }
   const issue = RECORD(raw);
   if (issue) return { problem: `field ${issue.path.slice(1)} ${issue.what}` };
-  if (!runsWithin(raw.lastKnownRuns, raw.tasks as number)) return { problem: 'field lastKnownRuns names tasks the job does not have' };
+  const packed = packedProblem(raw as unknown as PackedStates & { tasks: number }, STATES);
+  if (packed) return { problem: packed };
   if (raw.name !== folder) return { problem: `names the job ${JSON.stringify(raw.name)} but lives in the folder of '${folder}' (copied or renamed by hand?)` };
   return undefined;
 }

@@ -2,7 +2,7 @@ import type { NormalizedJobInfo } from './job.js';
 import type { TaskState } from './states.js';
 import type { AttemptResources, NotifyEvent } from './retry.js';
 import type { TaskResources } from './resources.js';
-import { compressRanges, expandRanges } from './ranges.js';
+import { unpackStates, type PackedStates } from './record-pack.js';
 
 /**
  * One submission of an attempt, STORED as the scheduler acknowledged it (never derived): the scheduler's job id
@@ -157,71 +157,4 @@ export function upgradeRecord(raw: unknown): JobRecord {
     } as JobRecord;
   }
   return r as JobRecord;
-}
-
-/**
- * The last known states that only say "waiting" (`{ index, state, exitCode: null, attempt, reason? }`), as
- * stored: one entry per run of such states rather than one object per task. Half way through a 100 000-task
- * array, 67 000 tasks are PENDING for the same reason; as objects they were most of a 12 MB record, written
- * at every status call and parsed at the next. In memory the record always has them in `lastKnown`.
- */
-export interface StateRun {
-  state: TaskState;
-  attempt: number;
-  reason?: string;
-  /** task numbers, compressed (`34-100000`) */
-  tasks: string;
-}
-
-interface PackedStates {
-  lastKnownRuns?: StateRun[];
-}
-
-/** Fewer plain states than this are left as they are (a small record stays readable). */
-const RUNS_FROM = 1000;
-
-/** The record as written to disk: its plain last known states as runs (unpackStates reverses it). */
-export function packStates(record: JobRecord): JobRecord | (Omit<JobRecord, 'lastKnown'> & PackedStates & { lastKnown: Record<string, TaskStatus> }) {
-  const known = record.lastKnown;
-  if (!known) return record;
-  const runs = new Map<string, { run: Omit<StateRun, 'tasks'>; tasks: number[] }>();
-  const rest: Record<string, TaskStatus> = {};
-  let plain = 0;
-  for (const key in known) {
-    const s = known[key]!;
-    if (!isPlain(s)) {
-      rest[key] = s;
-      continue;
-    }
-    plain++;
-    const id = `${s.state}\t${s.attempt}\t${s.reason ?? ''}`;
-    const found = runs.get(id) ?? runs.set(id, { run: { state: s.state, attempt: s.attempt, ...(s.reason === undefined ? {} : { reason: s.reason }) }, tasks: [] }).get(id)!;
-    found.tasks.push(s.index);
-  }
-  if (plain < RUNS_FROM) return record;
-  return { ...record, lastKnown: rest, lastKnownRuns: [...runs.values()].map(({ run, tasks }) => ({ ...run, tasks: compressRanges(tasks) })) };
-}
-
-const PLAIN_KEYS: ReadonlySet<string> = new Set(['index', 'state', 'exitCode', 'attempt', 'reason']);
-
-/** `{ index, state, exitCode: null, attempt }` and maybe a reason, nothing else: what a run can hold. */
-function isPlain(s: TaskStatus): boolean {
-  if (s.exitCode !== null) return false;
-  for (const key in s) if (!PLAIN_KEYS.has(key) || (key === 'reason' && typeof s.reason !== 'string')) return false;
-  return true;
-}
-
-function unpackStates<R extends { lastKnown?: Record<string, TaskStatus> } & PackedStates>(r: R): R {
-  if (!r.lastKnownRuns) return r;
-  const { lastKnownRuns, ...rest } = r;
-  const lastKnown: Record<string, TaskStatus> = { ...(r.lastKnown ?? {}) };
-  for (const run of lastKnownRuns) {
-    for (const index of expandRanges(run.tasks)) {
-      // the same fields in the same order as a status call makes them (model/tracking.ts compares states)
-      const s: TaskStatus = { index, state: run.state, exitCode: null, attempt: run.attempt };
-      if (run.reason !== undefined) s.reason = run.reason;
-      lastKnown[index] = s;
-    }
-  }
-  return { ...rest, lastKnown } as unknown as R;
 }

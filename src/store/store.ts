@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
 import { exists, LockBusyError, makeDirs, sweepTemps, withFileLock, writeJsonAtomic } from '../util/files.js';
-import { packStates, upgradeRecord, type JobRecord } from '../model/record.js';
+import { upgradeRecord, type JobRecord } from '../model/record.js';
+import { packStates } from '../model/record-pack.js';
 import { ensureHome, homeError } from './home.js';
 import { RECORD, RESERVED, reservationOwner, tryReserve } from './reservations.js';
 
@@ -158,7 +159,7 @@ export class JobStore {
       await makeDirs(dir);
       await sweepTemps(dir);
       // indented for people reading it, up to a size where that costs (a per-task entry each)
-      // (waiting states as runs: see packStates)
+      // (the states of a large job packed: see record-pack.ts)
       await writeJsonAtomic(join(dir, RECORD), { ...packStates(record), updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
       await rm(join(dir, RESERVED), { force: true });
     } catch (err) {

@@ -29,10 +29,10 @@ export class TaskObservations {
    * Adds one row and returns the observation of a task's own row (to add its times). A task row keeps the exit
    * code of a task that ended; a range row's tasks never ran, so its `0:0` is no exit code.
    */
-  addRow(token: Extract<JobIdToken, { kind: 'task' | 'range' }>, state: TaskState, exit: ExitFields, reason: string | undefined): ArrayTaskObservation | undefined {
+  addRow(token: Extract<JobIdToken, { kind: 'task' | 'range' }>, state: TaskState, exit: ExitFields, reason: string | undefined, key?: string): ArrayTaskObservation | undefined {
     if (token.kind === 'task') {
       const obs = observation(token.jobId, token.index, state, isFinal(state) ? exit : undefined, reason);
-      this.own.set(taskKey(obs.jobId, obs.arrayIndex), obs);
+      this.own.set(key ?? taskKey(obs.jobId, obs.arrayIndex), obs);
       return obs;
     }
     // a pending remainder of 100 000 tasks is one range row: kept as one, not as 100 000 observations

@@ -157,7 +157,9 @@ export function sacctObservations(text: string | readonly string[], options: Sac
   for (const line of linesOf(text)) {
     // a task's own row of a task nobody asked about (final already): passed over before any parsing. sacct
     // prints every row of an array; at 100 000 tasks most are long final when a status call asks for the rest
-    if (wanted && !wanted.has(line.slice(0, line.indexOf('|'))) && TASK_ROW.test(line)) continue;
+    const first = line.slice(0, line.indexOf('|'));
+    const asked = wanted?.has(first);
+    if (wanted && !asked && TASK_ROW.test(line)) continue;
     const fields = line.split('|');
     if (fields.length < 4) continue;
     const token = parseJobIdToken(fields[0]!);
@@ -170,7 +172,8 @@ export function sacctObservations(text: string | readonly string[], options: Sac
     }
     const reason = isFinal(state) ? undefined : cleanReason(fields[4]);
     // the 0:0 of a task that has not ended (PENDING, RUNNING) is no exit code: addRow keeps it for ended ones
-    const own = tasks.addRow(token, state, parseExitCode(fields[3]), reason);
+    // (a row asked for by its key starts with that key: it need not be made again)
+    const own = tasks.addRow(token, state, parseExitCode(fields[3]), reason, asked ? first : undefined);
     // a task's own row carries its times (a range row's tasks never started)
     const start = own && parseSlurmTime(fields[5]);
     if (own && start) {

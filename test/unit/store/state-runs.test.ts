@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobStore } from '../../../src/store/store.js';
-import { packStates, upgradeRecord, type JobRecord, type TaskStatus } from '../../../src/model/record.js';
+import { upgradeRecord, type JobRecord, type TaskStatus } from '../../../src/model/record.js';
+import { packStates } from '../../../src/model/record-pack.js';
 import { recordProblem } from '../../../src/model/record-check.js';
 
 function bigRecord(tasks: number, lastKnown: Record<string, TaskStatus>): JobRecord {
@@ -63,5 +64,51 @@ describe('waiting states stored as runs', () => {
     expect(recordProblem(raw([{ state: 'PENDING', attempt: 1, tasks: '9-3' }]), 'big')?.problem).toMatch(/lastKnownRuns/);
     expect(recordProblem(raw([{ state: 'PENDING', attempt: 1, tasks: 'all' }]), 'big')?.problem).toMatch(/lastKnownRuns\[0\]\.tasks is "all", not a list of task numbers/);
     expect(recordProblem(raw([{ state: 'WAITING', attempt: 1, tasks: '1' }]), 'big')?.problem).toMatch(/lastKnownRuns\[0\]\.state/);
+  });
+});
+
+describe('final states stored as a table', () => {
+  function finals(): Record<string, TaskStatus> {
+    const f: Record<string, TaskStatus> = {};
+    for (let t = 1; t <= 2000; t++) {
+      const base = { index: t, attempt: 1, start: `2026-11-24T00:00:0${t % 10}.000Z`, end: '2026-11-24T00:01:00.000Z' };
+      f[t] = t % 100 === 0 ? { ...base, state: 'FAILED', exitCode: 3, lastError: t % 200 === 0 ? '' : 'Traceback: boom' }
+        : t === 7 ? { index: 7, state: 'CANCELLED', exitCode: null, attempt: 2, reason: 'Dependency' }
+          : t === 8 ? { ...base, state: 'TIMEOUT', exitCode: 0, signal: 15 }
+            : t === 9 ? { ...base, state: 'MISSING_OUTPUT', exitCode: 0, missingFiles: ['out/9.csv'] }
+              : { ...base, state: 'COMPLETED', exitCode: 0 };
+    }
+    return f;
+  }
+
+  it('writes them as rows of numbers with each text once, and reads back the same states', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-table-')));
+    const record = { ...bigRecord(2000, {}), finalStates: finals() };
+    await store.write(record);
+    const text = readFileSync(join(store.jobDir('big'), 'job.json'), 'utf8');
+    const raw = JSON.parse(text) as { finalStates: object; finalTable: { texts: string[]; rows: number[]; columns: string[] } };
+    expect(Object.keys(raw.finalStates)).toEqual(['9']);   // a missing file list is no column: kept as it is
+    expect(raw.finalTable.rows).toHaveLength(1999 * raw.finalTable.columns.length);
+    expect(raw.finalTable.texts.filter((t) => t === 'COMPLETED')).toHaveLength(1);
+    expect(text.length).toBeLessThan(JSON.stringify(record).length / 2);
+    const back = await new JobStore(store.home).read('big');
+    expect(back.finalStates).toEqual(record.finalStates);
+    expect(back.finalStates[200]).toEqual({ index: 200, state: 'FAILED', exitCode: 3, attempt: 1, start: '2026-11-24T00:00:00.000Z', end: '2026-11-24T00:01:00.000Z', lastError: '' });
+  });
+
+  it('calls a record damaged whose table does not hold states of the job', () => {
+    const packed = packStates({ ...bigRecord(2000, {}), finalStates: finals() }) as unknown as { finalTable: { rows: number[]; texts: string[]; columns: string[] } };
+    const raw = (change: (t: typeof packed.finalTable) => void) => {
+      const copy = JSON.parse(JSON.stringify(packed)) as typeof packed;
+      change(copy.finalTable);
+      return recordProblem(copy, 'big')?.problem;
+    };
+    expect(raw(() => undefined)).toBeUndefined();
+    expect(raw((t) => { t.rows[0] = 5000; })).toMatch(/finalTable.rows has a bad row 1/);
+    expect(raw((t) => { t.rows[9 + 1] = 999; })).toMatch(/bad row 2/);
+    expect(raw((t) => { t.texts[t.rows[1]!] = 'SLEEPING'; })).toMatch(/bad row 1/);
+    expect(raw((t) => { t.rows.pop(); })).toMatch(/does not hold whole rows/);
+    expect(raw((t) => { t.columns = ['index']; })).toMatch(/finalTable.columns/);
+    expect(raw((t) => { (t.rows as unknown[])[3] = '1'; })).toMatch(/finalTable.rows is not a list of numbers/);
   });
 });
