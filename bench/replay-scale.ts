@@ -45,6 +45,17 @@ function midRun(jobId: number, n: number): { sacct: string; squeue: string } {
   return { sacct: sacct.join('\n'), squeue: squeue.join('\n') };
 }
 
+/** The counts per state each status step must report (from the generators above). */
+function expectedCounts(step: string): Record<string, number> {
+  const failedIn = (n: number) => Math.floor(n / 100);
+  if (step === 'status-mid') {
+    const done = Math.floor(N / 3);
+    return { PENDING: N - done - 10, RUNNING: 10, COMPLETED: done - failedIn(done), FAILED: failedIn(done) };
+  }
+  if (step === 'status-final') return { COMPLETED: N - failedIn(N), FAILED: failedIn(N) };
+  return { COMPLETED: N };
+}
+
 const names = Array.from({ length: JOBS }, (_, j) => `scale-${j}`);
 const ids = names.map((_, j) => FIRST_ID + j * 1_000_000);
 const restartId = 9_999_000;
@@ -83,8 +94,12 @@ async function main(): Promise<void> {
     for (const name of names) await pilot.scheduleJobs({ jobName: name, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', args: Array.from({ length: N }, (_, i) => [String(i)]) });
   } else if (step.startsWith('status')) {
     const statuses = await pilot.status(names);
-    if (process.env.REPLAY_VIEWS) for (const s of statuses) if (!s.tasks.length) throw new Error("no tasks");
     if (statuses.some((s) => s.stale)) throw new Error(`stale: ${statuses[0]!.stale}`);
+    // what the generated answer says, checked: a faster path that gets states wrong must not pass for faster
+    const want = expectedCounts(step);
+    for (const s of statuses) if (JSON.stringify(s.counts) !== JSON.stringify(want)) throw new Error(`${s.name}: counts ${JSON.stringify(s.counts)}, expected ${JSON.stringify(want)}`);
+    // REPLAY_VIEWS: also read every task's view (what `pilot status NAME` and `--json` do; built when first read)
+    if (process.env.REPLAY_VIEWS) for (const s of statuses) if (s.tasks.length !== N || s.tasks[N - 1]!.outputDir === undefined) throw new Error('views');
   } else if (step === 'restart') {
     const r = await pilot.restartFailed(names[0]!);
     if (r.indices.length !== N / 100) throw new Error(`restarted ${r.indices.length}`);
