@@ -50,6 +50,10 @@ export async function replayRows() {
   pair('status (final): parse of the output', 'status-final', 'ms', (r) => r.parseMs);
   pair('status (final): local CPU', 'status-final', 'ms', (r) => r.cpuMs);
   pair('status (half way): local CPU', 'status-mid', 'ms', (r) => r.cpuMs);
+  // issue #14: the status of one 100 000-task job (every task's view read, as `pilot status NAME` does) within 1 s
+  for (const [what, key] of [['final', 'status-final'], ['half way', 'status-mid']]) {
+    row({ what: `status (${what}) of 100000 tasks: local CPU`, ref: { label: 'budget', value: 1000 }, ours: { label: '1 job × 100000', value: big[key].cpuMs }, unit: 'ms', source: src, max: 1 });
+  }
   pair('status (final): peak RSS', 'status-final', 'KB', (r) => r.maxRssKB);
   pair('status (final): record size on disk', 'status-final', 'KB', (r) => r.recordBytes / 1024);
   // growth, 1 000 → 100 000 tasks (100×): linear is a ratio of 100 or less

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PilotError } from '../../src/model/errors.js';
 import {
@@ -224,6 +225,19 @@ describe('parseSacctDetailed with the tasks asked about', () => {
     expect(some.tasks.find((t) => t.arrayIndex === 2)).toEqual(all.tasks.find((t) => t.arrayIndex === 2));
     expect(some.plain).toEqual(all.plain);
     expect(some.plain).toHaveLength(1);
+  });
+
+  it('reads a row asked for (its own fast path) exactly as any other row, in every recorded sacct answer', () => {
+    const files = readdirSync(join(import.meta.dirname, '../fixtures/slurm')).filter((f) => f.startsWith('sacct-')).map((f) => f.replace(/\.txt$/, ''));
+    expect(files.length).toBeGreaterThan(10);
+    for (const name of files) {
+      const all = parseSacctDetailed(fixture(name));
+      const keys = new Set(all.tasks.map((t) => `${t.jobId}_${t.arrayIndex}`));
+      expect(parseSacctDetailed(fixture(name), { wanted: keys }), name).toEqual(all);
+    }
+    // and with the fields an asked row can have: a signal, times, a reason on a task still waiting
+    const rows = ['9_1|10|CANCELLED by 0|0:15|None|2026-11-23T23:45:39|2026-11-23T23:45:40', '9_2|11|PENDING|0:0|Dependency|Unknown|Unknown', '9_3|12|TIMEOUT|0:0|None|2026-11-23T23:45:39|Unknown', '9_4|13|FAILED|2:0'];
+    expect(parseSacctDetailed(rows, { wanted: new Set(['9_1', '9_2', '9_3', '9_4']) })).toEqual(parseSacctDetailed(rows));
   });
 });
 

@@ -12,7 +12,7 @@ import type { ReadTails } from '../../model/tracking.js';
 import type { Transport } from '../../transport/types.js';
 import type { Observation } from '../backend.js';
 import type { ObserveState } from '../dialect.js';
-import { buildStatusCommand, mergeObservations, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
+import { buildStatusCommand, merger, parseStatusOutput, taskKey, type ExpectedTask } from './status.js';
 import type { TailDir } from './tails.js';
 import type { ExpectTask } from './expect.js';
 import { applyExpected, expectCandidates, EXPECT_PER_CALL, type ExpectRequest } from '../../model/expected.js';
@@ -62,10 +62,10 @@ export async function observeSlurm(transport: Transport, records: JobRecord[], s
   if (parsed.errors.length && !parsed.sacct && parsed.squeue.empty && (parsed.scontrol?.empty ?? true)) {
     throw new PilotError('REMOTE', `Slurm did not answer the status query: ${parsed.errors.join('; ')}`, { hint: 'is slurmctld reachable from the login node? try `pilot test-ssh CLUSTER`' });
   }
-  const merged = mergeObservations(parsed, wanted);
+  const merge = merger(parsed);
   for (const w of wanted) {
     const key = w.key;
-    const obs = merged.get(key);
+    const obs = merge(w.jobId, w.arrayIndex, key);
     const taskState = obs?.state ?? 'UNKNOWN';
     const exitCode = obs?.exitCode ?? null;
     // with accounting, sacct brings the exit code within seconds; cancelled tasks that never ran have none.

@@ -213,15 +213,18 @@ export function mergeObservations(
   parsed: { sacct?: Observed; squeue?: Observed; scontrol?: Observed },
   expected: readonly ExpectedTask[],
 ): Map<string, ArrayTaskObservation> {
+  const merge = merger(parsed);
+  const merged = new Map<string, ArrayTaskObservation>();
+  for (const { jobId, arrayIndex, key = taskKey(jobId, arrayIndex) } of expected) merged.set(key, merge(jobId, arrayIndex, key));
+  return merged;
+}
+
+/** The merge of one task at a time (what observe.ts asks for each open task, without a map of 100 000 of them). */
+export function merger(parsed: { sacct?: Observed; squeue?: Observed; scontrol?: Observed }): (jobId: string, arrayIndex: number, key: string) => ArrayTaskObservation {
   const sacct = parsed.sacct && TaskObservations.of(parsed.sacct);
   const squeue = TaskObservations.of(parsed.squeue);
   const scontrol = parsed.scontrol && TaskObservations.of(parsed.scontrol);
-  const merged = new Map<string, ArrayTaskObservation>();
-  for (const { jobId, arrayIndex, key: known } of expected) {
-    const key = known ?? taskKey(jobId, arrayIndex);
-    merged.set(key, mergeOne(jobId, arrayIndex, sacct?.find(jobId, arrayIndex, key), squeue.find(jobId, arrayIndex, key), scontrol?.find(jobId, arrayIndex, key)));
-  }
-  return merged;
+  return (jobId, arrayIndex, key) => mergeOne(jobId, arrayIndex, sacct?.find(jobId, arrayIndex, key), squeue.find(jobId, arrayIndex, key), scontrol?.find(jobId, arrayIndex, key));
 }
 
 function mergeOne(
