@@ -54,21 +54,23 @@ const RUN_KEYS: ReadonlySet<string> = new Set(['index', 'state', 'exitCode', 'at
 
 function packRuns(known: Record<string, TaskStatus> | undefined): { rest: Record<string, TaskStatus>; runs: StateRun[] } | undefined {
   if (!known) return undefined;
-  const runs = new Map<string, { run: Omit<StateRun, 'tasks'>; tasks: number[] }>();
+  const runs: { run: Omit<StateRun, 'tasks'>; tasks: number[] }[] = [];
   const rest: Record<string, TaskStatus> = {};
   let packed = 0;
+  let last: (typeof runs)[number] | undefined;
   for (const key in known) {
     const s = known[key]!;
-    if (!fits(s, RUN_KEYS) || s.exitCode !== null) {
+    if (s.exitCode !== null || !fits(s, RUN_KEYS)) {
       rest[key] = s;
       continue;
     }
     packed++;
-    const id = `${s.state}\t${s.attempt}\t${s.reason ?? ''}`;
-    const found = runs.get(id) ?? runs.set(id, { run: { state: s.state, attempt: s.attempt, ...(s.reason === undefined ? {} : { reason: s.reason }) }, tasks: [] }).get(id)!;
-    found.tasks.push(s.index);
+    // states come in task order, mostly in long stretches of the same run: the last run is tried first
+    const same = (r: (typeof runs)[number]) => r.run.state === s.state && r.run.attempt === s.attempt && r.run.reason === s.reason;
+    if (!last || !same(last)) last = runs.find(same) ?? runs[runs.push({ run: { state: s.state, attempt: s.attempt, ...(s.reason === undefined ? {} : { reason: s.reason }) }, tasks: [] }) - 1]!;
+    last.tasks.push(s.index);
   }
-  return packed < PACK_FROM ? undefined : { rest, runs: [...runs.values()].map(({ run, tasks }) => ({ ...run, tasks: compressRanges(tasks) })) };
+  return packed < PACK_FROM ? undefined : { rest, runs: runs.map(({ run, tasks }) => ({ ...run, tasks: compressRanges(tasks) })) };
 }
 
 const TABLE_KEYS: ReadonlySet<string> = new Set(COLUMNS);
