@@ -1,9 +1,9 @@
 // Which cluster a name means: config.yaml entries (spelled out or `sshAlias`), and other names taken as OpenSSH
 // aliases, resolved with the real `ssh -G` against a per-test config file passed in an explicit env.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadConfigFile, resolveCluster } from '../../src/engine/config.js';
 import type { RemoteClusterConfig } from '../../src/model/cluster.js';
 import type { PilotError } from '../../src/model/errors.js';
@@ -123,5 +123,31 @@ describe('entries spelled out in config.yaml', () => {
     expect(e2.message).toMatch(/config\.yaml: clusters\.lab: invalid ProxyJump 'gw:0'/);
     const e3 = await failure(loadConfigFile(setup('clusters:\n  lab: { host: h, strictHostKeyChecking: no }\n').home));
     expect(e3.message).toMatch(/strictHostKeyChecking/);
+  });
+});
+
+describe('the checked copy of config.yaml (what spares a CLI command the YAML parser and the schema)', () => {
+  const fresh = async () => {
+    vi.resetModules();   // a new process: nothing checked in memory yet
+    return (await import('../../src/engine/config-schema.js')).loadConfigFile;
+  };
+  it('is used while config.yaml is the file it was made from, and never after a change', async () => {
+    const { home } = setup('clusters:\n  lab: { host: one.example }\n');
+    expect((await (await fresh())(home)).lab?.host).toBe('one.example');
+    const copyFile = join(home, 'cache', 'config.checked.json');
+    const copy = JSON.parse(readFileSync(copyFile, 'utf8')) as { clusters: { lab: { host: string } }; checks: string };
+    // a copy that says otherwise than the file shows which one was read
+    copy.clusters.lab.host = 'from-the-copy.example';
+    writeFileSync(copyFile, JSON.stringify(copy));
+    expect((await (await fresh())(home)).lab?.host).toBe('from-the-copy.example');
+    // checks of another pilot: not trusted
+    writeFileSync(copyFile, JSON.stringify({ ...copy, checks: 'other' }));
+    expect((await (await fresh())(home)).lab?.host).toBe('one.example');
+    // config.yaml edited: read and checked again (an invalid edit is refused, whatever the copy says)
+    writeFileSync(copyFile, JSON.stringify(copy));
+    writeFileSync(join(home, 'config.yaml'), 'clusters:\n  lab: { host: two.example }\n');
+    expect((await (await fresh())(home)).lab?.host).toBe('two.example');
+    writeFileSync(join(home, 'config.yaml'), 'clusters:\n  lab: { host: two.example, colour: blue }\n');
+    await expect((await fresh())(home)).rejects.toThrow(/colour/);
   });
 });
