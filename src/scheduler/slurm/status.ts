@@ -167,7 +167,8 @@ export function parseStatusOutput(stdout: string, options: SacctOptions = {}): S
   let sawSqueue = false;
   for (const section of sections) {
     if (section.name === 'sacct') {
-      if ([...section.stderr, ...section.lines].some((line) => ACCOUNTING_DISABLED.test(line))) {
+      // (rows start with a job id: only the other lines can say it, and a 100 000-row answer is not searched)
+      if (section.stderr.some((line) => ACCOUNTING_DISABLED.test(line)) || section.lines.some((line) => !/^\d/.test(line) && ACCOUNTING_DISABLED.test(line))) {
         out.accountingDisabled = true;
       } else if (sectionUsable(section, out.errors)) {
         out.sacct = sacctObservations(section.lines, options).tasks;
