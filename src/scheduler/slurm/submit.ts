@@ -13,6 +13,7 @@ import type { PlannedArray, Precheck, PrecheckOutcome, ProbeResult, SubmitComman
 import { BUNDLES_USED } from '../backend.js';
 import { chunkOffset } from '../../model/attempts.js';
 import { workDirCommand } from '../workdir.js';
+import { WORK_DIR } from '../../model/task-env.js';
 import type { ArraySubmission } from '../../model/record.js';
 import type { TaskResources } from '../../model/resources.js';
 import { quote, remotePathExpr, shScript } from '../../util/quote.js';
@@ -62,6 +63,9 @@ export function planArrays(taskNumbers: readonly number[], chunkSize: number, ma
   return [...byOffset.entries()].map(([offset, local]) => ({ offset, spec: arraySpec(compressRanges(local), maxConcurrent) }));
 }
 
+/** scontrol ping's answer, in the job folder (read by the submit command's shell; left there). */
+const PING_FILE = '.ping';
+
 /** The marker file of a submission, inside the job folder. */
 export function markerPath(jobDir: string, token: string): string {
   return `${jobDir}/.pilot-submit-${token}`;
@@ -82,10 +86,12 @@ export function submitCommand(input: SubmitCommandInput): string {
   const lines: string[] = [
     `B=${q(`${input.root}/bundles/${input.bundleSha}`)}`, `J=${q(input.jobDir)}`, `M=${q(markerPath(input.jobDir, input.token))}`,
     ...(input.precheck ? precheckLines(input.root, input.precheck) : []),
-    // first of all, so that a later look can tell "never started" from "started"
-    `mkdir -p "$J" && echo "begin $$" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
+    // first of all, so that a later look can tell "never started" from "started"; a new job's folders in the
+    // same mkdir (one process: each one a login node starts costs a millisecond or more), a resubmission's
+    // folder exists (a test, no process)
+    `${input.withJobFiles ? `mkdir -p "$J/logs" "$J/outputs" "$J/${WORK_DIR}"` : '{ [ -d "$J" ] || mkdir -p "$J"; }'} && echo "begin $$" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
     // the probe's controller check, run while the job files are written: a dead controller makes sbatch hang ~10 s
-    ...(input.precheck ? ['scontrol ping > "$J/.ping" 2>&1 & PING=$!'] : []),
+    ...(input.precheck ? [`scontrol ping > "$J/${PING_FILE}" 2>&1 & PING=$!`] : []),
     // every bundle the job's attempts run, named where \`pilot gc\` looks (a --repack attempt is not in job.sh)
     `echo ${q(`bundles/${input.bundleSha}`)} >> "$J/${BUNDLES_USED}"`,
   ];
@@ -98,14 +104,14 @@ export function submitCommand(input: SubmitCommandInput): string {
       `rm -f ${tgz}`,
     );
   }
-  if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
-  // a resubmission's per-attempt argv words (args-extra.<attempt>.b64), before any sbatch reads them
-  if (input.attemptFiles) lines.push(`tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
-  // read by the shell itself (no grep): every process started here is a millisecond of each launch
-  if (input.precheck) lines.push(`wait $PING; up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done < "$J/.ping"; [ $up = 1 ] || { echo "@@error controller"; ${abandon}; exit 8; }; rm -f "$J/.ping"`);
+  // the job's files (and a resubmission's per-attempt argv words, args-extra.<attempt>.b64), before any sbatch reads them
+  if (input.withJobFiles || input.attemptFiles) lines.push(`tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
   // work/ is filled at launch and again for an attempt with its own bundle (--repack), never otherwise: a
   // plain restart must not put shipped files back over what tasks wrote in their place
   if (input.withJobFiles || input.newBundle) lines.push(workDirCommand(abandon));
+  // read by the shell itself (no grep, no rm: the file stays, a few bytes): every process started here is a
+  // millisecond of each launch. Waited for as late as can be: sbatch is what would hang on a dead controller
+  if (input.precheck) lines.push(`wait $PING; up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done < "$J/${PING_FILE}"; [ $up = 1 ] || { echo "@@error controller"; ${abandon}; exit 8; }`);
   lines.push(`cd "$J" || exit 6`, 'ids=""');
   // the user's own dependency and pilot's `after:` must both hold (`,`): a --dependency on the command line
   // replaces the script's #SBATCH one, so whenever one is given here the user's is repeated in it
@@ -125,6 +131,9 @@ export function submitCommand(input: SubmitCommandInput): string {
     );
   });
   lines.push('echo end >> "$M"');
+  // touched when reused, as the probe does: \`pilot gc\` removes only bundles nobody launched with for a while.
+  // After the reply, off the launch's path; detached from the channel (no fd of it), so it holds nothing open
+  if (input.precheck) lines.push('touch -c "$B" </dev/null >/dev/null 2>&1 &');
   return shScript(lines.join('\n'));
 }
 
@@ -135,16 +144,18 @@ export function submitCommand(input: SubmitCommandInput): string {
  */
 function precheckLines(root: string, check: Precheck): string[] {
   const unready = (what: string) => `{ cat >/dev/null; echo "@@unready ${what}"; exit 0; }`;
-  const lines = [
-    // the cached root is still what remoteDir resolves to (a moved home, a new symlink: probe again)
-    `[ "$(cd ${remotePathExpr(check.remoteDir)} 2>/dev/null && pwd -P)" = ${quote(root)} ] || ${unready('root')}`,
-    // touched when reused, as the probe does: \`pilot gc\` removes only bundles nobody launched with for a while
-    // (in the background: the launch need not wait for it)
-    `[ -f "$B/.pilot-complete" ] || ${unready('bundle')}`, '{ touch -c "$B" 2>/dev/null & }',
-  ];
+  const lines: string[] = [];
   if (check.interpreter !== undefined) {
-    lines.push(`I=$(command -v ${quote(check.interpreter)} 2>/dev/null)${check.interpreterRequired ? ` || ${unready('interpreter')}` : ''}`, 'echo "@@interpreter=$I"');
+    // printed by \`command -v\` itself (a \`$(…)\` would start a subshell), looked up from the login folder as the
+    // probe does: before the \`cd\` below
+    lines.push(`printf '@@interpreter='; command -v ${quote(check.interpreter)} 2>/dev/null || { echo; ${check.interpreterRequired ? unready('interpreter') : ':'}; }`);
   }
+  lines.push(
+    // the cached root is still what remoteDir resolves to (a moved home, a new symlink: probe again). \`cd -P\`
+    // sets $PWD to the physical path, as \`pwd -P\` prints it, without the subshell of a \`$(…)\`
+    `cd -P ${remotePathExpr(check.remoteDir)} >/dev/null 2>&1 && [ "$PWD" = ${quote(root)} ] || ${unready('root')}`,
+    `[ -f "$B/.pilot-complete" ] || ${unready('bundle')}`,
+  );
   return lines;
 }
 
