@@ -7,7 +7,7 @@
  * names its file and the way out, and never takes the other jobs down with it.
  */
 import type { BigIntStats } from 'node:fs';
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
@@ -154,12 +154,23 @@ export class JobStore {
   async write(record: JobRecord): Promise<void> {
     const dir = this.checkedDir(record.name);
     await this.ensureHome();
+    // indented for people reading it, up to a size where that costs (a per-task entry each)
+    const put = () => writeJsonAtomic(join(dir, RECORD), { ...record, updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
     try {
-      await makeDirs(dir);
-      await sweepTemps(dir);
-      // indented for people reading it, up to a size where that costs (a per-task entry each)
-      await writeJsonAtomic(join(dir, RECORD), { ...record, updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
-      await rm(join(dir, RESERVED), { force: true });
+      // each step a file system round trip, and a launch writes twice: the folder is made only when the write
+      // finds none (it holds the reservation), and the sweep (of dead writers' temp files: never this
+      // process's own) runs alongside the write
+      await Promise.all([
+        sweepTemps(dir),
+        put().catch(async (err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          await makeDirs(dir);
+          await put();
+        }),
+      ]);
+      await unlink(join(dir, RESERVED)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
     } catch (err) {
       throw await homeError(err, this.home);
     }
