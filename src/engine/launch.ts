@@ -99,7 +99,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
         pending: { ...pending, owner: ownerMark().trim() },
         finalStates: {},
       };
-      await store.write(record);
+      await store.write(record, { reserved: true });
       recorded = record;
     })));
     // submitted: failing to join the collection is said, never a failed launch. Joined while the record is

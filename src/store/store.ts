@@ -150,8 +150,12 @@ export class JobStore {
     return this.read(known.name);
   }
 
-  /** Writes the record atomically; other processes see the old or the new file, never a mix. */
-  async write(record: JobRecord): Promise<void> {
+  /**
+   * Writes the record atomically; other processes see the old or the new file, never a mix. `reserved`: the
+   * job's first record, written in its reservation, whose owner file then goes (left behind by a crash in
+   * between, it is harmless: a reservation is only ever looked at in a folder without a record).
+   */
+  async write(record: JobRecord, options: { reserved?: boolean } = {}): Promise<void> {
     const dir = this.checkedDir(record.name);
     await this.ensureHome();
     // indented for people reading it, up to a size where that costs (a per-task entry each)
@@ -168,9 +172,11 @@ export class JobStore {
           await put();
         }),
       ]);
-      await unlink(join(dir, RESERVED)).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
+      if (options.reserved) {
+        await unlink(join(dir, RESERVED)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+      }
     } catch (err) {
       throw await homeError(err, this.home);
     }

@@ -25,10 +25,22 @@ describe('JobStore.write', () => {
     const mine = `.job.json.${process.pid}.0a1b2c3e.tmp`;   // another write of this very process, under way
     writeFileSync(join(store.jobDir('j'), dead), '{');
     writeFileSync(join(store.jobDir('j'), mine), '{');
-    await store.write(record('j'));
+    await store.write(record('j'), { reserved: true });
     expect(readdirSync(store.jobDir('j')).sort()).toEqual([mine, 'job.json']);
     expect(JSON.parse(readFileSync(join(store.jobDir('j'), 'job.json'), 'utf8')).name).toBe('j');
     expect((await store.read('j')).tasks).toBe(3);
+  });
+
+  it('a later write leaves an owner file a crash left beside a record, which then counts for nothing', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-write-')));
+    expect(await store.reserve('c')).toBe('c');
+    writeFileSync(join(store.jobDir('c'), 'job.json'), JSON.stringify(record('c')));   // killed before the owner file went
+    await store.update('c', (r) => ({ ...r, tasks: 5 }));
+    expect(existsSync(join(store.jobDir('c'), '.reserved'))).toBe(true);
+    // this (live) process's reservation beside a record: not a launch in progress, and the name is taken
+    expect(await store.launchesInProgress()).toEqual([]);
+    await expect(store.reserve('c')).rejects.toThrow(/already exists/);
+    expect((await store.read('c')).tasks).toBe(5);
   });
 
   it('makes the folder of a job that has none (a record written without a reservation)', async () => {
