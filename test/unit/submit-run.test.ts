@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { SubmitCommandInput } from '../../src/scheduler/dialect.js';
-import { submitCommand } from '../../src/scheduler/slurm/submit.js';
+import { parseProbe, probeCommand, submitCommand } from '../../src/scheduler/slurm/submit.js';
 import { memoryTar } from '../../src/bundle/mem-tar.js';
 
 const SHA = 'ab'.repeat(32);
@@ -80,7 +80,7 @@ function run(c: ReturnType<typeof cluster>, inp: SubmitCommandInput, env: Record
   let stdout = '';
   let code = 0;
   try {
-    stdout = execFileSync(argv[0]!, argv.slice(1), { input: inp.withJobFiles ? jobFiles() : '', encoding: 'utf8', env: { PATH: c.bin, HOME: c.home, LOG: log, ...env } });
+    stdout = execFileSync(argv[0]!, argv.slice(1), { cwd: c.home, input: inp.withJobFiles ? jobFiles() : '', encoding: 'utf8', env: { PATH: c.bin, HOME: c.home, LOG: log, ...env } });
   } catch (err) {
     code = (err as { status: number }).status;
     stdout = (err as { stdout: string }).stdout;
@@ -154,6 +154,15 @@ describe('the submit command: the other paths (run by sh)', () => {
     expect(run(gone, input(gone)).stdout).toMatch(/^@@unready bundle$/m);
   });
 
+  it('takes a cached root reached through a link or a relative remoteDir (the login folder is home)', () => {
+    const c = cluster();
+    execSync(`ln -s ${c.root} ${join(c.home, 'via-link')}`);
+    for (const remoteDir of ['~/via-link', 'pilot']) {
+      const r = run(c, input(c, { precheck: { remoteDir, interpreter: 'cat', interpreterRequired: true } }));
+      expect(r.stdout, remoteDir).toMatch(/^@@submitted 4242/m);
+    }
+  });
+
   it('undoes everything when the controller does not answer, before any sbatch', () => {
     const c = cluster();
     const r = run(c, input(c), { CTLD: 'DOWN' });
@@ -199,5 +208,32 @@ describe('the submit command: the other paths (run by sh)', () => {
       const linked = statSync(join(r.jobDir, 'work', 'sub', 'data.txt')).ino === statSync(join(c.bundle, 'src', 'sub', 'data.txt')).ino;
       expect({ kind, linked, find: r.log().includes('find') }).toEqual({ kind, linked: kind === 'old', find: true });
     }
+  });
+});
+
+describe('the probe (run by sh)', () => {
+  const probe = (c: ReturnType<typeof cluster>, remoteDir: string, sha: string, env: Record<string, string> = {}) => {
+    const log = join(c.home, `log.${Math.random().toString(16).slice(2)}`);
+    writeFileSync(log, '');
+    const stdout = execFileSync('/bin/sh', ['-c', probeCommand(remoteDir, sha, false, 'cat')], { cwd: c.home, encoding: 'utf8', env: { PATH: c.bin, HOME: c.home, LOG: log, ...env } });
+    return { facts: parseProbe(stdout), log: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  };
+
+  it('says where things are with only mkdir and scontrol (and touch for a bundle it reuses)', () => {
+    const c = cluster();
+    const missing = probe(c, '~/pilot', 'cd'.repeat(32));
+    expect(missing.facts).toEqual({ home: c.home, root: c.root, bundlePresent: false, maxArraySize: undefined, controllerUp: true, interpreter: join(c.bin, 'cat') });
+    expect(missing.log.sort()).toEqual(['mkdir', 'scontrol']);
+    const present = probe(c, '~/pilot', SHA);
+    expect(present.facts.bundlePresent).toBe(true);
+    expect(present.log.sort()).toEqual(['mkdir', 'scontrol', 'touch']);
+    expect(probe(c, '~/pilot', SHA, { CTLD: 'DOWN' }).facts.controllerUp).toBe(false);
+  });
+
+  it('resolves a relative remoteDir and one through a link to the physical root', () => {
+    const c = cluster();
+    expect(probe(c, 'pilot', SHA).facts).toMatchObject({ root: c.root, bundlePresent: true });
+    execSync(`ln -s ${c.root} ${join(c.home, 'via-link')}`);
+    expect(probe(c, '~/via-link', SHA).facts).toMatchObject({ root: c.root, bundlePresent: true });
   });
 });

@@ -22,17 +22,21 @@ export { remotePathExpr };
 
 export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySize: boolean, interpreter?: string): string {
   const root = remotePathExpr(remoteDir);
+  // each process a login node starts costs a millisecond or more: no `$(…)` subshells, no grep
   return shScript([
     `R=${root}`,
     `mkdir -p "$R/bundles" "$R/jobs" || exit 3`,
-    `printf 'home=%s\\nroot=%s\\n' "$HOME" "$(cd "$R" && pwd -P)"`,
+    // in the shell sbatch will run from, whose environment the tasks inherit (sbatch's default --export=ALL);
+    // from the login folder (before the cd below), printed by `command -v` itself
+    ...(interpreter === undefined ? [] : [`printf interpreter=; command -v ${quote(interpreter)} 2>/dev/null || echo`]),
+    // `cd -P` sets $PWD to the physical path, as `pwd -P` prints it (and R stays right for a relative remoteDir)
+    `printf 'home=%s\\n' "$HOME"; cd -P "$R" >/dev/null 2>&1 && R=$PWD && printf 'root=%s\\n' "$R"`,
     // touched when reused: `pilot gc` removes only bundles nobody has launched with for a while
     `if [ -f "$R/bundles/"${quote(bundleSha)}/.pilot-complete ]; then touch -c "$R/bundles/"${quote(bundleSha)}; echo bundle=present; else echo bundle=missing; fi`,
     ...(askMaxArraySize ? [`echo "maxArraySize=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *//p')"`] : []),
-    // answers in milliseconds even when slurmctld is down, where sbatch would hang for ~10 s and then fail
-    `echo "controller=$(scontrol ping 2>&1 | grep -c ' is UP')"`,
-    // in the shell sbatch will run from, whose environment the tasks inherit (sbatch's default --export=ALL)
-    ...(interpreter === undefined ? [] : [`echo "interpreter=$(command -v ${quote(interpreter)} 2>/dev/null)"`]),
+    // answers in milliseconds even when slurmctld is down, where sbatch would hang for ~10 s and then fail;
+    // read by the shell (a pipe's reader is a subshell: it prints its own verdict)
+    `scontrol ping 2>&1 | { up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done; echo "controller=$up"; }`,
   ].join('; '));
 }
 
