@@ -24,16 +24,17 @@ export const WORK_STAMP = '.pilot-work';
  * Folders must be writable so tasks can create files anywhere in work/: GNU cp (8.21+) gives the folders it
  * makes the default mode with `--no-preserve=mode` (files stay links, their mode is the bundle's), so no
  * `find | chmod` runs; one folder is looked at (a glob and a test, builtins) in case a cp took the option but
- * kept the bundle's mode (then `find` opens them), and a cp without the option fails over to the copy.
+ * kept the bundle's mode (then `find` opens them); a cp without the option (BSD, macOS) links as before and
+ * `find` opens the folders; one that cannot link at all copies.
  * work/ is made here only when the caller did not make it (the submit command's first mkdir does). Needs
  * `$B` (the bundle folder) and `$J` (the job folder); runs `onFail`.
  */
 export function workDirCommand(onFail: string): string {
-  const link = `[ ! -w "$B/.pilot-complete" ] && cp -Rlf --no-preserve=mode "$B/src/." "$W/" 2>/dev/null`;
   const opened = `{ for d in "$W"/*/; do break; done; [ -w "$d" ] || [ ! -e "$d" ]; }`;
   const open = 'find "$W" -type d ! -perm -u+w -exec chmod u+w {} +';
+  const link = `cp -Rlf --no-preserve=mode "$B/src/." "$W/" 2>/dev/null && { ${opened} || ${open}; } || { cp -Rlf "$B/src/." "$W/" 2>/dev/null && ${open}; }`;
   return `W="$J/${WORK_DIR}"; { [ -d "$W" ] || mkdir -p "$W"; } && { [ -e "$J/${WORK_STAMP}" ] || : > "$J/${WORK_STAMP}"; } && ` +
-    `{ [ ! -d "$B/src" ] || { ${link} && { ${opened} || ${open}; }; } || { cp -Rpf "$B/src/." "$W/" && ${open}; }; } || ` +
+    `{ [ ! -d "$B/src" ] || { [ ! -w "$B/.pilot-complete" ] && { ${link}; }; } || { cp -Rpf "$B/src/." "$W/" && ${open}; }; } || ` +
     `{ echo "@@error cannot make the working directory $W"; ${onFail}; exit 5; }`;
 }
 

@@ -50,7 +50,7 @@ function cluster(nobody = false) {
   for (const cmd of WRAPPED) {
     const extra = cmd === 'cp'
       // a cp without the option (busybox, BSD), or one that takes it but keeps the bundle's folder modes (old GNU)
-      ? 'case "$CP_KIND" in none) case "$*" in *--no-preserve*) exit 1;; esac;; old) [ "$1" = -Rlf ] && shift 2 && set -- -Rlf "$@";; esac\n'
+      ? 'case "$CP_KIND" in none) case "$*" in *--no-preserve*) exit 1;; esac;; old) [ "$2" = --no-preserve=mode ] && shift 2 && set -- -Rlf "$@";; nolink) [ "$1" = -Rlf ] && exit 1;; esac\n'
       : '';
     script(cmd, `echo ${cmd} >> "$LOG"\n${extra}exec ${real(cmd)} "$@"`);
   }
@@ -204,9 +204,17 @@ describe('the submit command: the other paths (run by sh)', () => {
       const r = run(c, input(c), { CP_KIND: kind }, isRoot);
       expect(r.stdout).toMatch(/^@@submitted 4242/m);
       for (const d of ['work', 'work/sub', 'work/sub/deep']) expect(statSync(join(r.jobDir, d)).mode & 0o200).toBe(0o200);
-      // no option: copied; the option without its effect: linked, and find opens the folders
+      // linked either way, and find opens the folders (no option: linked by a plain cp -l; the option without its effect)
       const linked = statSync(join(r.jobDir, 'work', 'sub', 'data.txt')).ino === statSync(join(c.bundle, 'src', 'sub', 'data.txt')).ino;
-      expect({ kind, linked, find: r.log().includes('find') }).toEqual({ kind, linked: kind === 'old', find: true });
+      expect({ kind, linked, find: r.log().includes('find') }).toEqual({ kind, linked: true, find: true });
+    }
+    // a cp that cannot link at all (another file system): copies, folders opened
+    {
+      const c = cluster(isRoot);
+      const r = run(c, input(c), { CP_KIND: 'nolink' }, isRoot);
+      expect(r.stdout).toMatch(/^@@submitted 4242/m);
+      expect(statSync(join(r.jobDir, 'work', 'sub', 'data.txt')).ino).not.toBe(statSync(join(c.bundle, 'src', 'sub', 'data.txt')).ino);
+      for (const d of ['work', 'work/sub', 'work/sub/deep']) expect(statSync(join(r.jobDir, d)).mode & 0o200).toBe(0o200);
     }
   });
 });
