@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import type { SubmitCommandInput } from '../../src/scheduler/dialect.js';
 import { parseProbe, probeCommand, submitCommand } from '../../src/scheduler/slurm/submit.js';
 import { memoryTar } from '../../src/bundle/mem-tar.js';
+import { INLINE_MAX, inlineOrTar } from '../../src/scheduler/inline-files.js';
 
 const SHA = 'ab'.repeat(32);
 const WRAPPED = ['mkdir', 'tar', 'cp', 'find', 'chmod', 'id', 'touch', 'rm', 'cat', 'grep', 'sed', 'pwd'];
@@ -243,5 +244,37 @@ describe('the probe (run by sh)', () => {
     expect(probe(c, 'pilot', SHA).facts).toMatchObject({ root: c.root, bundlePresent: true });
     execSync(`ln -s ${c.root} ${join(c.home, 'via-link')}`);
     expect(probe(c, '~/via-link', SHA).facts).toMatchObject({ root: c.root, bundlePresent: true });
+  });
+});
+
+describe('the job files inside the command (run by sh)', () => {
+  const tricky = "#!/bin/bash\necho '%s %d \\n' \"$HOME\" `x` $(y) \\\\ ünïcödé\n\n\n";
+  const files = [{ name: 'job.sh', data: tricky, mode: 0o755 }, { name: 'args.b64', data: 'YQ==\n' }];
+
+  it('writes them byte for byte with printf, starting no tar and reading no stdin', () => {
+    const c = cluster();
+    const inp = input(c);
+    const { cmd, stdin } = inlineOrTar(files, (inlineFiles) => submitCommand({ ...inp, inlineFiles }));
+    expect(stdin).toBeUndefined();
+    const log = join(c.home, 'log.inline');
+    writeFileSync(log, '');
+    const out = execFileSync('/bin/sh', ['-c', cmd], { cwd: c.home, input: '', encoding: 'utf8', env: { PATH: c.bin, HOME: c.home, LOG: log } });
+    expect(out).toMatch(/^@@submitted 4242/m);
+    expect(readFileSync(join(inp.jobDir, 'job.sh'), 'utf8')).toBe(tricky);
+    expect(readFileSync(join(inp.jobDir, 'args.b64'), 'utf8')).toBe('YQ==\n');
+    expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).filter((p) => p !== 'touch').sort()).toEqual(isRoot ? ['chmod', 'cp', 'find', 'mkdir', 'sbatch', 'scontrol'] : ['cp', 'mkdir', 'sbatch', 'scontrol']);
+  });
+
+  it('falls back to the tar on stdin for a command past INLINE_MAX or a NUL byte, and sends nothing without files', () => {
+    const c = cluster();
+    const inp = input(c);
+    const build = (inlineFiles?: { name: string; data: string }[]) => submitCommand({ ...inp, inlineFiles });
+    const big = inlineOrTar([{ name: 'args.b64', data: 'x'.repeat(INLINE_MAX) }], build);
+    expect(big.stdin?.length).toBeGreaterThan(INLINE_MAX);
+    expect(big.cmd).toContain('tar -xf - -C "$J"');
+    expect(Buffer.byteLength(big.cmd)).toBeLessThan(INLINE_MAX);
+    expect(inlineOrTar([{ name: 'args.b64', data: 'a\0b' }], build).stdin).toBeDefined();
+    expect(inlineOrTar([], build)).toEqual({ cmd: build() });
+    expect(() => inlineOrTar([{ name: '../x', data: '' }], build)).toThrow(/unsupported name/);
   });
 });

@@ -109,7 +109,11 @@ export function submitCommand(input: SubmitCommandInput): string {
     );
   }
   // the job's files (and a resubmission's per-attempt argv words, args-extra.<attempt>.b64), before any sbatch reads them
-  if (input.withJobFiles || input.attemptFiles) lines.push(`tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
+  if (input.withJobFiles || input.attemptFiles) {
+    // printf is a builtin; its %s takes the text as it is (no escapes, trailing newlines kept)
+    const write = input.inlineFiles ? input.inlineFiles.map((f) => `printf %s ${q(f.data)} > "$J/"${q(f.name)}`).join(' && ') : 'tar -xf - -C "$J"';
+    lines.push(`${write} || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
+  }
   // work/ is filled at launch and again for an attempt with its own bundle (--repack), never otherwise: a
   // plain restart must not put shipped files back over what tasks wrote in their place
   if (input.withJobFiles || input.newBundle) lines.push(workDirCommand(abandon));
