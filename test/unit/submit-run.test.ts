@@ -113,6 +113,7 @@ describe('the submit command on a cached launch (run by sh)', () => {
       expect(readFileSync(join(r.jobDir, 'job.sh'), 'utf8')).toBe('#!/bin/bash\n');
       expect(existsSync(join(r.jobDir, '.pilot-work'))).toBe(true);
       expect(readFileSync(join(r.jobDir, '.pilot-bundles'), 'utf8')).toBe(`bundles/${SHA}\n`);
+      expect(existsSync(join(r.jobDir, '.ping'))).toBe(false);   // the controller's answer came through a pipe
       // shipped files: hard links into the read-only bundle for a user, copies for root (who could write them)
       expect(statSync(join(r.jobDir, 'work', 'sub', 'data.txt')).ino === statSync(join(c.bundle, 'src', 'sub', 'data.txt')).ino).toBe(linked);
       // folders of work/ take new files (the bundle's are read-only)

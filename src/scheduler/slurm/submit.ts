@@ -67,9 +67,6 @@ export function planArrays(taskNumbers: readonly number[], chunkSize: number, ma
   return [...byOffset.entries()].map(([offset, local]) => ({ offset, spec: arraySpec(compressRanges(local), maxConcurrent) }));
 }
 
-/** scontrol ping's answer, in the job folder (read by the submit command's shell; left there). */
-const PING_FILE = '.ping';
-
 /** The marker file of a submission, inside the job folder. */
 export function markerPath(jobDir: string, token: string): string {
   return `${jobDir}/.pilot-submit-${token}`;
@@ -87,15 +84,17 @@ export function markerPath(jobDir: string, token: string): string {
  */
 export function submitCommand(input: SubmitCommandInput): string {
   const q = quote;
-  const lines: string[] = [
+  const head = [
     `B=${q(`${input.root}/bundles/${input.bundleSha}`)}`, `J=${q(input.jobDir)}`, `M=${q(markerPath(input.jobDir, input.token))}`,
     ...(input.precheck ? precheckLines(input.root, input.precheck) : []),
+  ];
+  // the job's files come as a tar on stdin (too large for the command line, see inlineOrTar)
+  const viaStdin = (input.withJobFiles || input.attemptFiles) && !input.inlineFiles;
+  const lines: string[] = [
     // first of all, so that a later look can tell "never started" from "started"; a new job's folders in the
     // same mkdir (one process: each one a login node starts costs a millisecond or more), a resubmission's
     // folder exists (a test, no process)
     `${input.withJobFiles ? `mkdir -p "$J/logs" "$J/outputs" "$J/${WORK_DIR}"` : '{ [ -d "$J" ] || mkdir -p "$J"; }'} && echo "begin $$" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
-    // the probe's controller check, run while the job files are written: a dead controller makes sbatch hang ~10 s
-    ...(input.precheck ? [`scontrol ping > "$J/${PING_FILE}" 2>&1 & PING=$!`] : []),
     // every bundle the job's attempts run, named where \`pilot gc\` looks (a --repack attempt is not in job.sh)
     `echo ${q(`bundles/${input.bundleSha}`)} >> "$J/${BUNDLES_USED}"`,
   ];
@@ -111,15 +110,15 @@ export function submitCommand(input: SubmitCommandInput): string {
   // the job's files (and a resubmission's per-attempt argv words, args-extra.<attempt>.b64), before any sbatch reads them
   if (input.withJobFiles || input.attemptFiles) {
     // printf is a builtin; its %s takes the text as it is (no escapes, trailing newlines kept)
-    const write = input.inlineFiles ? input.inlineFiles.map((f) => `printf %s ${q(f.data)} > "$J/"${q(f.name)}`).join(' && ') : 'tar -xf - -C "$J"';
+    const write = input.inlineFiles ? input.inlineFiles.map((f) => `printf %s ${q(f.data)} > "$J/"${q(f.name)}`).join(' && ') : `tar -xf - -C "$J"${input.precheck ? ' <&3' : ''}`;
     lines.push(`${write} || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
   }
   // work/ is filled at launch and again for an attempt with its own bundle (--repack), never otherwise: a
   // plain restart must not put shipped files back over what tasks wrote in their place
   if (input.withJobFiles || input.newBundle) lines.push(workDirCommand(abandon));
-  // read by the shell itself (no grep, no rm: the file stays, a few bytes): every process started here is a
-  // millisecond of each launch. Waited for as late as can be: sbatch is what would hang on a dead controller
-  if (input.precheck) lines.push(`wait $PING; up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done < "$J/${PING_FILE}"; [ $up = 1 ] || { echo "@@error controller"; ${abandon}; exit 8; }`);
+  // the controller's answer (see below), read by the shell itself (no grep), as late as can be: sbatch is
+  // what would hang on a dead controller
+  if (input.precheck) lines.push(`up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done; [ $up = 1 ] || { echo "@@error controller"; ${abandon}; exit 8; }`);
   lines.push(`cd "$J" || exit 6`, 'ids=""');
   // the user's own dependency and pilot's `after:` must both hold (`,`): a --dependency on the command line
   // replaces the script's #SBATCH one, so whenever one is given here the user's is repeated in it
@@ -142,7 +141,12 @@ export function submitCommand(input: SubmitCommandInput): string {
   // touched when reused, as the probe does: \`pilot gc\` removes only bundles nobody launched with for a while.
   // After the reply, off the launch's path; detached from the channel (no fd of it), so it holds nothing open
   if (input.precheck) lines.push('touch -c "$B" </dev/null >/dev/null 2>&1 &');
-  return shScript(lines.join('\n'));
+  if (!input.precheck) return shScript([...head, ...lines].join('\n'));
+  // the probe's controller check (a dead controller makes sbatch hang ~10 s), started before anything else so
+  // that it answers while the job is written: the rest of the command is the reader of its pipe (a subshell,
+  // no exec; \`$$\` there is still this shell's pid, the marker's \`begin\`), which reads the answer from its
+  // stdin when it needs it, and its status is the command's. The channel's stdin stays on fd 3 for a tar.
+  return shScript([...head, ...(viaStdin ? ['exec 3<&0'] : []), 'scontrol ping 2>&1 | {', ...lines, '}'].join('\n'));
 }
 
 /**
