@@ -4,7 +4,7 @@
 // leaves, and which processes it starts (each one costs a login node a millisecond or more).
 // As root the links branch of work/ cannot be taken (root may write any file), so when the tests run as root
 // they also run the command as `nobody` (setpriv) to see it.
-import { execFileSync, execSync } from 'node:child_process';
+import { execFileSync, execSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,8 @@ const isRoot = process.getuid?.() === 0;
 const setpriv = isRoot && existsSync('/usr/bin/setpriv');
 
 interface Run {
+  /** the pid of the shell that ran the command */
+  pid: number;
   stdout: string;
   code: number;
   jobDir: string;
@@ -77,17 +79,13 @@ function run(c: ReturnType<typeof cluster>, inp: SubmitCommandInput, env: Record
   writeFileSync(log, '');
   chmodSync(log, 0o666);
   const cmd = submitCommand(inp);
-  const argv = asNobody ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/sh', '-c', cmd] : ['/bin/sh', '-c', cmd];
-  let stdout = '';
-  let code = 0;
-  try {
-    stdout = execFileSync(argv[0]!, argv.slice(1), { cwd: c.home, input: inp.withJobFiles ? jobFiles() : '', encoding: 'utf8', env: { PATH: c.bin, HOME: c.home, LOG: log, ...env } });
-  } catch (err) {
-    code = (err as { status: number }).status;
-    stdout = (err as { stdout: string }).stdout;
-  }
+  // `exec`: the command's `sh -c` takes this very pid, as it takes the login shell's on a cluster
+  const argv = asNobody ? ['/usr/bin/setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '/bin/sh', '-c', `exec ${cmd}`] : ['/bin/sh', '-c', `exec ${cmd}`];
+  const child = spawnSync(argv[0]!, argv.slice(1), { cwd: c.home, input: inp.withJobFiles ? jobFiles() : '', encoding: 'utf8', env: { PATH: c.bin, HOME: c.home, LOG: log, ...env } });
+  const stdout = child.stdout;
+  const code = child.status ?? -1;
   const marker = join(inp.jobDir, `.pilot-submit-${inp.token}`);
-  return { stdout, code, jobDir: inp.jobDir, marker, logFile: log, log: () => readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+  return { pid: child.pid!, stdout, code, jobDir: inp.jobDir, marker, logFile: log, log: () => readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
 
 /** The background touch of a reused bundle may end after the command: waited for (bounded), never timed. */
@@ -108,6 +106,8 @@ describe('the submit command on a cached launch (run by sh)', () => {
       expect(r.stdout).toMatch(/^@@submitted 4242 0 1-3%2$/m);
       const marker = readFileSync(r.marker, 'utf8').split('\n');
       expect(marker[0]).toMatch(/^begin \d+$/);
+      // the pid of the subshell that submits (the pipe's reader), not of the command's shell
+      expect(Number(marker[0]!.slice(6))).not.toBe(r.pid);
       expect(marker.slice(1)).toEqual(['submitted 4242 0 1-3%2', 'end', '']);
       for (const d of ['logs', 'outputs', 'work', 'work/sub', 'work/sub/deep']) expect(statSync(join(r.jobDir, d)).isDirectory()).toBe(true);
       expect(readFileSync(join(r.jobDir, 'job.sh'), 'utf8')).toBe('#!/bin/bash\n');
@@ -187,7 +187,7 @@ describe('the submit command: the other paths (run by sh)', () => {
     const first = run(c, input(c));
     const again = run(c, input(c, { jobDir: first.jobDir, withJobFiles: false, precheck: undefined, attempt: 2, token: 'cafe02' }));
     expect(again.stdout).toMatch(/^@@submitted 4242 0 1-3%2$/m);
-    expect(readFileSync(join(first.jobDir, '.pilot-submit-cafe02'), 'utf8')).toMatch(/^begin \d+\nsubmitted 4242 0 1-3%2\nend\n$/);
+    expect(readFileSync(join(first.jobDir, '.pilot-submit-cafe02'), 'utf8')).toBe(`begin ${again.pid}\nsubmitted 4242 0 1-3%2\nend\n`);
     expect(again.log()).toEqual(['sbatch']);
     const repack = run(c, input(c, { jobDir: first.jobDir, withJobFiles: false, newBundle: true, precheck: undefined, attempt: 3, token: 'cafe03' }));
     expect(repack.log()).toContain('cp');

@@ -94,7 +94,7 @@ export function submitCommand(input: SubmitCommandInput): string {
     // first of all, so that a later look can tell "never started" from "started"; a new job's folders in the
     // same mkdir (one process: each one a login node starts costs a millisecond or more), a resubmission's
     // folder exists (a test, no process)
-    `${input.withJobFiles ? `mkdir -p "$J/logs" "$J/outputs" "$J/${WORK_DIR}"` : '{ [ -d "$J" ] || mkdir -p "$J"; }'} && echo "begin $$" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
+    `${input.withJobFiles ? `mkdir -p "$J/logs" "$J/outputs" "$J/${WORK_DIR}"` : '{ [ -d "$J" ] || mkdir -p "$J"; }'} && echo "begin $P" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
     // every bundle the job's attempts run, named where \`pilot gc\` looks (a --repack attempt is not in job.sh)
     `echo ${q(`bundles/${input.bundleSha}`)} >> "$J/${BUNDLES_USED}"`,
   ];
@@ -141,12 +141,14 @@ export function submitCommand(input: SubmitCommandInput): string {
   // touched when reused, as the probe does: \`pilot gc\` removes only bundles nobody launched with for a while.
   // After the reply, off the launch's path; detached from the channel (no fd of it), so it holds nothing open
   if (input.precheck) lines.push('touch -c "$B" </dev/null >/dev/null 2>&1 &');
-  if (!input.precheck) return shScript([...head, ...lines].join('\n'));
+  if (!input.precheck) return shScript([...head, 'P=$$', ...lines].join('\n'));
   // the probe's controller check (a dead controller makes sbatch hang ~10 s), started before anything else so
   // that it answers while the job is written: the rest of the command is the reader of its pipe (a subshell,
-  // no exec; \`$$\` there is still this shell's pid, the marker's \`begin\`), which reads the answer from its
+  // no exec), which reads the answer from its
   // stdin when it needs it, and its status is the command's. The channel's stdin stays on fd 3 for a tar.
-  return shScript([...head, ...(viaStdin ? ['exec 3<&0'] : []), 'scontrol ping 2>&1 | {', ...lines, '}'].join('\n'));
+  // The marker names the pid of that subshell, the one that submits (`$$` would name its parent): read from
+  // /proc/self by the shell itself (`$$` where there is no /proc)
+  return shScript([...head, ...(viaStdin ? ['exec 3<&0'] : []), 'scontrol ping 2>&1 | {', '{ read -r P _ < /proc/self/stat; } 2>/dev/null || P=$$', ...lines, '}'].join('\n'));
 }
 
 /**
