@@ -82,12 +82,18 @@ export async function listBundleFiles(root: string, options: { exclude?: string[
 async function walk(root: string, realRoot: string, dirRel: string, parentLevels: Level[], forced: Ignore,
   out: BundleFile[]): Promise<void> {
   const dirAbs = dirRel ? join(root, dirRel) : root;
-  const names = await io(() => readdir(dirAbs), dirAbs);
+  const dirents = await io(() => readdir(dirAbs, { withFileTypes: true }), dirAbs);
+  const names = dirents.map((d) => d.name);
+  // a .gitignore the listing says is a plain file is read alongside the lstats (never a fifo or a link: a
+  // read that could block, or leave the folder); one it did not say so of, only once lstat says it is
+  const giRead = (): Promise<string> => io(() => readFile(join(dirAbs, '.gitignore'), 'utf8'), dirAbs);
+  const giEarly = dirents.find((d) => d.name === '.gitignore')?.isFile() ? giRead() : undefined;
+  giEarly?.catch(() => undefined);   // awaited below when lstat agrees; never an unhandled rejection
   // lstat the whole folder concurrently: the walk is latency-bound on network filesystems.
   const stats = await Promise.all(names.map((name) => io(() => lstat(join(dirAbs, name)), join(dirAbs, name))));
   const gi = names.indexOf('.gitignore');
   const levels = gi >= 0 && stats[gi]!.isFile()
-    ? [...parentLevels, { base: dirRel, ig: ignore({ ignorecase: false }).add(await io(() => readFile(join(dirAbs, '.gitignore'), 'utf8'), dirAbs)) }]
+    ? [...parentLevels, { base: dirRel, ig: ignore({ ignorecase: false }).add(await (giEarly ?? giRead())) }]
     : parentLevels;
   for (const [i, name] of names.entries()) {
     const st = stats[i]!;

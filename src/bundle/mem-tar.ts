@@ -11,10 +11,15 @@ export interface MemFile {
   mode?: number;
 }
 
+/** Throws unless `name` is a plain file name (no folder, no `..` alone, < 100 bytes): all such files may be. */
+export function checkMemName(name: string): void {
+  if (!/^[A-Za-z0-9._-]{1,99}$/.test(name) || /^\.\.?$/.test(name)) throw new PilotError('INTERNAL', `memoryTar: unsupported name ${name}`);
+}
+
 export function memoryTar(files: readonly MemFile[]): Buffer {
   const blocks: Buffer[] = [];
   for (const f of files) {
-    if (!/^[A-Za-z0-9._-]{1,99}$/.test(f.name)) throw new PilotError('INTERNAL', `memoryTar: unsupported name ${f.name}`);
+    checkMemName(f.name);
     const data = typeof f.data === 'string' ? Buffer.from(f.data, 'utf8') : f.data;
     const header = new Header({ path: f.name, mode: f.mode ?? 0o644, size: data.length, type: 'File', mtime: new Date(0), uid: 0, gid: 0 });
     const block = Buffer.alloc(512);

@@ -57,11 +57,12 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const entries = await collectEntries(opts);
   opts.onList?.(entries.map((e) => ({ name: e.name, type: e.type, size: e.stat?.size ?? 0, mode: e.mode, linkTarget: e.linkTarget })));
   const outDir = resolve(opts.outDir ?? tmpdir());
-  await makeDirs(outDir);
-  // an unchanged tree (same paths, sizes, mtimes, inodes) was packed before: its bundle is reused, unread
+  // an unchanged tree (same paths, sizes, mtimes, inodes) was packed before: its bundle is reused, unread (and
+  // the folder, which holds it, is not made again: a round trip less on every launch)
   const fingerprint = treeFingerprint(entries);
   const known = await lookupPack(outDir, fingerprint, entries);
   if (known) return known;
+  await makeDirs(outDir);
   // a launch killed while packing leaves its temp file: never trusted (only a finished file is renamed to its
   // hash), and removed here once its writer is gone
   await sweepTemps(outDir, /^\.bundle-(\d+)-[0-9a-f]+\.tmp$/);

@@ -71,7 +71,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
   const dependency = await resolveAfter(engine, normalized, cluster);
   const { store } = engine;
   const name = await store.reserve(normalized.jobName, normalized.uniqueName);
-  let recorded = false;
+  let recorded: JobRecord | undefined;
   // the TCP and SSH handshakes run while the sources are packed and the script rendered (both local work)
   const connecting = atStep('connect', () => engine.backend(cluster));
   connecting.catch(() => undefined);   // awaited below; a failure while packing must not go unhandled
@@ -81,7 +81,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
     const backend = await connecting;
     // inner steps (upload, unpack, record) tag their own errors first; anything else failed while submitting
     const submitted = await atStep('submit', () => backend.submit(dependency ? { ...job, dependency } : job, ({ remote, chunkSize, pending }) => atStep('record', async () => {
-      await store.write({
+      const record: JobRecord = {
         version: 2,
         name,
         cluster: cluster.name,
@@ -98,20 +98,24 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
         attempts: [],
         pending: { ...pending, owner: ownerMark().trim() },
         finalStates: {},
-      });
-      recorded = true;
+      };
+      await store.write(record, { reserved: true });
+      recorded = record;
     })));
-    const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays)));
-    engine.warn(name, submitted.warnings);
-    engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
-    // submitted: failing to join the collection is said, never a failed launch
-    await joinCollection(engine, normalized.collection, record).catch((err: unknown) => engine.warn(name, [{
+    // submitted: failing to join the collection is said, never a failed launch. Joined while the record is
+    // updated (two locks, two files: neither waits for the other), with the record that update makes
+    // (adoptSubmission is a function of the pending record and the arrays); the job is recorded already
+    const joined = joinCollection(engine, normalized.collection, adoptSubmission(recorded!, submitted.arrays)).catch((err: unknown) => engine.warn(name, [{
       message: `'${name}' was submitted but did not join collection '${normalized.collection}': ${(err as Error).message}`,
       hint: `add it with \`pilot collection add ${normalized.collection} ${name}\``,
     }]));
+    const record = await atStep('record', () => store.update(name, (r) => adoptSubmission(r, submitted.arrays))).finally(() => joined);
+    engine.warn(name, submitted.warnings);
+    engine.events.emit('submitted', { name, attempt: 1, jobIds: submitted.arrays.map((a) => a.jobId) });
+    await joined;
     return { ...scheduleResult(record), bundle: { sha256: job.bundle.sha256, bytes: job.bundle.bytes, files: job.bundle.files, uploadedBytes: submitted.uploadedBytes }, environment: job.environment };
   } catch (err) {
-    throw await launchFailed(engine, name, recorded, err);
+    throw await launchFailed(engine, name, recorded !== undefined, err);
   }
 }
 

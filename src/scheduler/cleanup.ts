@@ -75,14 +75,26 @@ export function gcCommand(input: GcCommandInput): string {
     'young() { [ -n "$(find "$1" -prune -mmin -"$2" 2>/dev/null)" ]; }',
     // bundles are read-only (folders too): writable folders first, or rm could not empty them
     `drop() { echo "@@gc $1 $(du -sk "$2" 2>/dev/null | cut -f1) $2"; ${input.dryRun ? ':' : 'find "$2" -type d ! -perm -u+w -exec chmod u+w {} + 2>/dev/null; rm -rf -- "$2"'}; }`,
+    'refs() { cat "$1/job.sh" "$1/.pilot-bundles" 2>/dev/null | sed -n \'s|.*bundles/"\\{0,1\\}\\([0-9a-f]\\{64\\}\\).*|bundles/\\1|p\' >> "$K"; }',
     'hex64() { case $1 in *[!0-9a-f]*) return 1 ;; esac; [ ${#1} -eq 64 ]; }',
+    // the folders this loop looks at, `/`-separated (a name has none): those made while it runs are told apart
+    'seen=/',
     'for d in jobs/*; do',
+    '  seen="$seen${d#jobs/}/"',
     '  [ -d "$d" ] && [ ! -L "$d" ] || continue',
     '  case ${d#jobs/} in *[!A-Za-z0-9._-]* | [!A-Za-z0-9]*) continue ;; *-[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]) ;; *) continue ;; esac',
     `  if grep -qxF "$d" "$K" || grep -qxF "$R/$d" "$K.w" || young "$d" ${age}; then`,
-    // a job folder that stays keeps the bundle its script runs from
-    '    cat "$d/job.sh" "$d/.pilot-bundles" 2>/dev/null | sed -n \'s|.*bundles/"\\{0,1\\}\\([0-9a-f]\\{64\\}\\).*|bundles/\\1|p\' >> "$K"',
+    // a job folder that stays keeps the bundle its script runs from (and those its attempts ran: .pilot-bundles)
+    '    refs "$d"',
     '  else drop job "$d"; fi',
+    'done',
+    // a launch that reused an old bundle while the loop above ran made a folder that loop did not see: that
+    // bundle stays (the launch names it in the folder's .pilot-bundles first thing; it touches the bundle only
+    // after its reply, off its path)
+    'for d in jobs/*; do',
+    '  case $seen in */"${d#jobs/}"/*) continue ;; esac',
+    '  [ -d "$d" ] && [ ! -L "$d" ] || continue',
+    '  refs "$d"',
     'done',
     'for d in bundles/*; do',
     '  [ -e "$d" ] && [ ! -L "$d" ] || continue',

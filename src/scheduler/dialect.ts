@@ -68,6 +68,12 @@ export interface SubmitCommandInput {
   jobDependency?: string;
   /** A resubmission's own files come as a tar on stdin (`args-extra.<attempt>.b64`): unpacked into the job folder. */
   attemptFiles?: boolean;
+  /**
+   * The files (job's or attempt's) written by the command itself (shell builtins) instead of a tar read from
+   * stdin: no process, and no wait for stdin, which reaches the cluster a round trip after the command starts.
+   * For files small enough to ride in the command line (see inlineOrTar).
+   */
+  inlineFiles?: readonly { name: string; data: string }[];
   /** The probe's checks, made by this command itself when the probe was skipped (see Precheck). */
   precheck?: Precheck;
 }

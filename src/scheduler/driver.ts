@@ -5,7 +5,7 @@
  * SFTP upload when the cluster lacks the bundle; a restart one (two when it ships a new bundle).
  */
 import { randomBytes } from 'node:crypto';
-import { memoryTar } from '../bundle/mem-tar.js';
+import { inlineOrTar } from './inline-files.js';
 import type { RemoteClusterConfig } from '../model/cluster.js';
 import { atStep, PilotError, type LaunchStep } from '../model/errors.js';
 import { currentBundle, latestArrayFor, logPath, remoteRoot } from '../model/attempts.js';
@@ -150,14 +150,13 @@ export class RemoteBackend implements Backend {
     const arrays = planSubmission(this.dialect, job.info, taskNumbers(job.tasks, job.info), chunkSize, job.info.maxConcurrent);
     const pending = newPending(1, taskRange(job.tasks, job.info), arrays, job.bundle.sha256);
     await onSubmitting({ remote, chunkSize, pending });
-    const stdin = memoryTar([
+    const { cmd, stdin } = inlineOrTar([
       { name: SCRIPT_NAME, data: job.script, mode: 0o755 },
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
       { name: PARAMS_FILE, data: job.paramsFile },   // PILOT_PARAMS_JSON per task (sweep)
-    ]);
-    const cmd = this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, chainedArrays(arrays)), jobDependency: job.dependency, precheck });
-    const r = await atStep('submit', () => this.transport.exec(cmd, { stdin, what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
+    ], (inlineFiles) => this.dialect.submitCommand({ root: shipped.root, jobDir: remote.jobDir, bundleSha: job.bundle.sha256, uploadedTarball: shipped.uploadedTarball, withJobFiles: true, arrays, script: SCRIPT_NAME, attempt: 1, token: pending.token, userDependency: this.dialect.userDependency(job.info, chainedArrays(arrays)), jobDependency: job.dependency, precheck, inlineFiles }));
+    const r = await atStep('submit', () => this.transport.exec(cmd, { ...(stdin ? { stdin } : {}), what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
     const checked = precheck ? this.dialect.parsePrecheck(r.stdout) : undefined;
     if (checked?.unready) return { kind: 'unready' as const, why: checked.unready };
     if (checked?.controllerDown) throw this.controllerDown();
@@ -177,8 +176,7 @@ export class RemoteBackend implements Backend {
     const attempt = record.attempts.length + 1;
     const pending = newPending(attempt, compressRanges(taskNumbers), arrays, bundleSha);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });
-    const cmd = this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, newBundle: bundle !== undefined, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, chainedArrays(arrays)), resources, attemptFiles: attemptArgs !== undefined });
-    const stdin = attemptArgs === undefined ? undefined : memoryTar([{ name: attemptArgsFile(attempt), data: attemptArgs }]);
+    const { cmd, stdin } = inlineOrTar(attemptArgs === undefined ? [] : [{ name: attemptArgsFile(attempt), data: attemptArgs }], (inlineFiles) => this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, newBundle: bundle !== undefined, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, chainedArrays(arrays)), resources, attemptFiles: attemptArgs !== undefined, inlineFiles }));
     const r = await atStep('submit', () => this.transport.exec(cmd, { ...(stdin ? { stdin } : {}), what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
     return { arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped?.uploadedBytes ?? 0 };
   }

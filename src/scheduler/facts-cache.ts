@@ -22,11 +22,23 @@ const CACHED_BUNDLES = 20;
 export class FactsCache {
   constructor(private readonly cacheDir: string, private readonly clusterName: string) {}
 
+  /**
+   * The file as this object last read or wrote it: read once per connection, not once or twice per launch
+   * (each read is a file system round trip on the launch's path). Another process's newer facts are missed
+   * until then, which costs nothing unsafe: every fact is checked again by the command that relies on it.
+   */
+  private known?: Promise<ClusterCache>;
+
   private file(): string {
     return join(this.cacheDir, `${this.clusterName}.json`);
   }
 
-  async read(): Promise<ClusterCache> {
+  read(): Promise<ClusterCache> {
+    this.known ??= this.readFile();
+    return this.known;
+  }
+
+  private async readFile(): Promise<ClusterCache> {
     try {
       return JSON.parse(await readFile(this.file(), 'utf8')) as ClusterCache;
     } catch {
@@ -34,19 +46,31 @@ export class FactsCache {
     }
   }
 
-  /** Merges facts into the cache; written only when something changed (a launch should not pay a write). */
+  /**
+   * Merges facts into the cache; written only when something changed (a launch should not pay a write, nor a
+   * read: a change is looked for in what is known first, then merged into the file as it is now).
+   */
   async remember(change: { maxArraySize?: number; root?: [string, string]; bundle?: string; forgetBundle?: string }): Promise<void> {
-    const cache = await this.read();
-    const bundles = (cache.bundles ?? []).filter((b) => b !== change.bundle && b !== change.forgetBundle);
-    if (change.bundle) bundles.push(change.bundle);
-    const next: ClusterCache = {
-      ...cache,
-      ...(change.maxArraySize ? { maxArraySize: change.maxArraySize } : {}),
-      ...(change.root ? { roots: { ...cache.roots, [change.root[0]]: change.root[1] } } : {}),
-      bundles: bundles.slice(-CACHED_BUNDLES),
-    };
-    if (JSON.stringify(next) === JSON.stringify(cache)) return;
+    const known = await this.read();
+    if (sameFacts(known, merged(known, change))) return;
+    const cache = await this.readFile();
+    const next = merged(cache, change);
+    this.known = Promise.resolve(next);
+    if (sameFacts(next, cache)) return;
     await mkdir(this.cacheDir, { recursive: true });
     await writeJsonAtomic(this.file(), next).catch(() => undefined);   // a cache: losing a write costs a probe
   }
+}
+
+const sameFacts = (a: ClusterCache, b: ClusterCache) => JSON.stringify(a) === JSON.stringify(b);
+
+function merged(cache: ClusterCache, change: Parameters<FactsCache['remember']>[0]): ClusterCache {
+  const bundles = (cache.bundles ?? []).filter((b) => b !== change.bundle && b !== change.forgetBundle);
+  if (change.bundle) bundles.push(change.bundle);
+  return {
+    ...cache,
+    ...(change.maxArraySize ? { maxArraySize: change.maxArraySize } : {}),
+    ...(change.root ? { roots: { ...cache.roots, [change.root[0]]: change.root[1] } } : {}),
+    bundles: bundles.slice(-CACHED_BUNDLES),
+  };
 }

@@ -15,16 +15,27 @@ export const WORK_STAMP = '.pilot-work';
  * 50 MB: 0.05 s and no space linked, 0.12 s and 50 MB copied, warm cache); rather than symlinks: programs see
  * plain files in a plain folder (`__file__`, `realpath`, `os.walk` stay inside work/). The links share the
  * bundle's read-only mode, so a task that writes into a shipped file fails (EACCES) instead of changing every
- * job's copy; deleting it and writing a new one is fine (that replaces the link in work/ only). Root ignores
- * file modes, so for root (and where links cannot be made: another file system) the sources are copied
- * instead, keeping their times (`-p`: what tells them from task outputs). `-f` replaces the files of an
- * earlier bundle; folders get their write bit back (cp gives them the bundle's read-only mode) so tasks can
- * create files anywhere in work/. Needs `$B` (the bundle folder) and `$J` (the job folder); runs `onFail`.
+ * job's copy; deleting it and writing a new one is fine (that replaces the link in work/ only).
+ *
+ * Links are made only when the bundle is read-only to us (`[ -w ]` on its marker, a shell builtin: no `id -u`
+ * process): root ignores file modes, and a bundle unpacked writable (by an old pilot) would be changed through
+ * its links, so then (and where links cannot be made: another file system) the sources are copied instead,
+ * keeping their times (`-p`: what tells them from task outputs). `-f` replaces the files of an earlier bundle.
+ * Folders must be writable so tasks can create files anywhere in work/: GNU cp (8.21+) gives the folders it
+ * makes the default mode with `--no-preserve=mode` (files stay links, their mode is the bundle's), so no
+ * `find | chmod` runs; one folder is looked at (a glob and a test, builtins) in case a cp took the option but
+ * kept the bundle's mode (then `find` opens them); a cp without the option (BSD, macOS) links as before and
+ * `find` opens the folders; one that cannot link at all copies.
+ * work/ is made here only when the caller did not make it (the submit command's first mkdir does). Needs
+ * `$B` (the bundle folder) and `$J` (the job folder); runs `onFail`.
  */
 export function workDirCommand(onFail: string): string {
-  return `W="$J/${WORK_DIR}"; mkdir -p "$W" && { [ -e "$J/${WORK_STAMP}" ] || : > "$J/${WORK_STAMP}"; } && ` +
-    `{ [ ! -d "$B/src" ] || { [ "$(id -u)" != 0 ] && cp -Rlf "$B/src/." "$W/" 2>/dev/null; } || cp -Rpf "$B/src/." "$W/"; } && ` +
-    `find "$W" -type d ! -perm -u+w -exec chmod u+w {} + || { echo "@@error cannot make the working directory $W"; ${onFail}; exit 5; }`;
+  const opened = `{ for d in "$W"/*/; do break; done; [ -w "$d" ] || [ ! -e "$d" ]; }`;
+  const open = 'find "$W" -type d ! -perm -u+w -exec chmod u+w {} +';
+  const link = `cp -Rlf --no-preserve=mode "$B/src/." "$W/" 2>/dev/null && { ${opened} || ${open}; } || { cp -Rlf "$B/src/." "$W/" 2>/dev/null && ${open}; }`;
+  return `W="$J/${WORK_DIR}"; { [ -d "$W" ] || mkdir -p "$W"; } && { [ -e "$J/${WORK_STAMP}" ] || : > "$J/${WORK_STAMP}"; } && ` +
+    `{ [ ! -d "$B/src" ] || { [ ! -w "$B/.pilot-complete" ] && { ${link}; }; } || { cp -Rpf "$B/src/." "$W/" && ${open}; }; } || ` +
+    `{ echo "@@error cannot make the working directory $W"; ${onFail}; exit 5; }`;
 }
 
 /** What a download takes, relative to the job folder. */

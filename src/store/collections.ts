@@ -116,10 +116,16 @@ export class CollectionStore {
 
   private async locked<T>(name: string, fn: () => Promise<T>): Promise<T> {
     const file = this.file(name);
-    await ensureHome(this.home);
+    const lock = `${file}.lock`;
     try {
-      await makeDirs(this.dir);
-      return await withFileLock(`${file}.lock`, fn, { timeoutMs: 60_000 });
+      // the home and collections/ are made (and checked) when the lock finds no folder to go in, not before
+      // every lock: each launch joins a collection, and each check is a file system round trip
+      return await withFileLock(lock, fn, { timeoutMs: 60_000 }).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT' || err.path !== lock) throw err;
+        await ensureHome(this.home);
+        await makeDirs(this.dir);
+        return withFileLock(lock, fn, { timeoutMs: 60_000 });
+      });
     } catch (err) {
       if (err instanceof PilotError) throw err;
       if (err instanceof LockBusyError) throw new PilotError('STORE', `collection '${name}' is busy: another pilot process holds ${file}.lock`, { hint: 'wait for that command to finish' });

@@ -24,7 +24,17 @@ export async function reservationOwner(dir: string): Promise<ReturnType<typeof o
 
 /** Takes `name` in `jobsDir` if it is free or its reservation was abandoned; false when someone holds it. */
 export async function tryReserve(jobsDir: string, name: string, home: string): Promise<boolean> {
-  await sweepTemps(jobsDir);   // folders of launches killed while reserving: their pid is gone
+  // folders of launches killed while reserving (their pid is gone; never this process's own): swept while
+  // this one reserves, as a listing of jobs/ grows with the jobs recorded
+  const swept = sweepTemps(jobsDir);
+  try {
+    return await reserveIn(jobsDir, name, home);
+  } finally {
+    await swept;
+  }
+}
+
+async function reserveIn(jobsDir: string, name: string, home: string): Promise<boolean> {
   const dir = join(jobsDir, name);
   for (let tries = 0; tries < 3; tries++) {
     const aside = tempName(dir);

@@ -7,7 +7,7 @@
  * names its file and the way out, and never takes the other jobs down with it.
  */
 import type { BigIntStats } from 'node:fs';
-import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PilotError } from '../model/errors.js';
 import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
@@ -151,17 +151,34 @@ export class JobStore {
     return this.read(known.name);
   }
 
-  /** Writes the record atomically; other processes see the old or the new file, never a mix. */
-  async write(record: JobRecord): Promise<void> {
+  /**
+   * Writes the record atomically; other processes see the old or the new file, never a mix. `reserved`: the
+   * job's first record, written in its reservation, whose owner file then goes (left behind by a crash in
+   * between, it is harmless: a reservation is only ever looked at in a folder without a record).
+   */
+  async write(record: JobRecord, options: { reserved?: boolean } = {}): Promise<void> {
     const dir = this.checkedDir(record.name);
     await this.ensureHome();
+    // indented for people reading it, up to a size where that costs (a per-task entry each); the states of a
+    // large job packed (model/record-pack.ts)
+    const put = () => writeJsonAtomic(join(dir, RECORD), { ...packStates(record), updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
     try {
-      await makeDirs(dir);
-      await sweepTemps(dir);
-      // indented for people reading it, up to a size where that costs (a per-task entry each)
-      // (the states of a large job packed: see record-pack.ts)
-      await writeJsonAtomic(join(dir, RECORD), { ...packStates(record), updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
-      await rm(join(dir, RESERVED), { force: true });
+      // each step a file system round trip, and a launch writes twice: the folder is made only when the write
+      // finds none (it holds the reservation), and the sweep (of dead writers' temp files: never this
+      // process's own) runs alongside the write
+      await Promise.all([
+        sweepTemps(dir),
+        put().catch(async (err: unknown) => {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+          await makeDirs(dir);
+          await put();
+        }),
+      ]);
+      if (options.reserved) {
+        await unlink(join(dir, RESERVED)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+      }
     } catch (err) {
       throw await homeError(err, this.home);
     }

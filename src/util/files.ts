@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { ownerMark, ownerState, processAlive } from './process.js';
 
@@ -137,7 +137,10 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
   try {
     return await fn();
   } finally {
-    await rm(file, { force: true });
+    // an unlink, not rm (which looks at the path twice first): a lock is taken at least once per launch
+    await unlink(file).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
   }
 }
 

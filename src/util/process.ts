@@ -10,6 +10,14 @@ import { uptime } from 'node:os';
  * process. Linux has a boot id; elsewhere the boot time (to the minute, compared with slack) stands in.
  */
 export function bootMark(): string {
+  // read once: no process outlives the boot it started in, and every owner file and lock names it
+  boot ??= readBootMark();
+  return boot;
+}
+
+let boot: string | undefined;
+
+function readBootMark(): string {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 
-/** The package's version, read once from package.json (shipped with the package). */
+let version: string | undefined;
+
+/** The package's version, read once from package.json (shipped with the package): each launch renders it. */
 export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  version ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return version;
 }

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { closeSync, constants, createReadStream, openSync } from 'node:fs';
 import {
   appendFile, chmod, link, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, truncate, utimes, writeFile,
 } from 'node:fs/promises';
@@ -142,6 +142,19 @@ describe('listBundleFiles exclusion rules', () => {
       'f .gitignore', 'f a.py', 'f build.py', 'd dist', 'f dist/bundle.js', 'd empty', 'd keep', 'f keep/only-root.txt',
       'd pkg', 'f pkg/mod.py', 'f secret.txt', 'd sub', 'f sub/.gitignore', 'd sub/deeper', 'f sub/important.log',
     ]);
+  });
+
+  it('reads a .gitignore only when it is a plain file: a fifo named so is never read, a link leaving the folder refused', async () => {
+    const outside = await tree(await tempDir(), { 'rules': '*.py\n' });
+    const linked = await tree(await tempDir(), { 'a.py': '' });
+    await symlink(join(outside, 'rules'), join(linked, '.gitignore'));
+    await expect(listBundleFiles(linked)).rejects.toThrow(/outside the bundled folder|absolute/);   // a link leaving the folder is refused, its rules never applied
+    const fifo = await tree(await tempDir(), { 'a.py': '' });
+    execFileSync('mkfifo', [join(fifo, '.gitignore')]);
+    // a read of the fifo would block for ever: the walk ends, and the fifo (no content) is not shipped
+    expect((await listBundleFiles(fifo)).map((f) => f.rel)).toEqual(['a.py']);
+    // nobody holds it open to read (a writer that does not wait is refused: ENXIO)
+    expect(() => closeSync(openSync(join(fifo, '.gitignore'), constants.O_WRONLY | constants.O_NONBLOCK))).toThrow(/ENXIO/);
   });
 
   it('lets the user re-include a default exclude with !pattern', async () => {

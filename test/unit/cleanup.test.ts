@@ -107,6 +107,24 @@ describe('the gc command', () => {
   });
 });
 
+describe('a launch while gc runs', () => {
+  it('keeps the bundle of a job folder made after gc listed jobs/ (a launch reusing an old bundle)', () => {
+    const { dir, active } = root();
+    // the first `grep` of gc's job loop makes the folder, as a launch would (its .pilot-bundles names the bundle)
+    const bin = mkdtempSync(join(tmpdir(), 'pilot-gc-bin-'));
+    const late = join(dir, 'jobs', 'late-0000abcd');
+    const grep = execSync('command -v grep', { encoding: 'utf8', shell: '/bin/sh' }).trim();
+    writeFileSync(join(bin, 'grep'), `#!/bin/sh\n[ -e ${quote(late)} ] || { mkdir ${quote(late)} && echo bundles/${GARBAGE} > ${quote(late)}/.pilot-bundles; }\nexec ${grep} "$@"\n`, { mode: 0o755 });
+    const cmd = gcCommand({ remoteDir: dir, olderThanMinutes: 7 * 1440, dryRun: false, activeWorkDirs: `cat ${quote(active)}` });
+    const out = execSync(cmd, { input: keepList(['recorded-0000aaaa'], [LISTED]), encoding: 'utf8', shell: '/bin/sh', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const found = parseGc(0, out, '', 'lab');
+    expect(existsSync(join(late, '.pilot-bundles'))).toBe(true);
+    expect(existsSync(join(dir, 'bundles', GARBAGE))).toBe(true);
+    // what nothing refers to still goes
+    expect(found.map((e) => e.path.slice(dir.length + 1)).sort()).toEqual(['bundles/' + GARBAGE + '.0123abcd.tar.gz', 'jobs/forgotten-0000cccc']);
+  });
+});
+
 describe('ages on the cluster', () => {
   it('a launch that reuses a bundle touches it, so gc ages a bundle from its last use', () => {
     expect(probeCommand('~/pilot', GARBAGE, false)).toContain(`then touch -c "$R/bundles/"${GARBAGE}; echo bundle=present`);

@@ -13,6 +13,7 @@ import type { PlannedArray, Precheck, PrecheckOutcome, ProbeResult, SubmitComman
 import { BUNDLES_USED } from '../backend.js';
 import { chunkOffset } from '../../model/attempts.js';
 import { workDirCommand } from '../workdir.js';
+import { WORK_DIR } from '../../model/task-env.js';
 import type { ArraySubmission } from '../../model/record.js';
 import type { TaskResources } from '../../model/resources.js';
 import { quote, remotePathExpr, shScript } from '../../util/quote.js';
@@ -21,17 +22,21 @@ export { remotePathExpr };
 
 export function probeCommand(remoteDir: string, bundleSha: string, askMaxArraySize: boolean, interpreter?: string): string {
   const root = remotePathExpr(remoteDir);
+  // each process a login node starts costs a millisecond or more: no `$(…)` subshells, no grep
   return shScript([
     `R=${root}`,
     `mkdir -p "$R/bundles" "$R/jobs" || exit 3`,
-    `printf 'home=%s\\nroot=%s\\n' "$HOME" "$(cd "$R" && pwd -P)"`,
+    // in the shell sbatch will run from, whose environment the tasks inherit (sbatch's default --export=ALL);
+    // from the login folder (before the cd below), printed by `command -v` itself
+    ...(interpreter === undefined ? [] : [`printf interpreter=; command -v ${quote(interpreter)} 2>/dev/null || echo`]),
+    // `cd -P` sets $PWD to the physical path, as `pwd -P` prints it (and R stays right for a relative remoteDir)
+    `printf 'home=%s\\n' "$HOME"; cd -P "$R" >/dev/null 2>&1 && R=$PWD && printf 'root=%s\\n' "$R"`,
     // touched when reused: `pilot gc` removes only bundles nobody has launched with for a while
     `if [ -f "$R/bundles/"${quote(bundleSha)}/.pilot-complete ]; then touch -c "$R/bundles/"${quote(bundleSha)}; echo bundle=present; else echo bundle=missing; fi`,
     ...(askMaxArraySize ? [`echo "maxArraySize=$(scontrol show config 2>/dev/null | sed -n 's/^MaxArraySize *= *//p')"`] : []),
-    // answers in milliseconds even when slurmctld is down, where sbatch would hang for ~10 s and then fail
-    `echo "controller=$(scontrol ping 2>&1 | grep -c ' is UP')"`,
-    // in the shell sbatch will run from, whose environment the tasks inherit (sbatch's default --export=ALL)
-    ...(interpreter === undefined ? [] : [`echo "interpreter=$(command -v ${quote(interpreter)} 2>/dev/null)"`]),
+    // answers in milliseconds even when slurmctld is down, where sbatch would hang for ~10 s and then fail;
+    // read by the shell (a pipe's reader is a subshell: it prints its own verdict)
+    `scontrol ping 2>&1 | { up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done; echo "controller=$up"; }`,
   ].join('; '));
 }
 
@@ -79,13 +84,17 @@ export function markerPath(jobDir: string, token: string): string {
  */
 export function submitCommand(input: SubmitCommandInput): string {
   const q = quote;
-  const lines: string[] = [
+  const head = [
     `B=${q(`${input.root}/bundles/${input.bundleSha}`)}`, `J=${q(input.jobDir)}`, `M=${q(markerPath(input.jobDir, input.token))}`,
     ...(input.precheck ? precheckLines(input.root, input.precheck) : []),
-    // first of all, so that a later look can tell "never started" from "started"
-    `mkdir -p "$J" && echo "begin $$" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
-    // the probe's controller check, run while the job files are written: a dead controller makes sbatch hang ~10 s
-    ...(input.precheck ? ['scontrol ping > "$J/.ping" 2>&1 & PING=$!'] : []),
+  ];
+  // the job's files come as a tar on stdin (too large for the command line, see inlineOrTar)
+  const viaStdin = (input.withJobFiles || input.attemptFiles) && !input.inlineFiles;
+  const lines: string[] = [
+    // first of all, so that a later look can tell "never started" from "started"; a new job's folders in the
+    // same mkdir (one process: each one a login node starts costs a millisecond or more), a resubmission's
+    // folder exists (a test, no process)
+    `${input.withJobFiles ? `mkdir -p "$J/logs" "$J/outputs" "$J/${WORK_DIR}"` : '{ [ -d "$J" ] || mkdir -p "$J"; }'} && echo "begin $P" > "$M" || { echo "@@error cannot write job files"; exit 5; }`,
     // every bundle the job's attempts run, named where \`pilot gc\` looks (a --repack attempt is not in job.sh)
     `echo ${q(`bundles/${input.bundleSha}`)} >> "$J/${BUNDLES_USED}"`,
   ];
@@ -98,14 +107,18 @@ export function submitCommand(input: SubmitCommandInput): string {
       `rm -f ${tgz}`,
     );
   }
-  if (input.withJobFiles) lines.push(`mkdir -p "$J/logs" "$J/outputs" && tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
-  // a resubmission's per-attempt argv words (args-extra.<attempt>.b64), before any sbatch reads them
-  if (input.attemptFiles) lines.push(`tar -xf - -C "$J" || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
-  // read by the shell itself (no grep): every process started here is a millisecond of each launch
-  if (input.precheck) lines.push(`wait $PING; up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done < "$J/.ping"; [ $up = 1 ] || { echo "@@error controller"; ${abandon}; exit 8; }; rm -f "$J/.ping"`);
+  // the job's files (and a resubmission's per-attempt argv words, args-extra.<attempt>.b64), before any sbatch reads them
+  if (input.withJobFiles || input.attemptFiles) {
+    // printf is a builtin; its %s takes the text as it is (no escapes, trailing newlines kept)
+    const write = input.inlineFiles ? input.inlineFiles.map((f) => `printf %s ${q(f.data)} > "$J/"${q(f.name)}`).join(' && ') : `tar -xf - -C "$J"${input.precheck ? ' <&3' : ''}`;
+    lines.push(`${write} || { echo "@@error cannot write job files"; ${abandon}; exit 5; }`);
+  }
   // work/ is filled at launch and again for an attempt with its own bundle (--repack), never otherwise: a
   // plain restart must not put shipped files back over what tasks wrote in their place
   if (input.withJobFiles || input.newBundle) lines.push(workDirCommand(abandon));
+  // the controller's answer (see below), read by the shell itself (no grep), as late as can be: sbatch is
+  // what would hang on a dead controller
+  if (input.precheck) lines.push(`up=0; while read -r l || [ -n "$l" ]; do case $l in *' is UP'*) up=1;; esac; done; [ $up = 1 ] || { echo "@@error controller"; ${abandon}; exit 8; }`);
   lines.push(`cd "$J" || exit 6`, 'ids=""');
   // the user's own dependency and pilot's `after:` must both hold (`,`): a --dependency on the command line
   // replaces the script's #SBATCH one, so whenever one is given here the user's is repeated in it
@@ -125,7 +138,17 @@ export function submitCommand(input: SubmitCommandInput): string {
     );
   });
   lines.push('echo end >> "$M"');
-  return shScript(lines.join('\n'));
+  // touched when reused, as the probe does: \`pilot gc\` removes only bundles nobody launched with for a while.
+  // After the reply, off the launch's path; detached from the channel (no fd of it), so it holds nothing open
+  if (input.precheck) lines.push('touch -c "$B" </dev/null >/dev/null 2>&1 &');
+  if (!input.precheck) return shScript([...head, 'P=$$', ...lines].join('\n'));
+  // the probe's controller check (a dead controller makes sbatch hang ~10 s), started before anything else so
+  // that it answers while the job is written: the rest of the command is the reader of its pipe (a subshell,
+  // no exec), which reads the answer from its
+  // stdin when it needs it, and its status is the command's. The channel's stdin stays on fd 3 for a tar.
+  // The marker names the pid of that subshell, the one that submits (`$$` would name its parent): read from
+  // /proc/self by the shell itself (`$$` where there is no /proc)
+  return shScript([...head, ...(viaStdin ? ['exec 3<&0'] : []), 'scontrol ping 2>&1 | {', '{ read -r P _ < /proc/self/stat; } 2>/dev/null || P=$$', ...lines, '}'].join('\n'));
 }
 
 /**
@@ -135,16 +158,18 @@ export function submitCommand(input: SubmitCommandInput): string {
  */
 function precheckLines(root: string, check: Precheck): string[] {
   const unready = (what: string) => `{ cat >/dev/null; echo "@@unready ${what}"; exit 0; }`;
-  const lines = [
-    // the cached root is still what remoteDir resolves to (a moved home, a new symlink: probe again)
-    `[ "$(cd ${remotePathExpr(check.remoteDir)} 2>/dev/null && pwd -P)" = ${quote(root)} ] || ${unready('root')}`,
-    // touched when reused, as the probe does: \`pilot gc\` removes only bundles nobody launched with for a while
-    // (in the background: the launch need not wait for it)
-    `[ -f "$B/.pilot-complete" ] || ${unready('bundle')}`, '{ touch -c "$B" 2>/dev/null & }',
-  ];
+  const lines: string[] = [];
   if (check.interpreter !== undefined) {
-    lines.push(`I=$(command -v ${quote(check.interpreter)} 2>/dev/null)${check.interpreterRequired ? ` || ${unready('interpreter')}` : ''}`, 'echo "@@interpreter=$I"');
+    // printed by \`command -v\` itself (a \`$(…)\` would start a subshell), looked up from the login folder as the
+    // probe does: before the \`cd\` below
+    lines.push(`printf '@@interpreter='; command -v ${quote(check.interpreter)} 2>/dev/null || { echo; ${check.interpreterRequired ? unready('interpreter') : ':'}; }`);
   }
+  lines.push(
+    // the cached root is still what remoteDir resolves to (a moved home, a new symlink: probe again). \`cd -P\`
+    // sets $PWD to the physical path, as \`pwd -P\` prints it, without the subshell of a \`$(…)\`
+    `cd -P ${remotePathExpr(check.remoteDir)} >/dev/null 2>&1 && [ "$PWD" = ${quote(root)} ] || ${unready('root')}`,
+    `[ -f "$B/.pilot-complete" ] || ${unready('bundle')}`,
+  );
   return lines;
 }
 

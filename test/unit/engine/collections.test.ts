@@ -61,7 +61,9 @@ describe('collections', () => {
     const submits = cluster.commands.filter((c) => c.includes('sbatch --parsable')).slice(-2);
     for (const s of submits) {
       expect(s).toContain('--array=3,5 job.sh 0 2');
-      expect(s).toContain('tar -xf - -C "$J"');   // args-extra.2.b64 arrives on stdin, before sbatch
+      // args-extra.2.b64 written by the command itself (printf), before sbatch
+      expect(s.indexOf('> "$J/"args-extra.2.b64')).toBeGreaterThan(0);
+      expect(s.indexOf('> "$J/"args-extra.2.b64')).toBeLessThan(s.indexOf('sbatch --parsable'));
     }
     const rec = await pilot.store.read('a');
     expect(rec.attempts[1]).toMatchObject({ attempt: 2, extraArgs: ['--resume', 'last ckpt'], group: 'resume' });
@@ -113,7 +115,7 @@ describe('extra args per attempt', () => {
     await job('b', 6);
     const r = await pilot.restartFailed('a', { extraArgs: ['--resume', 'x'] });
     expect(r).toMatchObject({ attempt: 2, indices: [3, 5] });
-    expect(cluster.commands.at(-1)).toContain('tar -xf - -C "$J"');
+    expect(cluster.commands.at(-1)).toContain('> "$J/"args-extra.2.b64');
     expect((await pilot.store.read('a')).attempts[1]!.extraArgs).toEqual(['--resume', 'x']);
     // a record from before args-extra existed: its script would ignore the words, so they are refused
     await pilot.store.update('b', (rec) => ({ ...rec, attemptArgs: undefined }));
@@ -122,6 +124,7 @@ describe('extra args per attempt', () => {
     expect(cluster.commands.filter((c) => c.includes('sbatch')).length).toBe(sent);
     await pilot.restartFailed('b');   // without extra words it still works, and sends no file
     expect(cluster.commands.at(-1)).not.toContain('tar -xf -');
+    expect(cluster.commands.at(-1)).not.toContain('args-extra');
   });
 });
 
