@@ -31,8 +31,8 @@ export function latestArrayFor(record: JobRecord, task: number): { attempt: numb
 
 /**
  * Which (attempt, array) last ran each task, for every task at once: built in one pass over the attempts'
- * task lists and kept while the record's attempts stay the same (records are replaced, never changed in
- * place). A status call of a 100 000-task job asks this for every open task, several times; searching the
+ * task lists and kept while the record's attempts stay the same (records are replaced, not changed in place;
+ * an attempt pushed onto the same list is noticed all the same). A status call of a 100 000-task job asks this for every open task, several times; searching the
  * attempts and parsing their ranges per task cost about a microsecond each time.
  */
 export interface LatestTable {
@@ -41,13 +41,15 @@ export interface LatestTable {
   /** per task (index task - base): its slot in `slots`, -1 when no attempt holds it */
   codes: Int32Array;
   slots: { attempt: number; array: ArraySubmission }[];
+  /** how many attempts it was made from (an attempt pushed onto the same list makes it out of date) */
+  attempts: number;
 }
 
 const latestTables = new WeakMap<JobRecord['attempts'], LatestTable>();
 
 export function latestTable(record: JobRecord): LatestTable {
   const known = latestTables.get(record.attempts);
-  if (known && known.codes.length === record.tasks) return known;
+  if (known && known.codes.length === record.tasks && known.attempts === record.attempts.length) return known;
   const base = arrayBaseOf(record.info);
   const codes = new Int32Array(record.tasks).fill(-1);
   const slots: LatestTable['slots'] = [];
@@ -66,7 +68,7 @@ export function latestTable(record: JobRecord): LatestTable {
       if (k !== undefined && k >= first) codes[i] = k;
     }
   }
-  const table = { base, codes, slots };
+  const table = { base, codes, slots, attempts: record.attempts.length };
   latestTables.set(record.attempts, table);
   return table;
 }

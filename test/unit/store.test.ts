@@ -96,6 +96,11 @@ describe('attempt lookups', () => {
     const more = { ...r, attempts: [...r.attempts, { attempt: 3, submittedAt: '', indices: '10', arrays: [{ jobId: '60', offset: 7, arraySpec: '3' }] }] };
     expect(latestArrayFor(more, 10)?.array.jobId).toBe('60');
     expect(latestArrayFor(r, 10)?.array.jobId).toBe('11');
+    // and one pushed onto the same list (as a test or an SDK user may do) is seen too
+    const pushed = record('p');
+    expect(latestArrayFor(pushed, 10)?.array.jobId).toBe('11');
+    pushed.attempts.push({ attempt: 3, submittedAt: '', indices: '10', arrays: [{ jobId: '70', offset: 7, arraySpec: '3' }] });
+    expect(latestArrayFor(pushed, 10)?.array.jobId).toBe('70');
   });
 });
 
