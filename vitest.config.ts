@@ -46,6 +46,8 @@ export default defineConfig({
           // ssh2's own host-key handling (an openssh cluster's known_hosts belongs to ssh)
           exclude: ['test/integration/local-*.test.ts', 'test/integration/testbed.test.ts', 'test/integration/openssh.test.ts',
             'test/integration/ssh-*.test.ts', 'test/integration/cluster-cli.test.ts',
+            // what sshd hands the login shell is the same string over both transports
+            'test/integration/login-shells.test.ts',
             // engine logic over the same few commands, and slow (a real TIMEOUT): once, over ssh2, is enough
             'test/integration/retries.test.ts',
             // transport-independent (issue 13: arrayBase, sbatch scripts, libraries, argsFile): runs once

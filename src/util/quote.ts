@@ -14,11 +14,17 @@ export function quote(word: string): string {
 }
 
 /**
- * Runs a POSIX sh script whatever the remote login shell is (bash, zsh, tcsh, fish…): the login shell only
- * has to parse one single-quoted word.
+ * Runs a POSIX sh script whatever the remote login shell is (sshd runs every command with it: `$SHELL -c
+ * CMD`): the login shell only has to parse single-quoted words. bash, zsh and dash take any text in one; csh
+ * and tcsh refuse a newline in it ("Unmatched '") and expand `!` even there ("Event not found"), and fish
+ * reads `\\` and `\'` in it. So a script holding a newline, `!`, `'` or `\\` travels as a word of none of
+ * them: those four written as printf %b escapes (`\n`, `\0041`…), turned back into the script by sh's own
+ * builtin printf (one subshell, no process) and run by eval, with no positional parameters, as `sh -c` would.
  */
 export function shScript(script: string): string {
-  return `sh -c ${quote(script)}`;
+  if (!/[\n!'\\]/.test(script)) return `sh -c ${quote(script)}`;
+  const word = script.replace(/[\n!'\\]/g, (c) => (c === '\n' ? '\\n' : `\\0${c.charCodeAt(0).toString(8).padStart(3, '0')}`));
+  return `sh -c 's=$(printf %b "$1."); shift; eval "\${s%.}"' sh ${quote(word)}`;
 }
 
 /** A remote path as a shell expression: `~/x` → "$HOME"/x (quoted), anything else quoted as is. */

@@ -10,6 +10,8 @@ set -euo pipefail
 LAB=${LAB_DIR:-${TMPDIR:-/tmp}/pilot-test-cluster}          # our own files: sshd config/pid/log, keys, env file, mariadb log
 SSH_PORT=${SSH_PORT:-2222}
 TEST_USER=${TEST_USER:-pilot}
+# the same key, with tcsh as login shell: what sshd runs every remote command with (`tcsh -c CMD`)
+TCSH_USER=${TEST_USER}-tcsh
 NODE_CPUS=${NODE_CPUS:-8}                # > nproc on purpose: needs SlurmdParameters=config_overrides
 NODE_MEM_MB=${NODE_MEM_MB:-4096}
 CLUSTER=${CLUSTER_NAME:-pilotlab}
@@ -43,7 +45,8 @@ wait_until() {
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # ---------------------------------------------------------------- 1. packages
-PKGS="munge slurmctld slurmd slurm-client openssh-server openssh-client"
+# tcsh: the login shell of a second test user (many sites still give csh-family shells; see TCSH_USER below)
+PKGS="munge slurmctld slurmd slurm-client openssh-server openssh-client tcsh"
 [ "$ACCOUNTING" = 1 ] && PKGS="$PKGS slurmdbd mariadb-server"
 missing=""
 for p in $PKGS; do
@@ -217,21 +220,27 @@ log "node $NODE is $(sinfo -h -n "$NODE" -o %T)"
 if ! id "$TEST_USER" >/dev/null 2>&1; then
   useradd -m -s /bin/bash "$TEST_USER"
 fi
+id "$TCSH_USER" >/dev/null 2>&1 || useradd -m -s /usr/bin/tcsh "$TCSH_USER"
 # useradd leaves the password field '!' (locked); sshd with UsePAM=no rejects locked accounts even for keys
 usermod -p '*' "$TEST_USER"
+usermod -p '*' "$TCSH_USER"
 if [ "$ACCOUNTING" = 1 ]; then
   # associations are not enforced (AccountingStorageEnforce unset), but give the user a real account like on a site
   sacctmgr -i -Q add account pilotacct Description=pilot Organization=pilot >/dev/null 2>&1 || true
   sacctmgr -i -Q add user "$TEST_USER" DefaultAccount=pilotacct >/dev/null 2>&1 || true
+  sacctmgr -i -Q add user "$TCSH_USER" DefaultAccount=pilotacct >/dev/null 2>&1 || true
 fi
 install -d -m 700 "$LAB/keys"
 [ -s "$LAB/keys/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$TEST_USER@clusterlab" -f "$LAB/keys/id_ed25519"
 HOME_DIR=$(getent passwd "$TEST_USER" | cut -d: -f6)
 install -d -m 700 -o "$TEST_USER" -g "$TEST_USER" "$HOME_DIR/.ssh"
 install -m 600 -o "$TEST_USER" -g "$TEST_USER" "$LAB/keys/id_ed25519.pub" "$HOME_DIR/.ssh/authorized_keys"
+TCSH_HOME=$(getent passwd "$TCSH_USER" | cut -d: -f6)
+install -d -m 700 -o "$TCSH_USER" -g "$TCSH_USER" "$TCSH_HOME/.ssh"
+install -m 600 -o "$TCSH_USER" -g "$TCSH_USER" "$LAB/keys/id_ed25519.pub" "$TCSH_HOME/.ssh/authorized_keys"
 ssh-keygen -A >/dev/null                                 # creates only missing host keys
 install -d -m 755 /run/sshd                              # privilege-separation dir, normally made by systemd
-cat > "$LAB/sshd_config" <<EOF
+cat > "$LAB/sshd_config.new" <<EOF
 Port ${SSH_PORT}
 ListenAddress 127.0.0.1
 HostKey /etc/ssh/ssh_host_ed25519_key
@@ -243,13 +252,18 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 PermitRootLogin no
 UsePAM no
-AllowUsers ${TEST_USER}
+AllowUsers ${TEST_USER} ${TCSH_USER}
 Subsystem sftp internal-sftp
 MaxStartups 100:30:200
 MaxSessions 64
 LogLevel INFO
 EOF
-/usr/sbin/sshd -t -f "$LAB/sshd_config" || die "bad sshd_config"
+/usr/sbin/sshd -t -f "$LAB/sshd_config.new" || die "bad sshd_config"
+# a running sshd whose config changed (a bed from an older checkout) reads the new one (SIGHUP)
+if cmp -s "$LAB/sshd_config.new" "$LAB/sshd_config"; then rm -f "$LAB/sshd_config.new"; else
+  mv "$LAB/sshd_config.new" "$LAB/sshd_config"
+  if alive "$LAB/sshd.pid" /usr/sbin/sshd; then kill -HUP "$(cat "$LAB/sshd.pid")"; sleep 0.5; log "sshd reloaded its changed config"; fi
+fi
 if ! alive "$LAB/sshd.pid" /usr/sbin/sshd; then
   /usr/sbin/sshd -f "$LAB/sshd_config" -E "$LAB/sshd.log"   # daemonizes
   wait_until 10 port_open "$SSH_PORT" || die "sshd did not come up (see $LAB/sshd.log)"
@@ -260,6 +274,7 @@ cat > "$LAB/cluster.env" <<EOF
 PILOT_TEST_SSH_HOST=127.0.0.1
 PILOT_TEST_SSH_PORT=${SSH_PORT}
 PILOT_TEST_SSH_USER=${TEST_USER}
+PILOT_TEST_TCSH_USER=${TCSH_USER}
 PILOT_TEST_SSH_KEY=${LAB}/keys/id_ed25519
 PILOT_TEST_SSH_KNOWN_HOSTS=${LAB}/known_hosts
 PILOT_TEST_SLURM_PARTITION=debug

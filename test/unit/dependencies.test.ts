@@ -1,5 +1,6 @@
 // Dependencies as pure facts: the --after syntax, the dependency string, combining with the user's own
 // --dependency and with pilot's chaining of split arrays, the order of a job graph, never-satisfiable tasks.
+import { scriptOf } from '../support/shell.js';
 import { describe, expect, it } from 'vitest';
 import { afterIdsNow, afterOutcome, combineDependencies, dependencyString, graphOrder, neverSatisfiable, parseAfter, stuckOnDependency } from '../../src/model/dependencies.js';
 import { submitCommand } from '../../src/scheduler/slurm/submit.js';
@@ -123,7 +124,7 @@ describe('after: on a job pilot retried (afterIdsNow)', () => {
     expect(afterIdsNow(a([done(1, 'COMPLETED'), done(2, 'COMPLETED', 2), done(3, 'COMPLETED')]), 'ok')).toEqual([]);
   });
   it('is set on pending arrays by one remote command that says which it could not change', () => {
-    expect(slurmDialect.updateDependencyCommand!([{ jobId: '7', dependency: 'afterok:101_3:102' }]))
+    expect(scriptOf(slurmDialect.updateDependencyCommand!([{ jobId: '7', dependency: 'afterok:101_3:102' }])))
       .toBe("scontrol update JobId=7 Dependency=afterok:101_3:102 || echo '@@dependency-failed 7'");
   });
 });

@@ -1,3 +1,4 @@
+import { scriptOf } from '../support/shell.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -326,7 +327,7 @@ describe('buildStatusCommand', () => {
   // (most fixtures were recorded before sacct was asked for Start,End too: sacct-times.txt has those columns)
   // (and with `squeue -r`, one line per pending task; the command now asks without it, for one collapsed line
   // per pending rest: squeue-*-collapsed.txt are those recordings, and parseSqueue reads both forms)
-  const queries = (cmd: string) => [...cmd.matchAll(/\bs (\S+) (?:\$T )?([^;']+)/g)].map((m) => `${m[1]} ${m[2]!.trim().replace('Reason,Start,End', 'Reason').replace(' -t all -r ', ' -t all ')}`);
+  const queries = (cmd: string) => [...scriptOf(cmd).matchAll(/\bs (\S+) (?:\$T )?([^;']+)/g)].map((m) => `${m[1]} ${m[2]!.trim().replace('Reason,Start,End', 'Reason').replace(' -t all -r ', ' -t all ')}`);
   it('asks exactly the queries the fixtures were recorded with', () => {
     expect(queries(buildStatusCommand(['142', '143', '14'], { accounting: 'unknown' }))).toEqual(queries(header('status-unknown-3ids', 'command')));
     expect(queries(buildStatusCommand(['142', '143', '14'], { accounting: true }))).toEqual(queries(header('status-accounting-3ids', 'command')));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PilotError } from '../../model/errors.js';
 import { TEMPLATES } from '../render.js';
 import type { Dialect } from '../dialect.js';
-import { quote } from '../../util/quote.js';
+import { quote, shScript } from '../../util/quote.js';
 import { judgePending, pendingQuery } from './adopt.js';
 import { arraySpec, sbatchLines } from './directives.js';
 import { taskRange } from '../../model/job.js';
@@ -52,7 +52,8 @@ export const slurmDialect: Dialect = {
   observe: observeSlurm,
   // plain words: any login shell parses them
   cancelCommand: (targets) => `scancel ${targets.map((t) => quote(t.index === undefined ? t.jobId : `${t.jobId}_${t.index}`)).join(' ')}`,
-  updateDependencyCommand: (targets) => targets.map((t) => `scontrol update ${quote(`JobId=${t.jobId}`)} ${quote(`Dependency=${t.dependency}`)} || echo ${quote(`@@dependency-failed ${t.jobId}`)}`).join('; '),
+  // (through sh, as every command with more than plain words: the login shell may be tcsh)
+  updateDependencyCommand: (targets) => shScript(targets.map((t) => `scontrol update ${quote(`JobId=${t.jobId}`)} ${quote(`Dependency=${t.dependency}`)} || echo ${quote(`@@dependency-failed ${t.jobId}`)}`).join('; ')),
   pendingQuery,
   judgePending,
   // squeue lists every job not finished yet (pending, running, suspended, completing); %Z is its working folder

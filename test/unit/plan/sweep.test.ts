@@ -1,5 +1,6 @@
 // Sweeps, purely: grid order, filter, list, names, argv, per-task resources, grouping into one array per
 // resource set, and how the record finds a task's array when several arrays share an offset.
+import { scriptOf } from '../../support/shell.js';
 import { execFileSync } from 'node:child_process';
 import nunjucks from 'nunjucks';
 import { describe, expect, it } from 'vitest';
@@ -129,12 +130,12 @@ describe('one array per resource set', () => {
   it('gives each array its resources on the sbatch line, chains chunks only within a set, and a retry\'s resources win', () => {
     const arrays = planSubmission({ planArrays }, { resourceGroups: groups }, [1, 3, 4, 5], 3);
     const cmd = submitCommand({ root: '/r', jobDir: '/r/jobs/j', bundleSha: 'x', withJobFiles: false, script: 'job.sh', attempt: 2, token: 't', arrays, resources: { time: '00:20:00' } });
-    const sbatch = cmd.split('\n').filter((l) => l.includes('sbatch --parsable'));
+    const sbatch = scriptOf(cmd).split('\n').filter((l) => l.includes('sbatch --parsable'));
     expect(sbatch).toHaveLength(3);
     expect(sbatch[0]).toContain(`--array=1,3 --mem=4G --time=00:20:00 job.sh 0 2`);
     expect(sbatch[1]).toContain(`--array=2 --dependency=afterany:"$prev" --mem=4G --time=00:20:00 job.sh 3 2`);
     expect(sbatch[2]).toContain(`--array=1 --mem=32G --time=00:20:00 job.sh 3 2`);
-    execFileSync('bash', ['-c', cmd.replace(/^sh -c /, 'sh -n -c ')]);
+    execFileSync('sh', ['-n', '-c', scriptOf(cmd)]);
   });
 
   it('the record finds each task\'s array by its stored task list; adoption copies tasks and resources from the plan', () => {
