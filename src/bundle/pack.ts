@@ -3,7 +3,7 @@
  * the cluster, so an unchanged tree is uploaded once: the archive must be byte-identical for identical
  * inputs (sorted entries, fixed metadata in tar-writer.ts, a gzip header without mtime).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { constants as zc, createGzip } from 'node:zlib';
 import { PilotError } from '../model/errors.js';
-import { makeDirs, sweepTemps } from '../util/files.js';
+import { makeDirs, sweepTemps, tempName } from '../util/files.js';
 import type { ListedEntry } from '../model/checks.js';
 import { assertShippable, listBundleFiles } from './files.js';
 import { lookupPack, rememberPack, treeFingerprint } from './pack-index.js';
@@ -63,10 +63,10 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
   const known = await lookupPack(outDir, fingerprint, entries);
   if (known) return known;
   await makeDirs(outDir);
-  // a launch killed while packing leaves its temp file: never trusted (only a finished file is renamed to its
-  // hash), and removed here once its writer is gone
-  await sweepTemps(outDir, /^\.bundle-(\d+)-[0-9a-f]+\.tmp$/);
-  const tmp = join(outDir, `.bundle-${process.pid}-${randomBytes(6).toString('hex')}.tmp`);
+  // a launch killed while packing leaves its temp files (the bundle, its manifest, the pack index): never
+  // trusted (only a finished file is renamed into place), and removed here (and by \`pilot gc\`) once their writer is gone
+  await sweepTemps(outDir);
+  const tmp = tempName(join(outDir, 'bundle'));
 
   const hash = createHash('sha256');
   const manifest: Manifest = {};

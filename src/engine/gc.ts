@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { PilotError } from '../model/errors.js';
+import { deadTemps } from '../util/files.js';
 import type { GcRequest } from '../scheduler/backend.js';
 import { loadConfigFile } from './config.js';
 import type { Engine } from './engine.js';
@@ -77,6 +78,13 @@ async function cleanCache(dir: string, keep: ReadonlySet<string>, dryRun: boolea
     const path = join(dir, name);
     items.push({ where: 'cache', kind: 'cache', path, bytes: (await stat(path).catch(() => undefined))?.size ?? 0 });
     if (!dryRun) await rm(path, { force: true });
+  }
+  // what launches killed while packing left: a bundle being written, or a manifest or pack index not renamed yet
+  // (the launch that finds its sources unchanged never packs again, so nothing else sweeps them)
+  for (const name of await deadTemps(dir)) {
+    const path = join(dir, name);
+    items.push({ where: 'cache', kind: 'leftover', path, bytes: (await stat(path).catch(() => undefined))?.size ?? 0 });
+    if (!dryRun) await rm(path, { recursive: true, force: true });
   }
   return items;
 }

@@ -143,7 +143,7 @@ export interface RemoveResult {
 export interface GcItem {
   /** A cluster's name (`local` for the built-in one), or `cache` for the bundle cache in $PILOT_HOME/cache. */
   where: string;
-  /** `cache`: a packed bundle; `bundle`: an unpacked one; `job`: a job folder; `leftover`: a dead launch's upload */
+  /** `cache`: a packed bundle; `bundle`: an unpacked one; `job`: a job folder; `leftover`: a dead launch's upload or temp file */
   kind: 'cache' | 'bundle' | 'job' | 'leftover';
   path: string;
   bytes: number;

@@ -51,13 +51,18 @@ export const writeJsonAtomicSync = (file: string, value: unknown) => writeFileAt
  * rename leaves one behind. `pattern` must capture the writer's pid in group 1. Never throws.
  */
 export async function sweepTemps(dir: string, pattern: RegExp = TEMP_RE): Promise<string[]> {
+  const gone = await deadTemps(dir, pattern);
+  await Promise.all(gone.map((n) => rm(join(dir, n), { recursive: true, force: true }).catch(() => undefined)));
+  return gone;
+}
+
+/** The names of the temp files in `dir` whose writer is gone (what sweepTemps removes), removing nothing. */
+export async function deadTemps(dir: string, pattern: RegExp = TEMP_RE): Promise<string[]> {
   const names = await readdir(dir).catch(() => [] as string[]);
-  const gone = names.filter((n) => {
+  return names.filter((n) => {
     const pid = Number(pattern.exec(n)?.[1]);
     return Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
   });
-  await Promise.all(gone.map((n) => rm(join(dir, n), { recursive: true, force: true }).catch(() => undefined)));
-  return gone;
 }
 
 export function sweepTempsSync(dir: string, pattern: RegExp = TEMP_RE): void {

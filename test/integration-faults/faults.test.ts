@@ -263,6 +263,11 @@ describe('faults on the real cluster', () => {
     expect(list.stderr).not.toMatch(/warning/);
     const gc = await pilot(['gc', '--dry-run'], home);
     expect(gc.code, gc.stderr).toBe(0);
-    expect(readdirSync(join(home, 'cache', 'bundles')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    // a launch killed while writing in the cache leaves a temp file there (a manifest, a pack index): gc lists
+    // it as a leftover and removes it (a relaunch of unchanged sources never packs, so nothing else would)
+    const temps = () => readdirSync(join(home, 'cache', 'bundles')).filter((n) => n.endsWith('.tmp'));
+    for (const t of temps()) expect(gc.stdout).toContain(t);
+    expect((await pilot(['gc'], home)).code).toBe(0);
+    expect(temps()).toEqual([]);
   });
 });
