@@ -3,18 +3,9 @@
  * submit command so that writing them costs no extra round trip. Plain names only (no folders, < 100 bytes).
  */
 import { Header } from 'tar';
-import { PilotError } from '../model/errors.js';
+import { checkMemName, type MemFile } from './mem-files.js';
 
-export interface MemFile {
-  name: string;
-  data: Buffer | string;
-  mode?: number;
-}
-
-/** Throws unless `name` is a plain file name (no folder, no `..` alone, < 100 bytes): all such files may be. */
-export function checkMemName(name: string): void {
-  if (!/^[A-Za-z0-9._-]{1,99}$/.test(name) || /^\.\.?$/.test(name)) throw new PilotError('INTERNAL', `memoryTar: unsupported name ${name}`);
-}
+export { checkMemName, type MemFile };
 
 export function memoryTar(files: readonly MemFile[]): Buffer {
   const blocks: Buffer[] = [];

@@ -17,7 +17,7 @@ import type { ListedEntry } from '../model/checks.js';
 import { assertShippable, listBundleFiles } from './files.js';
 import { lookupPack, rememberPack, treeFingerprint } from './pack-index.js';
 import { writeManifest, type Manifest } from './manifest.js';
-import { tarChunks, type TarEntry } from './tar-writer.js';
+import type { TarEntry } from './tar-writer.js';
 
 export type Bundle = {
   /** path of the .tar.gz on local disk, named `<sha256>.tar.gz` */
@@ -83,6 +83,8 @@ export async function packBundle(opts: PackOptions): Promise<Bundle> {
     // Fixed level and strategy: the defaults are not part of any contract and would silently change hashes.
     const gzip = createGzip({ level: 6, memLevel: 8, windowBits: 15, strategy: zc.Z_DEFAULT_STRATEGY });
     const digest = (e: TarEntry, sha: string) => { if (e.type !== 'dir') manifest[e.name] = sha.slice(0, 32); };
+    // node-tar (its header encoder) is loaded only when packing: a launch of unchanged sources never packs
+    const { tarChunks } = await import('./tar-writer.js');
     await pipeline(Readable.from(tarChunks(entries, digest)), gzip, tap, createWriteStream(tmp, { flags: 'wx' }));
     const sha256 = hash.digest('hex');
     const file = join(outDir, `${sha256}.tar.gz`);

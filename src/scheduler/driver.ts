@@ -150,7 +150,7 @@ export class RemoteBackend implements Backend {
     const arrays = planSubmission(this.dialect, job.info, taskNumbers(job.tasks, job.info), chunkSize, job.info.maxConcurrent);
     const pending = newPending(1, taskRange(job.tasks, job.info), arrays, job.bundle.sha256);
     await onSubmitting({ remote, chunkSize, pending });
-    const { cmd, stdin } = inlineOrTar([
+    const { cmd, stdin } = await inlineOrTar([
       { name: SCRIPT_NAME, data: job.script, mode: 0o755 },
       { name: ARGS_FILE, data: job.argsFile },
       { name: ARGS_TEXT, data: job.argsText },
@@ -176,7 +176,7 @@ export class RemoteBackend implements Backend {
     const attempt = record.attempts.length + 1;
     const pending = newPending(attempt, compressRanges(taskNumbers), arrays, bundleSha);
     await onSubmitting({ remote: record.remote, chunkSize: record.chunkSize, pending });
-    const { cmd, stdin } = inlineOrTar(attemptArgs === undefined ? [] : [{ name: attemptArgsFile(attempt), data: attemptArgs }], (inlineFiles) => this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, newBundle: bundle !== undefined, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, chainedArrays(arrays)), resources, attemptFiles: attemptArgs !== undefined, inlineFiles }));
+    const { cmd, stdin } = await inlineOrTar(attemptArgs === undefined ? [] : [{ name: attemptArgsFile(attempt), data: attemptArgs }], (inlineFiles) => this.dialect.submitCommand({ root: shipped?.root ?? jobRoot, jobDir: record.remote.jobDir, bundleSha, uploadedTarball: shipped?.uploadedTarball, withJobFiles: false, newBundle: bundle !== undefined, arrays, script: SCRIPT_NAME, attempt, token: pending.token, userDependency: this.dialect.userDependency(record.info, chainedArrays(arrays)), resources, attemptFiles: attemptArgs !== undefined, inlineFiles }));
     const r = await atStep('submit', () => this.transport.exec(cmd, { ...(stdin ? { stdin } : {}), what: 'the submit command', timeoutMs: SUBMIT_TIMEOUT_MS }));
     return { arrays: this.dialect.parseSubmit(r.code, r.stdout, r.stderr), uploadedBytes: shipped?.uploadedBytes ?? 0 };
   }

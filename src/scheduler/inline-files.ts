@@ -9,7 +9,7 @@
  * of many tasks), or with a NUL byte no argument can hold, the tar on stdin it is. Inline files get the
  * default mode (job.sh is not executable then: sbatch reads it, nobody executes it in place).
  */
-import { checkMemName, memoryTar, type MemFile } from '../bundle/mem-tar.js';
+import { checkMemName, type MemFile } from '../bundle/mem-files.js';
 
 /** Bytes of the whole command, under Linux's 128 KiB for one argument with room to spare. */
 export const INLINE_MAX = 96 * 1024;
@@ -18,7 +18,7 @@ export const INLINE_MAX = 96 * 1024;
  * The command, built by `build` with the files inline (`inlineFiles`) when it fits, else without them and
  * their tar as stdin. No files: no stdin.
  */
-export function inlineOrTar(files: readonly MemFile[], build: (inlineFiles?: { name: string; data: string }[]) => string): { cmd: string; stdin?: Buffer } {
+export async function inlineOrTar(files: readonly MemFile[], build: (inlineFiles?: { name: string; data: string }[]) => string): Promise<{ cmd: string; stdin?: Buffer }> {
   if (!files.length) return { cmd: build() };
   for (const f of files) checkMemName(f.name);
   const texts = files.map((f) => ({ name: f.name, data: typeof f.data === 'string' ? f.data : f.data.toString('utf8') }));
@@ -27,5 +27,7 @@ export function inlineOrTar(files: readonly MemFile[], build: (inlineFiles?: { n
     const cmd = build(texts);
     if (Buffer.byteLength(cmd, 'utf8') <= INLINE_MAX) return { cmd };
   }
+  // node-tar is loaded only for this (a launch whose files fit in its command, the usual one, never needs it)
+  const { memoryTar } = await import('../bundle/mem-tar.js');
   return { cmd: build(), stdin: memoryTar(files) };
 }

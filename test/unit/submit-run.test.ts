@@ -252,10 +252,10 @@ describe('the job files inside the command (run by sh)', () => {
   const tricky = "#!/bin/bash\necho '%s %d \\n' \"$HOME\" `x` $(y) \\\\ ünïcödé\n\n\n";
   const files = [{ name: 'job.sh', data: tricky, mode: 0o755 }, { name: 'args.b64', data: 'YQ==\n' }];
 
-  it('writes them byte for byte with printf, starting no tar and reading no stdin', () => {
+  it('writes them byte for byte with printf, starting no tar and reading no stdin', async () => {
     const c = cluster();
     const inp = input(c);
-    const { cmd, stdin } = inlineOrTar(files, (inlineFiles) => submitCommand({ ...inp, inlineFiles }));
+    const { cmd, stdin } = await inlineOrTar(files, (inlineFiles) => submitCommand({ ...inp, inlineFiles }));
     expect(stdin).toBeUndefined();
     const log = join(c.home, 'log.inline');
     writeFileSync(log, '');
@@ -266,16 +266,16 @@ describe('the job files inside the command (run by sh)', () => {
     expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).filter((p) => p !== 'touch').sort()).toEqual(isRoot ? ['chmod', 'cp', 'find', 'mkdir', 'sbatch', 'scontrol'] : ['cp', 'mkdir', 'sbatch', 'scontrol']);
   });
 
-  it('falls back to the tar on stdin for a command past INLINE_MAX or a NUL byte, and sends nothing without files', () => {
+  it('falls back to the tar on stdin for a command past INLINE_MAX or a NUL byte, and sends nothing without files', async () => {
     const c = cluster();
     const inp = input(c);
     const build = (inlineFiles?: { name: string; data: string }[]) => submitCommand({ ...inp, inlineFiles });
-    const big = inlineOrTar([{ name: 'args.b64', data: 'x'.repeat(INLINE_MAX) }], build);
+    const big = await inlineOrTar([{ name: 'args.b64', data: 'x'.repeat(INLINE_MAX) }], build);
     expect(big.stdin?.length).toBeGreaterThan(INLINE_MAX);
     expect(big.cmd).toContain('tar -xf - -C "$J"');
     expect(Buffer.byteLength(big.cmd)).toBeLessThan(INLINE_MAX);
-    expect(inlineOrTar([{ name: 'args.b64', data: 'a\0b' }], build).stdin).toBeDefined();
-    expect(inlineOrTar([], build)).toEqual({ cmd: build() });
-    expect(() => inlineOrTar([{ name: '../x', data: '' }], build)).toThrow(/unsupported name/);
+    expect((await inlineOrTar([{ name: 'args.b64', data: 'a\0b' }], build)).stdin).toBeDefined();
+    expect(await inlineOrTar([], build)).toEqual({ cmd: build() });
+    await expect(inlineOrTar([{ name: '../x', data: '' }], build)).rejects.toThrow(/unsupported name/);
   });
 });
