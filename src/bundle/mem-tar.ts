@@ -5,8 +5,6 @@
 import { Header } from 'tar';
 import { checkMemName, type MemFile } from './mem-files.js';
 
-export { checkMemName, type MemFile };
-
 export function memoryTar(files: readonly MemFile[]): Buffer {
   const blocks: Buffer[] = [];
   for (const f of files) {

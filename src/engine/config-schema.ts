@@ -93,7 +93,7 @@ export async function loadConfigFile(home: string): Promise<Record<string, Clust
 /**
  * The clusters as last checked, kept beside the bundle cache with the stat of the config.yaml they came from:
  * a CLI command (a new process each time) then needs neither the YAML parser nor the schema, about 40 ms of
- * every `pilot status`. Any change to the file (inode, size, mtime, ctime), to the checks (CHECKS) or to the
+ * every `pilot status`. Any change to the file (inode, size, mtime, ctime), to the checks (CONFIG_CHECKS) or to the
  * pilot version reading it, and the file is read and checked again.
  */
 const checkedCopyFile = (home: string) => join(home, 'cache', 'config.checked.json');

@@ -53,6 +53,18 @@ export function expandRanges(spec: string, limit = 4_000_001): number[] {
   return out;
 }
 
+/**
+ * The smallest and largest index of `1-3,5,7-9:2` without expanding it (undefined for an empty list); throws
+ * BAD_INPUT as expandRanges does. What a check of a stored list against the job's task numbers needs.
+ */
+export function rangeBounds(spec: string): { first: number; last: number } | undefined {
+  let bounds: { first: number; last: number } | undefined;
+  for (const p of parts(spec, Number.MAX_SAFE_INTEGER)) {
+    bounds = bounds ? { first: Math.min(bounds.first, p.first), last: Math.max(bounds.last, p.last) } : { first: p.first, last: p.last };
+  }
+  return bounds;
+}
+
 /*
  * Parsed specs by text, for rangesInclude: a status call asks it once per open task about the same few specs
  * (each attempt's task list), and a restart of 1 000 scattered tasks has a 1 000-part list. Parsing it again for

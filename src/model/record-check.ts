@@ -6,6 +6,7 @@
  */
 import { TASK_STATES } from './states.js';
 import { packedProblem, type PackedStates } from './record-pack.js';
+import { rangeBounds } from './ranges.js';
 
 /** The record version this pilot writes; older ones are upgraded on read, newer ones refused. */
 export const RECORD_VERSION = 2;
@@ -78,7 +79,16 @@ function byTask(item: Check): Check {
 const TASK_KEY = /^(0|[1-9]\d*)$/;
 
 /** Task numbers as compressed ranges (`1-3,7`): what the store writes for runs of states (packedProblem checks their bounds). */
-const rangeList: Check = (v) => str(v) ?? is(/^\d+(-\d+)?(,\d+(-\d+)?)*$/.test(v as string), `is ${JSON.stringify(v)}, not a list of task numbers`);
+const rangeList: Check = (v) => str(v) ?? is(isRangeList(v as string), `is ${JSON.stringify(v)}, not a list of task numbers`);
+
+/** Parsed by the one range parser (model/ranges.ts), not expanded. */
+function isRangeList(spec: string): boolean {
+  try {
+    return rangeBounds(spec) !== undefined;
+  } catch {
+    return false;
+  }
+}
 const isNumber = (v: unknown) => typeof v === 'number';
 
 // index 0: the first task of a job launched with arrayBase 0

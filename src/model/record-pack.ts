@@ -8,7 +8,7 @@
  * Entries with anything else (a missing file list, a provisional flag) stay objects. Small records (fewer than
  * PACK_FROM such states) are written as they are, readable.
  */
-import { compressRanges, expandRanges } from './ranges.js';
+import { compressRanges, expandRanges, rangeBounds } from './ranges.js';
 import type { JobRecord, TaskStatus } from './record.js';
 import type { TaskState } from './states.js';
 
@@ -142,11 +142,9 @@ export function unpackStates<R extends { lastKnown?: Record<string, TaskStatus>;
 export function packedProblem(raw: PackedStates & { tasks: number }, states: ReadonlySet<unknown>): string | undefined {
   const within = (n: number) => Number.isSafeInteger(n) && n >= 0 && n <= raw.tasks;
   for (const run of raw.lastKnownRuns ?? []) {
-    const ok = run.tasks.split(',').every((part) => {
-      const [first, last = first] = part.split('-').map(Number);
-      return within(first!) && within(last!) && first! <= last!;
-    });
-    if (!ok) return 'field lastKnownRuns names tasks the job does not have';
+    // (the list's syntax is recordProblem's check: rangeList)
+    const bounds = rangeBounds(run.tasks);
+    if (bounds && !(within(bounds.first) && within(bounds.last))) return 'field lastKnownRuns names tasks the job does not have';
   }
   const t = raw.finalTable;
   if (!t) return undefined;

@@ -129,7 +129,7 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
   const tally = new StateTally();
   let done = true;
   for (const t of numbers) {
-    const s = record.finalStates[t] ?? record.lastKnown?.[t];
+    const s = storedState(record, t);
     const state = s?.state ?? 'UNKNOWN';
     tally.add(state);
     if (done && (!isFinal(state) || s!.provisional)) done = false;
@@ -159,6 +159,11 @@ export function jobStatus(record: JobRecord, stale?: string): JobStatus {
   };
 }
 
+/** What the record knows of task `t`: its final state, else its last known one. */
+function storedState(record: JobRecord, t: number): TaskStatus | undefined {
+  return record.finalStates[t] ?? record.lastKnown?.[t];
+}
+
 /** One view per task: its state with what it ran (argv with placeholders filled, params, output folder). */
 function taskViews(record: JobRecord, numbers: readonly number[]): TaskView[] {
   const tasks: TaskView[] = [];
@@ -166,7 +171,7 @@ function taskViews(record: JobRecord, numbers: readonly number[]): TaskView[] {
   const names = record.info.taskNames;
   for (let pos = 0; pos < numbers.length; pos++) {
     const t = numbers[pos]!;
-    const s = record.finalStates[t] ?? record.lastKnown?.[t] ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) };
+    const s = storedState(record, t) ?? { index: t, state: 'UNKNOWN', exitCode: null, attempt: latestAttemptOf(record, t) };
     const outputDir = `${record.remote.jobDir}/${taskOutputDir(t, s.attempt)}`;
     // built field by field, not by spreads: this runs once per task, 100 000 times for a large sweep (and
     // Object.assign copies a stored state 3-4 times faster than `{ ...s }` on node 20)

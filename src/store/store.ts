@@ -161,7 +161,8 @@ export class JobStore {
     await this.ensureHome();
     // indented for people reading it, up to a size where that costs (a per-task entry each); the states of a
     // large job packed (model/record-pack.ts)
-    const put = () => writeJsonAtomic(join(dir, RECORD), { ...packStates(record), updatedAt: new Date().toISOString() }, record.tasks > PRETTY_UP_TO ? 0 : 2);
+    const stored = { ...packStates(record), updatedAt: new Date().toISOString() };
+    const put = () => writeJsonAtomic(join(dir, RECORD), stored, record.tasks > PRETTY_UP_TO ? 0 : 2);
     try {
       // each step a file system round trip, and a launch writes twice: the folder is made only when the write
       // finds none (it holds the reservation), and the sweep (of dead writers' temp files: never this

@@ -9,8 +9,10 @@ import { link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, 
 import { basename, dirname, join } from 'node:path';
 import { ownerMark, ownerState, processAlive } from './process.js';
 
-/** `.<name>.<pid>.<rand>.tmp` beside the target: same folder, so the rename is atomic. */
-/** A temp name beside `file` with the writer's pid in it (swept by sweepTemps once that process is gone). */
+/**
+ * `.<name>.<pid>.<rand>.tmp` beside `file`: the same folder, so the rename is atomic; the writer's pid in it, so
+ * sweepTemps (and `pilot gc`) can remove it once that process is gone.
+ */
 export function tempName(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
