@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Thin launcher: the CLI is dist/pilot/cli.js, one bundled file plus a chunk per command (scripts/build-cli.js,
+// Thin launcher: the CLI is dist/pilot/cli.cjs, one bundled script (scripts/build-cli.js,
 // run by `npm run build` and by `npm ci` through the prepare script).
 import { readFileSync } from 'node:fs';
 
@@ -38,7 +38,8 @@ if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] 
 }
 
 async function run() {
-  const { main } = await import('../dist/pilot/cli.js');
+  // the CLI is one script, compiled with V8's code cache (src/cli/code-cache.ts says why)
+  const { runCli } = await import('../dist/cli/code-cache.js');
   let settled = false;
   // If node runs out of work while main() still waits (a promise nobody will ever settle), it would exit 0 with
   // nothing printed: a failed command that looks like a success. Never let that happen.
@@ -48,7 +49,7 @@ async function run() {
     console.error('hint: run it again with --verbose and report this');
     process.exitCode = 1;
   });
-  await main(argv).then(
+  await runCli(argv).then(
     (code) => { settled = true; process.exitCode = code; },
     (err) => { settled = true; console.error(err); process.exitCode = 1; },
   );

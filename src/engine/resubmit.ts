@@ -6,7 +6,7 @@
  * in the collection under one submission group.
  */
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importFile } from '../util/import-file.js';
 import { splitShellWords } from '../model/args.js';
 import { defaultGroupName, stateFilter, tasksOfRecord, type CollectionTask } from '../model/collection.js';
 import { isFinal } from '../model/states.js';
@@ -54,7 +54,7 @@ export async function loadSelector(spec: string, base = process.cwd()): Promise<
   const [file, name] = cut > 1 ? [spec.slice(0, cut), spec.slice(cut + 1)] : [spec, 'default'];
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(resolve(base, file)).href) as Record<string, unknown>;
+    mod = await importFile(resolve(base, file));
   } catch (err) {
     throw new PilotError('BAD_INPUT', `--select: cannot load ${file}: ${(err as Error).message}`, { hint: 'give FILE:FUNCTION, FILE a JavaScript module (.js/.mjs) exporting FUNCTION(task) → boolean' });
   }

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importFile } from '../util/import-file.js';
 import { PilotError } from '../model/errors.js';
 import type { NamedFunction, SweepHooks } from '../plan/sweep.js';
 
@@ -32,7 +32,7 @@ export async function loadFunction<A extends unknown[]>(ref: { file: string; fun
   if (!existsSync(path)) throw new PilotError('BAD_INPUT', `${field}: ${ref.file} does not exist (looked for ${path})`, { hint: 'the path is relative to the job file; nothing was submitted' });
   let mod: Record<string, unknown>;
   try {
-    mod = await import(pathToFileURL(path).href) as Record<string, unknown>;
+    mod = await importFile(path);
   } catch (err) {
     throw new PilotError('BAD_INPUT', `${field}: cannot load ${ref.file}: ${(err as Error)?.message ?? String(err)}`, { hint: 'fix the module (an ES module, .mjs or .js); nothing was submitted', cause: err });
   }

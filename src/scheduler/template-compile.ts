@@ -7,7 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
+import { importFile } from '../util/import-file.js';
 import { quote } from '../util/quote.js';
 
 /** Beside the modules, one level up: dist/templates-compiled/ for the SDK (dist/scheduler/) and the CLI (dist/pilot/). */
@@ -54,7 +55,7 @@ export async function compiledModule(text: string, templatePath: string): Promis
 export async function compiledTemplate(text: string, templatePath: string, dir?: string): Promise<Render | undefined> {
   let mod: { sha256: string; default: () => object };
   try {
-    mod = await import(pathToFileURL(compiledFileOf(templatePath, dir)).href) as typeof mod;
+    mod = await importFile(compiledFileOf(templatePath, dir)) as typeof mod;
   } catch {
     return undefined;   // not built (tests run the sources), or a template of your own
   }

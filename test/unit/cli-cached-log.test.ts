@@ -34,7 +34,7 @@ function home(opts: { complete?: boolean; pending?: boolean } = {}): string {
   return dir;
 }
 
-/** Runs `pilot` with a module hook that records every file it loads from dist/pilot and node_modules. */
+/** Runs `pilot` with a module hook that records every module it loads (a bundle: the sources in it). */
 function pilot(args: string[], pilotHome: string) {
   const dir = mkdtempSync(join(tmpdir(), 'pilot-hooks-'));
   const log = join(dir, 'loaded.txt');
@@ -46,6 +46,8 @@ function pilot(args: string[], pilotHome: string) {
   const contents = JSON.parse(readFileSync(join(ROOT, 'dist', 'pilot', 'contents.json'), 'utf8')) as Record<string, string[]>;
   const loaded = readFileSync(log, 'utf8').trim().split('\n').flatMap((url) => {
     const chunk = /\/dist\/pilot\/([^/]+\.js)$/.exec(url)?.[1];
+    // the full CLI is one script, read and run by dist/cli/code-cache.js
+    if (url.endsWith('/dist/cli/code-cache.js')) return contents['cli.cjs']!;
     return chunk ? contents[chunk] ?? [chunk] : [url];
   });
   return { ...r, loaded };

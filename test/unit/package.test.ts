@@ -38,11 +38,16 @@ describe('the npm package', () => {
   });
 
   it('ships the bundled CLI that bin/pilot.js loads, whose maps point at our shipped sources', () => {
-    expect(files).toContain('dist/pilot/cli.js');
+    expect(files).toContain('dist/pilot/cli.cjs');
+    expect(files).toContain('dist/cli/code-cache.js');
     expect(files).toContain('dist/pilot/supervisor.js');
-    expect(readFileSync(join(ROOT, 'bin', 'pilot.js'), 'utf8')).toContain("'../dist/pilot/cli.js'");
-    const { sources } = JSON.parse(readFileSync(join(ROOT, 'dist', 'pilot', 'cli.js.map'), 'utf8')) as { sources: string[] };
+    expect(readFileSync(join(ROOT, 'bin', 'pilot.js'), 'utf8')).toContain("'../dist/cli/code-cache.js'");
+    expect(readFileSync(join(ROOT, 'dist', 'cli', 'code-cache.js'), 'utf8')).toContain("'../pilot/cli.cjs'");
+    const { sources } = JSON.parse(readFileSync(join(ROOT, 'dist', 'pilot', 'cli.cjs.map'), 'utf8')) as { sources: string[] };
     expect(sources).toContain('../../src/cli/main.ts');
+    // ssh2 is inside the script; its optional native binding is required from the installed package
+    expect(sources.some((s) => s.includes('node_modules/ssh2/lib/client.js'))).toBe(true);
+    expect(readFileSync(join(ROOT, 'dist', 'pilot', 'cli.cjs'), 'utf8')).toContain('require("ssh2/lib/protocol/crypto/build/Release/sshcrypto.node")');
   });
 
   it('compiles in a strict nodenext consumer that has only the package and its dependencies', () => {
