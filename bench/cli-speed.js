@@ -1,24 +1,28 @@
 // The launch path as people use it (issue #16), each against its floor, medians of interleaved runs:
 //  - `pilot launch job.yaml` (100 tasks, bundle already there) vs `ssh host sbatch --array=1-100%10` (OpenSSH),
 //    as it runs every time but the first (the CLI's compiled code cached), and with no code cache at all
-//  - SDK launch on an open connection vs a bare sbatch on that connection
+//  - SDK launch on an open connection vs a bare sbatch on that connection: on loopback (the target's row), and
+//    over a link with a 20 ms round trip (delayedLink), where the two round trips both make matter as they do
+//    from a laptop
 //  - launch of an unchanged 20 MB srcDir vs of a 1 kB one (the pack index at work)
 //  - `pilot logs NAME/1` of a final, cached task vs `node -e 0`
+//  - the CLI against the SDK (a new wrapper, connecting, as a command does) and against OpenSSH doing the same
+//    remote work: `pilot launch` of 10 000 tasks, `pilot logs NAME/I` not cached yet, `pilot status NAME`
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SRC as src } from './launch.js';
-import { dist, median, root, routeOf, row, time } from './lib.js';
+import { delayedLink, dist, makeHome, median, root, routeOf, row, time } from './lib.js';
 
 export async function speedRows(env, home, cleanup) {
   const { SlurmWrapper } = await dist('index.js');
   const { connectSsh } = await dist('transport/ssh.js');
   const runs = 5;
   const dir = mkdtempSync(join(tmpdir(), 'pilot-bench-yaml-'));
-  const yaml = (name, srcDir, extra = '') => {
+  const yaml = (name, srcDir, extra = '', tasks = 100) => {
     const f = join(dir, `${name}.yaml`);
-    writeFileSync(f, `jobName: ${name}\ncluster: lab\nsrcDir: ${srcDir}\nentrypoint: echo.sh\nmaxConcurrent: 10\nsbatchArgs: [--hold]\nargs: [${Array.from({ length: 100 }, (_, i) => `"${i}"`).join(', ')}]\n${extra}`);
+    writeFileSync(f, `jobName: ${name}\ncluster: lab\nsrcDir: ${srcDir}\nentrypoint: echo.sh\nmaxConcurrent: 10\nsbatchArgs: [--hold]\nargs: [${Array.from({ length: tasks }, (_, i) => `"${i}"`).join(', ')}]\n${extra}`);
     return f;
   };
   // the code cache in a folder of this run's own: the first launch makes it (src/cli/code-cache.ts)
@@ -43,6 +47,7 @@ export async function speedRows(env, home, cleanup) {
     sdk.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `sdk-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', maxConcurrent: 10, sbatchArgs: ['--hold'], args: Array.from({ length: 100 }, (_, k) => String(k)) })).slurmJobIds); }));
   }
   row({ what: 'SDK launch, open connection', ref: { label: 'sbatch on it', value: median(bare) }, ours: { label: 'scheduleJobs', value: median(sdk) }, unit: 's', source: 'real', max: 1.5 });
+  await sdkOverLink(env, cleanup, runs);
 
   const big = mkdtempSync(join(tmpdir(), 'pilot-bench-big-'));
   execFileSync('cp', ['-r', `${src}/.`, big]);
@@ -68,6 +73,74 @@ export async function speedRows(env, home, cleanup) {
     logs.push(await time(async () => pilotCli(['logs', 'logs-bench/1'])));
   }
   row({ what: 'pilot logs (final, cached)', ref: { label: 'node -e 0', value: median(bareNode) }, ours: { label: 'pilot logs', value: median(logs) }, unit: 's', source: 'real', max: 1.3 });
+  await cliVersusSdk(env, home, cleanup, { runs, yaml, pilotCli, done });
   await ssh.close();
   await p.close();
+}
+
+/** The SDK row again over a 20 ms round trip: the cluster reached through delayedLink, its host key the same. */
+async function sdkOverLink(env, cleanup, runs) {
+  const { SlurmWrapper } = await dist('index.js');
+  const { connectSsh } = await dist('transport/ssh.js');
+  const link = await delayedLink(env.target.port, 10);
+  const dir = mkdtempSync(join(tmpdir(), 'pilot-bench-link-'));
+  const knownHosts = join(dir, 'known_hosts');
+  writeFileSync(knownHosts, readFileSync(env.target.knownHosts, 'utf8').replaceAll(`[${env.target.host}]:${env.target.port} `, `[127.0.0.1]:${link.port} `));
+  const target = { ...env.target, host: '127.0.0.1', port: link.port, knownHosts };
+  const p = new SlurmWrapper({ home: makeHome(target) });
+  const ssh = await connectSsh(await routeOf(target));
+  const sdk = [], bare = [];
+  for (let i = 0; i < runs; i++) {
+    bare.push(await time(async () => { cleanup.push((await ssh.exec('cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true')).stdout.trim()); }));
+    sdk.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `sdk-link-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', maxConcurrent: 10, sbatchArgs: ['--hold'], args: Array.from({ length: 100 }, (_, k) => String(k)) })).slurmJobIds); }));
+  }
+  row({ what: 'SDK launch, open connection, 20 ms round trip', ref: { label: 'sbatch on it', value: median(bare) }, ours: { label: 'scheduleJobs', value: median(sdk) }, unit: 's', source: 'real' });
+  await ssh.close();
+  await p.close();
+  link.close();
+}
+
+/**
+ * Three commands each three ways, interleaved: the CLI, the SDK on a new wrapper (connecting, as a command
+ * does), and OpenSSH doing the remote part alone (`ssh host CMD`). `done` is a finished one-task job.
+ */
+async function cliVersusSdk(env, home, cleanup, { runs, yaml, pilotCli, done }) {
+  const { SlurmWrapper } = await dist('index.js');
+  const { rmSync } = await import('node:fs');
+  const sdk = async (fn) => { const p = new SlurmWrapper({ home }); try { return await fn(p); } finally { await p.close(); } };
+  const ssh = (cmd) => spawnSync('ssh', [...env.sshArgs, cmd], { encoding: 'utf8' });
+  // each function returns the Slurm job ids it submitted (cancelled after each round, outside the timing: the
+  // test cluster's MaxJobCount counts every task of a held array)
+  const three = async (what, cli, viaSdk, floor) => {
+    const t = { cli: [], sdk: [], floor: [] };
+    for (let i = 0; i < runs; i++) {
+      const ids = [];
+      for (const [k, fn] of [['floor', floor], ['cli', cli], ['sdk', viaSdk]]) t[k].push(await time(async () => { const r = await fn(i); if (Array.isArray(r)) ids.push(...r); }));
+      if (ids.length) ssh(`scancel ${ids.join(' ')}`);
+    }
+    row({ what: `${what}: CLI vs SDK`, ref: { label: 'SDK, new wrapper', value: median(t.sdk) }, ours: { label: 'pilot', value: median(t.cli) }, unit: 's', source: 'real' });
+    row({ what: `${what}: CLI vs ssh`, ref: { label: 'ssh host …', value: median(t.floor) }, ours: { label: 'pilot', value: median(t.cli) }, unit: 's', source: 'real' });
+  };
+  const n = 10_000;
+  const args = Array.from({ length: n }, (_, k) => String(k));
+  await three('launch 10 000 tasks',
+    async (i) => JSON.parse(pilotCli(['launch', yaml(`cli10k-${i}`, src, '', n), '--json']).stdout).slurmJobIds,
+    (i) => sdk(async (p) => (await p.scheduleJobs({ jobName: `sdk10k-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', maxConcurrent: 10, sbatchArgs: ['--hold'], args })).slurmJobIds),
+    async () => [ssh(`cd pilot-bench && sbatch --parsable --hold --array=1-${n}%10 -o /dev/null --wrap true`).stdout.trim()]);
+  // the log of a finished task, fetched anew each time (the cached copy removed first)
+  const record = JSON.parse((await import('node:fs')).readFileSync(join(home, 'jobs', done.name, 'job.json'), 'utf8'));
+  const logFile = `${record.remote.jobDir}/logs/${record.attempts[0].arrays[0].jobId}_1.out`;
+  const uncache = () => rmSync(join(home, 'jobs', done.name, 'logs'), { recursive: true, force: true });
+  await three('logs of a task, not cached',
+    async () => { uncache(); pilotCli(['logs', `${done.name}/1`]); },
+    async () => { uncache(); await sdk((p) => p.logs(`${done.name}/1`)); },
+    async () => { ssh(`cat ${logFile}`); });
+  // a held 100-task job: its states need a query each time
+  const held = pilotCli(['launch', yaml('status-held', src), '--json']);
+  const heldIds = JSON.parse(held.stdout).slurmJobIds;
+  cleanup.push(...heldIds);
+  await three('status of a 100-task job',
+    async () => { pilotCli(['status', 'status-held', '--json']); },
+    () => sdk((p) => p.status('status-held')),
+    async () => { ssh(`squeue -h -r -j ${heldIds.join(',')} -o '%i %T' >/dev/null; sacct -n -X -j ${heldIds.join(',')} >/dev/null`); });
 }

@@ -69,3 +69,31 @@ export async function counted(pilot, fn) {
 
 /** `n` argument lines: task i gets the word i. */
 export const argsOf = (n) => Array.from({ length: n }, (_, i) => String(i));
+
+/**
+ * A TCP relay on loopback to `port` that delays every chunk by `oneWayMs` each way (in order): a link with a
+ * round trip of 2 × oneWayMs, as from a laptop to a cluster, for rows that loopback's ~0.1 ms would distort.
+ * Both sockets run without Nagle, as pilot's own do. Returns the relay's port and a close().
+ */
+export async function delayedLink(port, oneWayMs) {
+  const net = await import('node:net');
+  const relay = (from, to) => {
+    let last = 0;
+    from.on('data', (d) => {
+      const at = Math.max(performance.now() + oneWayMs, last);
+      last = at;
+      setTimeout(() => { if (!to.destroyed) to.write(d); }, at - performance.now());
+    });
+    from.on('end', () => setTimeout(() => to.end(), Math.max(0, last - performance.now())));
+    from.on('error', () => to.destroy());
+  };
+  const sockets = new Set();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(port, '127.0.0.1');
+    for (const s of [client, upstream]) { s.setNoDelay(true); sockets.add(s); }
+    relay(client, upstream);
+    relay(upstream, client);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: server.address().port, close: () => { for (const s of sockets) s.destroy(); server.close(); } };
+}

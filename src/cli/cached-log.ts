@@ -8,10 +8,10 @@
 import { createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { latestArrayFor } from '../model/attempts.js';
+import { newestArrayFor } from '../model/attempts.js';
 import { arrayBaseOf } from '../model/job.js';
-import { JOB_NAME_RE, recordProblem } from '../model/record-check.js';
-import { upgradeRecord } from '../model/record.js';
+import { JOB_NAME_RE, RECORD_VERSION, recordHeadProblem } from '../model/record-check.js';
+import type { JobRecord } from '../model/record.js';
 import { defaultHome } from '../util/paths.js';
 
 /** `[ref, stream]` when argv is exactly `logs REF` or `logs REF --stderr` (either order). */
@@ -30,18 +30,21 @@ export async function printCachedLog(argv: string[]): Promise<boolean> {
   const cmd = simpleLogsCommand(argv);
   if (!cmd) return false;
   const dir = join(defaultHome(), 'jobs', cmd.name);
-  let record;
+  // only the record's head is checked and used (name, tasks, arrayBase, attempts, pending): the per-task data of a
+  // large record is text (model/record-pack.ts) that is read past, not parsed. Anything odd, an older record
+  // version included, is the full command's to say
+  let record: Pick<JobRecord, 'tasks' | 'chunkSize' | 'info' | 'attempts' | 'pending'>;
   try {
-    const raw: unknown = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8'));
-    if (recordProblem(raw, cmd.name)) return false;
-    record = upgradeRecord(raw);
+    const raw = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8')) as { version?: unknown };
+    if (raw?.version !== RECORD_VERSION || recordHeadProblem(raw, cmd.name)) return false;
+    record = raw as unknown as typeof record;
   } catch {
     return false;
   }
   // a submission still pending is settled by the full command (one query), which may change the attempts
   const first = arrayBaseOf(record.info);   // tasks 1..N, or 0..N-1 with arrayBase 0
   if (record.pending || cmd.index < first || cmd.index > record.tasks - 1 + first) return false;
-  const attempt = latestArrayFor(record, cmd.index)?.attempt ?? 1;
+  const attempt = newestArrayFor(record, cmd.index)?.attempt ?? 1;
   const file = join(dir, 'logs', `${cmd.index}.attempt${attempt}.${cmd.stream}`);
   try {
     await access(`${file}.complete`);

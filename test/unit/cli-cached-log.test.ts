@@ -6,6 +6,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { JobStore } from '../../src/store/store.js';
+import type { JobRecord, TaskStatus } from '../../src/model/record.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BIN = join(ROOT, 'bin', 'pilot.js');
@@ -62,6 +64,38 @@ describe('pilot logs of a complete cached log', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.loaded.filter((p) => /commander|ssh2|zod|yaml|nunjucks|src\/(engine|scheduler|transport|store|bundle)\//.test(p))).toEqual([]);
       expect(r.loaded).toContain('src/cli/cached-log.ts');
+    }
+  });
+
+  it("reads only the head of a large record (its per-task data packed), and prints the newest attempt's log", async () => {
+    const h = mkdtempSync(join(tmpdir(), 'pilot-cached-log-big-'));
+    const tasks = 3000;
+    const sha = 'e'.repeat(64);
+    const finalStates: Record<string, TaskStatus> = {};
+    for (let t = 1; t <= tasks; t++) finalStates[t] = { index: t, state: 'COMPLETED', exitCode: 0, attempt: t === 5 ? 2 : 1 };
+    const record: JobRecord = {
+      version: 2, name: 'big', cluster: 'nowhere', backend: 'slurm', createdAt: '2026-01-01T00:00:00.000Z', tasks, chunkSize: 1000,
+      info: { jobName: 'big', cluster: 'nowhere', argv: Array.from({ length: tasks }, (_, i) => [String(i)]), params: Array.from({ length: tasks }, () => null) } as unknown as JobRecord['info'],
+      bundle: { sha256: sha, bytes: 1, files: 1 }, remote: { bundleDir: `/r/bundles/${sha}`, jobDir: '/r/jobs/big-00000000' },
+      attempts: [
+        { attempt: 1, submittedAt: '', indices: `1-${tasks}`, arrays: [0, 1000, 2000].map((offset, k) => ({ jobId: String(7 + k), offset, arraySpec: '1-1000' })) },
+        { attempt: 2, submittedAt: '', indices: '5', arrays: [{ jobId: '20', offset: 0, arraySpec: '5' }] },
+      ],
+      finalStates,
+    };
+    await new JobStore(h).write(record);
+    const raw = JSON.parse(readFileSync(join(h, 'jobs', 'big', 'job.json'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(raw)).toEqual(expect.arrayContaining(['argvPacked', 'finalTable']));   // the packed form is what is read
+    const logs = join(h, 'jobs', 'big', 'logs');
+    mkdirSync(logs);
+    for (const [file, text] of [['5.attempt1.out', 'old 5\n'], ['5.attempt2.out', 'new 5\n'], ['2999.attempt1.out', 'task 2999\n']]) {
+      writeFileSync(join(logs, file!), text!);
+      writeFileSync(join(logs, `${file}.complete`), '');
+    }
+    for (const [ref, text] of [['big/5', 'new 5\n'], ['big/2999', 'task 2999\n']] as const) {
+      const r = pilot(['logs', ref], h);
+      expect(r.stdout, ref).toBe(text);
+      expect(r.loaded).not.toContain('src/cli/main.ts');
     }
   });
 

@@ -6,7 +6,7 @@ import { PilotError } from '../../src/model/errors.js';
 import { JobStore } from '../../src/store/store.js';
 import type { JobRecord } from '../../src/model/record.js';
 import { applyObservations, jobStatus } from '../../src/model/tracking.js';
-import { arrayFor, latestArrayFor, logPath } from '../../src/model/attempts.js';
+import { arrayFor, latestArrayFor, logPath, newestArrayFor } from '../../src/model/attempts.js';
 import { rangesInclude } from '../../src/model/ranges.js';
 
 function record(name: string, extra: Partial<JobRecord> = {}): JobRecord {
@@ -68,7 +68,7 @@ describe('attempt lookups', () => {
   });
 
   it('answers latestArrayFor from one table per attempts list, as a search of the attempts newest first would', () => {
-    // the search the table replaced, kept here as the reference
+    // the reference: the newest attempt whose array (arrayFor) holds the task; newestArrayFor is that search
     const search = (rec: JobRecord, t: number) => {
       for (let i = rec.attempts.length - 1; i >= 0; i--) {
         const array = arrayFor(rec, t, rec.attempts[i]!.attempt);
@@ -87,7 +87,10 @@ describe('attempt lookups', () => {
     });
     const base0 = record('z', { tasks: 5, chunkSize: 2, info: { arrayBase: 0 } as JobRecord['info'], attempts: [{ attempt: 1, submittedAt: '', indices: '0-4', arrays: [{ jobId: '50', offset: 0, arraySpec: '0-1' }, { jobId: '51', offset: 2, arraySpec: '0-1' }, { jobId: '52', offset: 4, arraySpec: '0' }] }] });
     for (const rec of [r, sweep, base0]) {
-      for (let t = -1; t <= rec.tasks + 1; t++) expect(latestArrayFor(rec, t), `${rec.name} task ${t}`).toEqual(search(rec, t));
+      for (let t = -1; t <= rec.tasks + 1; t++) {
+        expect(latestArrayFor(rec, t), `${rec.name} task ${t}`).toEqual(search(rec, t));
+        expect(newestArrayFor(rec, t), `${rec.name} task ${t}`).toEqual(search(rec, t));
+      }
     }
     expect(latestArrayFor(sweep, 7)?.array.jobId).toBe('40');
     expect(latestArrayFor(sweep, 5)?.array.jobId).toBe('31');   // attempt 2 planned 5 but no array of it held 5

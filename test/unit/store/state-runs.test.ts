@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobStore } from '../../../src/store/store.js';
 import { upgradeRecord, type JobRecord, type TaskStatus } from '../../../src/model/record.js';
-import { packStates } from '../../../src/model/record-pack.js';
+import { decodeTable, encodeTable, packStates, type StateTable } from '../../../src/model/record-pack.js';
 import { recordProblem } from '../../../src/model/record-check.js';
 
 function bigRecord(tasks: number, lastKnown: Record<string, TaskStatus>): JobRecord {
@@ -86,21 +86,30 @@ describe('final states stored as a table', () => {
     const record = { ...bigRecord(2000, {}), finalStates: finals() };
     await store.write(record);
     const text = readFileSync(join(store.jobDir('big'), 'job.json'), 'utf8');
-    const raw = JSON.parse(text) as { finalStates: object; finalTable: { texts: string[]; rows: number[]; columns: string[] } };
+    const raw = JSON.parse(text) as { finalStates: object; finalTable: StateTable };
     expect(Object.keys(raw.finalStates)).toEqual(['9']);   // a missing file list is no column: kept as it is
-    expect(raw.finalTable.rows).toHaveLength(1999 * raw.finalTable.columns.length);
-    expect(raw.finalTable.texts.filter((t) => t === 'COMPLETED')).toHaveLength(1);
-    expect(text.length).toBeLessThan(JSON.stringify(record).length / 2);
+    // rows and texts are packed text (deflated, base64): what they hold is the table
+    expect(typeof raw.finalTable.rows).toBe('string');
+    expect(typeof raw.finalTable.texts).toBe('string');
+    const table = decodeTable(raw.finalTable) as { texts: string[]; rows: Int32Array };
+    expect(table.rows).toHaveLength(1999 * raw.finalTable.columns.length);
+    expect([...table.rows.slice(0, 9)]).toEqual([1, table.texts.indexOf('COMPLETED'), 0, 1, -1, table.texts.indexOf('2026-11-24T00:00:01.000Z'), table.texts.indexOf('2026-11-24T00:01:00.000Z'), -1, -1]);
+    expect(table.texts.filter((t) => t === 'COMPLETED')).toHaveLength(1);
+    expect(text.length).toBeLessThan(JSON.stringify(record).length / 20);
     const back = await new JobStore(store.home).read('big');
     expect(back.finalStates).toEqual(record.finalStates);
     expect(back.finalStates[200]).toEqual({ index: 200, state: 'FAILED', exitCode: 3, attempt: 1, start: '2026-11-24T00:00:00.000Z', end: '2026-11-24T00:01:00.000Z', lastError: '' });
   });
 
   it('calls a record damaged whose table does not hold states of the job', () => {
-    const packed = packStates({ ...bigRecord(2000, {}), finalStates: finals() }) as unknown as { finalTable: { rows: number[]; texts: string[]; columns: string[] } };
-    const raw = (change: (t: typeof packed.finalTable) => void) => {
+    const packed = packStates({ ...bigRecord(2000, {}), finalStates: finals() }) as unknown as { finalTable: StateTable };
+    // the table changed as lists, written back packed
+    const raw = (change: (t: { texts: string[]; rows: number[]; columns: string[] }) => void) => {
       const copy = JSON.parse(JSON.stringify(packed)) as typeof packed;
-      change(copy.finalTable);
+      const t = { ...decodeTable(copy.finalTable), columns: [...copy.finalTable.columns] } as { texts: string[]; rows: number[]; columns: string[] };
+      t.rows = [...t.rows];
+      change(t);
+      copy.finalTable = encodeTable(t);
       return recordProblem(copy, 'big')?.problem;
     };
     expect(raw(() => undefined)).toBeUndefined();
@@ -109,6 +118,54 @@ describe('final states stored as a table', () => {
     expect(raw((t) => { t.texts[t.rows[1]!] = 'SLEEPING'; })).toMatch(/bad row 1/);
     expect(raw((t) => { t.rows.pop(); })).toMatch(/does not hold whole rows/);
     expect(raw((t) => { t.columns = ['index']; })).toMatch(/finalTable.columns/);
-    expect(raw((t) => { (t.rows as unknown[])[3] = '1'; })).toMatch(/finalTable.rows is not a list of numbers/);
+    // packed text that is not what pilot wrote
+    const damaged = (change: (t: StateTable) => void) => {
+      const copy = JSON.parse(JSON.stringify(packed)) as typeof packed;
+      change(copy.finalTable);
+      return recordProblem(copy, 'big')?.problem;
+    };
+    expect(damaged((t) => { t.rows = (t.rows as string).slice(0, 40); })).toMatch(/finalTable.rows does not hold whole rows/);
+    expect(damaged((t) => { t.texts = 'bm90IGRlZmxhdGVk'; })).toMatch(/finalTable.texts is not a list of texts/);
+    expect(damaged((t) => { (t as { rows: unknown }).rows = [1, '1']; })).toMatch(/finalTable.rows is neither packed rows nor a list of numbers/);
+  });
+
+  it('still reads a table of lists, as records written before the packing hold it', () => {
+    const record = { ...bigRecord(2000, {}), finalStates: finals() };
+    const packed = packStates(record) as unknown as { finalTable: StateTable };
+    const old = { ...packed, finalTable: { ...packed.finalTable, ...decodeTable(packed.finalTable) } };
+    old.finalTable.rows = [...(old.finalTable.rows as Int32Array)];
+    const copy = JSON.parse(JSON.stringify(old)) as unknown;
+    expect(Array.isArray((copy as typeof old).finalTable.rows)).toBe(true);
+    expect(recordProblem(copy, 'big')).toBeUndefined();
+    expect(upgradeRecord(copy).finalStates).toEqual(record.finalStates);
+  });
+});
+
+describe("each task's argv and parameters of a large record", () => {
+  const withArgs = (tasks: number) => {
+    const r = bigRecord(tasks, {});
+    r.info = { argv: Array.from({ length: tasks }, (_, i) => ['--lr', String(i / 1000), "it's \\ \"quoted\"\n"]), params: Array.from({ length: tasks }, (_, i) => ({ lr: i / 1000 })) } as unknown as JobRecord['info'];
+    return r;
+  };
+
+  it('are stored packed from 1 000 tasks, read back the same, and checked', async () => {
+    const store = new JobStore(mkdtempSync(join(tmpdir(), 'pilot-argv-')));
+    const record = withArgs(1000);
+    await store.write(record);
+    const text = readFileSync(join(store.jobDir('big'), 'job.json'), 'utf8');
+    const raw = JSON.parse(text) as { info: object; argvPacked: unknown; paramsPacked: unknown };
+    expect(raw.info).toEqual({});
+    expect(typeof raw.argvPacked).toBe('string');
+    expect(typeof raw.paramsPacked).toBe('string');
+    expect(text.length).toBeLessThan(JSON.stringify(record).length / 5);
+    const { updatedAt: _u, ...back } = await new JobStore(store.home).read('big');
+    expect(back).toEqual(record);
+    // fewer tasks: as they are
+    expect(packStates(withArgs(999))).toEqual(withArgs(999));
+    // damaged
+    expect(recordProblem({ ...raw, argvPacked: 'eA==' }, 'big')?.problem).toMatch(/argvPacked is not one list of words per task/);
+    expect(recordProblem({ ...raw, argvPacked: 7 }, 'big')?.problem).toMatch(/argvPacked is a number, not text/);
+    const notWords = packStates({ ...withArgs(1000), info: { argv: Array.from({ length: 1000 }, () => [1]) } as unknown as JobRecord['info'] });
+    expect(recordProblem(JSON.parse(JSON.stringify(notWords)), 'big')?.problem).toMatch(/argvPacked is not one list of words per task/);
   });
 });
