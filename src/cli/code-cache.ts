@@ -50,8 +50,14 @@ function cacheFile(dir: string, bundle: Stats, argv: readonly string[]): string 
   return join(dir, `cli-${command}-node${process.version}-${process.arch}-${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.v8`);
 }
 
+type Main = (argv: string[]) => Promise<number>;
+
 /** Runs `pilot ARGV` from the bundle; resolves to the exit code. */
 export async function runCli(argv: string[]): Promise<number> {
+  // node applies source maps (--enable-source-maps) only to what its own loaders load: then the script is
+  // loaded by require, without the cache, and stack traces name src/ files
+  (globalThis as { [LENT_IMPORT]?: (url: string) => Promise<unknown> })[LENT_IMPORT] = (url) => import(url);
+  if (process.sourceMapsEnabled) return (createRequire(import.meta.url)(BUNDLE) as { main: Main }).main(argv);
   const fd = openSync(BUNDLE, 'r');
   let source: string;
   let stats: Stats;
@@ -71,8 +77,7 @@ export async function runCli(argv: string[]): Promise<number> {
   }
   // CommonJS's wrapper, as node's own loader puts it around a module (on the first line: line numbers stay)
   const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, { filename: BUNDLE, cachedData });
-  (globalThis as { [LENT_IMPORT]?: (url: string) => Promise<unknown> })[LENT_IMPORT] = (url) => import(url);
-  const module = { exports: {} as { main?: (argv: string[]) => Promise<number> } };
+  const module = { exports: {} as { main?: Main } };
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
   const code = await module.exports.main!(argv);
   if (code === 0 && file !== undefined && (cachedData === undefined || script.cachedDataRejected)) {

@@ -88,9 +88,20 @@ describe('the CLI code cache', () => {
 
   it('lends the loader its import() for modules chosen at run time (a sweep filter and logic module)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pilot-cc-'));
-    const r = pilot(['launch', join(ROOT, 'examples', 'lr-sweep', 'job.yaml'), '--cluster', 'local', '--dry-run'], { PILOT_CODE_CACHE: dir });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/2 resource sets/);   // resources.logic ran
+    // with the cache, and loaded by require when node applies source maps
+    for (const extra of [{}, { NODE_OPTIONS: '--enable-source-maps' }]) {
+      const r = pilot(['launch', join(ROOT, 'examples', 'lr-sweep', 'job.yaml'), '--cluster', 'local', '--dry-run'], { PILOT_CODE_CACHE: dir, ...extra });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/2 resource sets/);   // resources.logic ran
+    }
+  });
+
+  it('names src/ files in stack traces when node applies source maps (--enable-source-maps), and the script otherwise', () => {
+    const env = { PILOT_CODE_CACHE: mkdtempSync(join(tmpdir(), 'pilot-cc-')) };
+    const mapped = pilot(['status', 'no-such-job', '--verbose'], { ...env, NODE_OPTIONS: '--enable-source-maps' });
+    expect(mapped.status).toBe(2);
+    expect(mapped.stderr).toMatch(/at JobStore\.notFound \(.*src\/store\/store\.ts:\d+:\d+\)/);
+    expect(pilot(['status', 'no-such-job', '--verbose'], env).stderr).toMatch(/at JobStore\.notFound \(.*dist\/pilot\/cli\.cjs:\d+:\d+\)/);
   });
 });
