@@ -140,32 +140,12 @@ const RECORD = object({
   paramsPacked: optional(str),
 });
 
-/** Why a record of this version cannot be read at all, if so. */
-function versionProblem(raw: Obj): RecordProblem | undefined {
-  const version = raw.version;
-  if (!Number.isSafeInteger(version) || (version as number) < 1) return { problem: `has no valid version (${JSON.stringify(version)})` };
-  if ((version as number) > RECORD_VERSION) {
-    return { problem: `was written by a newer pilot (record version ${version}; this one reads versions up to ${RECORD_VERSION})`, newer: true };
-  }
-  return undefined;
-}
-
-const misplaced = (raw: Obj, folder: string): RecordProblem | undefined => (raw.name === folder ? undefined
-  : { problem: `names the job ${JSON.stringify(raw.name)} but lives in the folder of '${folder}' (copied or renamed by hand?)` });
-
 /**
  * Checks a parsed `job.json` that lives in the folder `folder` (the job's name). Returns undefined when the
  * record can be used (after upgradeRecord), or what is wrong with it, phrased to follow "the record …".
  */
 export function recordProblem(raw: unknown, folder: string): RecordProblem | undefined {
-  if (!isObj(raw)) return { problem: `holds ${kind(raw)}, not a job record` };
-  const wrongVersion = versionProblem(raw);
-  if (wrongVersion) return wrongVersion;
-  const issue = RECORD(raw);
-  if (issue) return { problem: `field ${issue.path.slice(1)} ${issue.what}` };
-  const packed = packedProblem(raw as unknown as PackedStates & { tasks: number }, STATES);
-  if (packed) return { problem: packed };
-  return misplaced(raw, folder);
+  return problemOf(raw, folder, RECORD, true);
 }
 
 /**
@@ -174,10 +154,20 @@ export function recordProblem(raw: unknown, folder: string): RecordProblem | und
  * of milliseconds. Undefined does NOT mean the rest of the record is sound.
  */
 export function recordHeadProblem(raw: unknown, folder: string): RecordProblem | undefined {
+  return problemOf(raw, folder, RECORD_HEAD, false);
+}
+
+function problemOf(raw: unknown, folder: string, shape: Check, packed: boolean): RecordProblem | undefined {
   if (!isObj(raw)) return { problem: `holds ${kind(raw)}, not a job record` };
-  const wrongVersion = versionProblem(raw);
-  if (wrongVersion) return wrongVersion;
-  const issue = RECORD_HEAD(raw);
+  const version = raw.version;
+  if (!Number.isSafeInteger(version) || (version as number) < 1) return { problem: `has no valid version (${JSON.stringify(version)})` };
+  if ((version as number) > RECORD_VERSION) {
+    return { problem: `was written by a newer pilot (record version ${version}; this one reads versions up to ${RECORD_VERSION})`, newer: true };
+  }
+  const issue = shape(raw);
   if (issue) return { problem: `field ${issue.path.slice(1)} ${issue.what}` };
-  return misplaced(raw, folder);
+  const inPacked = packed ? packedProblem(raw as unknown as PackedStates & { tasks: number }, STATES) : undefined;
+  if (inPacked) return { problem: inPacked };
+  if (raw.name !== folder) return { problem: `names the job ${JSON.stringify(raw.name)} but lives in the folder of '${folder}' (copied or renamed by hand?)` };
+  return undefined;
 }
