@@ -75,7 +75,7 @@ export async function checkConnection(engine: Engine, clusterName: string): Prom
   const cluster = await engine.cluster(clusterName);
   if (cluster.kind === 'local') return { cluster: 'local', target: 'local', transport: 'local', connectMs: 0, ok: true, problems: [] };
   const started = Date.now();
-  const backend = await engine.backend(cluster, undefined, { inspect: true });
+  const backend = await engine.backend(cluster, undefined, true);
   const connectMs = Date.now() - started;
   const health = await backend.health!();
   return {

@@ -50,12 +50,10 @@ export class Engine implements EngineContext {
   /**
    * The backend of a cluster, connecting on first use; a failed or dropped connection is not kept.
    * `promptsAfter`: the connection's login prompts wait until it resolves (see ConnectContext and PromptGate).
-   * `inspect`: a new connection records what each hop did (test-ssh). `onDialing`: called when a new
-   * connection starts its TCP connection (at once when there is one already, or none is needed).
+   * `inspect`: a new connection records what each hop did (test-ssh).
    */
-  async backend(cluster: ClusterConfig, promptsAfter?: Promise<unknown>, options: { inspect?: boolean; onDialing?: () => void } = {}): Promise<Backend> {
+  async backend(cluster: ClusterConfig, promptsAfter?: Promise<unknown>, inspect = false): Promise<Backend> {
     let b = this.backends.get(cluster.name);
-    if (b) options.onDialing?.();   // connected, or on its way
     const gate = this.gates.get(cluster.name);
     if (b && gate) gate.join(promptsAfter);   // still connecting: this caller's say counts too
     // a connection that dropped (VPN, sshd restart) is replaced: a long `wait` recovers when the network does
@@ -71,8 +69,7 @@ export class Engine implements EngineContext {
       const connect: Connect | undefined = this.options.connect ?? (wrap ? async (c, ctx) => wrap(await connectTransport(c, ctx)) : undefined);
       this.connectionsOpened.set(cluster.name, (this.connectionsOpened.get(cluster.name) ?? 0) + 1);
       b = openBackend(cluster, this.home, connect, {
-        prompt: this.options.prompt, clusterName: cluster.name, notice: (message) => this.events.emit('warning', { name: cluster.name, message }), promptsAfter: gate.promise,
-        inspect: options.inspect, onDialing: options.onDialing,
+        prompt: this.options.prompt, clusterName: cluster.name, notice: (message) => this.events.emit('warning', { name: cluster.name, message }), promptsAfter: gate.promise, inspect,
       });
       this.backends.set(cluster.name, b);
       const settled = b;

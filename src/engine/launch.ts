@@ -36,23 +36,17 @@ function prepare(engine: Engine, name: string, normalized: NormalizedJobInfo, cl
 }
 
 /**
- * Starts connecting to the job's cluster, and resolves once the TCP connection is being opened: the job is
- * validated, packed and rendered while the handshake waits on the network. Started alongside them instead,
- * the connection waited for their CPU: `pilot launch` opened it ~35 ms after the launch began, now ~3 ms
- * (the handshake's own steps still share the CPU with them; on a real network its round trips hide them).
- * Its login prompts wait until the job is valid: bad input never costs a one-time password, and the
- * connection is dropped. Only for ssh2 (an openssh master asks on the terminal itself, and is usually
- * already open); anything unexpected just leaves the usual path to connect, and resolves at once.
+ * Starts connecting to the job's cluster while the job is validated (the TCP and SSH handshakes wait on the
+ * network, validation on the CPU). Its login prompts wait until the job is valid: bad input never costs a
+ * one-time password, and the connection is dropped. Only for ssh2 (an openssh master asks on the terminal
+ * itself, and is usually already open); anything unexpected just leaves the usual path to connect.
  */
-function connectEarly(engine: Engine, info: JobInfo, valid: Promise<unknown>, refused: () => boolean): Promise<void> {
-  if (typeof info.cluster !== 'string' || info.cluster === 'local') return Promise.resolve();
-  return new Promise((dialing) => {
-    engine.cluster(info.cluster as string).then((c) => {
-      // a job refused already needs no connection (and one opened now could outlive the caller's close())
-      if (c.kind !== 'local' && c.transport === 'ssh2' && !refused()) engine.backend(c, valid, { onDialing: () => dialing() }).then(() => dialing(), () => dialing());
-      else dialing();
-    }, () => dialing());
-  });
+function connectEarly(engine: Engine, info: JobInfo, valid: Promise<unknown>, refused: () => boolean): void {
+  if (typeof info.cluster !== 'string' || info.cluster === 'local') return;
+  engine.cluster(info.cluster).then((c) => {
+    // a job refused already needs no connection (and one opened now could outlive the caller's close())
+    if (c.kind !== 'local' && c.transport === 'ssh2' && !refused()) engine.backend(c, valid).catch(() => undefined);
+  }, () => undefined);
 }
 
 export async function launch(engine: Engine, info: JobInfo, base?: string): Promise<ScheduleResult> {
@@ -61,7 +55,7 @@ export async function launch(engine: Engine, info: JobInfo, base?: string): Prom
   const valid = new Promise<void>((resolve, reject) => { settleValid = (err) => (err === undefined ? resolve() : reject(err)); });
   valid.catch(() => undefined);   // a rejection is the early connection's to see, not an unhandled one
   let refused = false;
-  await connectEarly(engine, info, valid, () => refused);
+  connectEarly(engine, info, valid, () => refused);
   const { normalized, cluster } = await validate(engine, info, base).catch((err: unknown) => {
     refused = true;
     settleValid(err ?? new Error('invalid job'));

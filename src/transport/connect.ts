@@ -123,10 +123,7 @@ async function connectHop(hop: SshHop, sock: Duplex | undefined, context: Connec
     client.connect(config);
     // Nagle's algorithm would hold every small request until the previous one is acknowledged (~40-80 ms per
     // round trip on a submit); pilot's traffic is small requests and answers
-    if (!sock) {
-      client.setNoDelay(true);
-      context.onDialing?.();
-    }
+    if (!sock) client.setNoDelay(true);
     await done;
   } catch (err) {
     client.destroy();

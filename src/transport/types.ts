@@ -97,11 +97,6 @@ export interface ConnectContext {
    * it validates the job, and bad input must never cost a one-time password.
    */
   promptsAfter?: Promise<unknown>;
-  /**
-   * Called when the first hop's TCP connection is being opened. A launch checks its job only then: the job's
-   * validation, packing and rendering run while the handshake waits on the network, not before it starts.
-   */
-  onDialing?: () => void;
 }
 
 export interface HostKeyQuestion {

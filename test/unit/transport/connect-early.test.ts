@@ -36,27 +36,6 @@ describe('a launch that connected early, for a job that is not valid', () => {
     await p.close();   // would wait for the 20 s connect timeout without the abort (the test's own timeout is 10 s)
   }, 10_000);
 
-  it('opens the TCP connection before it checks the job: the job is checked while the handshake waits', async () => {
-    // a filter module runs while the job is checked; the connection says when it dials (as connect.ts does)
-    const dir = mkdtempSync(join(tmpdir(), 'pilot-early-order-'));
-    const events: string[] = [];
-    (globalThis as { pilotTestEvents?: string[] }).pilotTestEvents = events;
-    writeFileSync(join(dir, 'filter.mjs'), 'export function keep() { globalThis.pilotTestEvents.push("checked"); throw new Error("no"); }\n');
-    const p = new SlurmWrapper({
-      home,
-      connect: (_cluster, context) => {
-        events.push('connecting');
-        setTimeout(() => { events.push('dialing'); context.onDialing?.(); }, 20);
-        return new Promise((_, reject) => context.promptsAfter?.catch(reject));   // dropped when the job is refused
-      },
-    });
-    const err = await p.scheduleJobs({ jobName: 'order', cluster: 'mute', srcDir: SRC, entrypoint: 'echo.sh', parameters: { mode: 'grid', values: { x: [1, 2] }, filter: { file: join(dir, 'filter.mjs'), function: 'keep' } } }).then(() => null, (e: unknown) => e);
-    expect((err as PilotError).message).toMatch(/parameters\.filter/);
-    expect((err as PilotError).exitCode).toBe(2);
-    expect(events).toEqual(['connecting', 'dialing', 'checked']);
-    await p.close();
-  }, 10_000);
-
   it('CLI: `pilot launch` of an invalid job exits 2 at once, not after the connect timeout', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pilot-early-job-'));
     writeFileSync(join(dir, 'job.yaml'), `jobName: bad\ncluster: mute\nsrcDir: ${SRC}\nentrypoint: echo.sh\nmaxConcurrent: lots\n`);
