@@ -43,6 +43,21 @@ describe('the CLI code cache', () => {
     expect(v8Files(dir).map((f) => f.split('-')[1])).toEqual(['list', 'status']);
   });
 
+  it("is used by a command that streams a log too (its gc pacer leaves V8's flags as they were)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pilot-cc-'));
+    const home = mkdtempSync(join(tmpdir(), 'pilot-cc-home-'));
+    writeFileSync(join(home, 'job.yaml'), `jobName: streamed\ncluster: local\nsrcDir: ${join(ROOT, 'test', 'fixtures', 'echo-argv')}\nentrypoint: echo.sh\nargs: [x]\n`);
+    const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, PILOT_HOME: home, PILOT_CODE_CACHE: dir } });
+    expect(run(['launch', join(home, 'job.yaml'), '--wait', '--no-progress']).status).toBe(0);
+    // --tail: the full command (not the cached-log printer), which streams with the pacer
+    const first = run(['logs', 'streamed/1', '--tail', '5']);
+    expect(first.status, first.stderr).toBe(0);
+    const file = v8Files(dir).find((f) => f.startsWith('cli-logs-'))!;
+    const made = statSync(join(dir, file));
+    expect(run(['logs', 'streamed/1', '--tail', '5']).stdout).toBe(first.stdout);
+    expect(statSync(join(dir, file)).mtimeMs).toBe(made.mtimeMs);   // accepted: not written again
+  });
+
   it('replaces a file V8 refuses, and removes the files of an older build of the same command', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pilot-cc-'));
     expect(pilot(['list'], { PILOT_CODE_CACHE: dir }).status).toBe(0);
