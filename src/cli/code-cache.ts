@@ -41,13 +41,17 @@ function trusted(dir: string): boolean {
   }
 }
 
+/** What names this node and this very bundle file in a cache file's name. */
+const nodeTag = `node${process.version}-${process.arch}`;
+const bundleTag = (bundle: Stats) => `${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}`;
+
 /**
  * The cache file of this bundle and command: one per command, since each one compiles different functions.
  * The word is the first argument that looks like a command (only a command that succeeded is saved).
  */
 function cacheFile(dir: string, bundle: Stats, argv: readonly string[]): string {
   const command = argv.find((a) => /^[a-z][a-z-]{0,30}$/.test(a)) ?? '_';
-  return join(dir, `cli-${command}-node${process.version}-${process.arch}-${bundle.size}-${Math.trunc(bundle.mtimeMs)}-${bundle.ino}.v8`);
+  return join(dir, `cli-${command}-${nodeTag}-${bundleTag(bundle)}.v8`);
 }
 
 type Main = (argv: string[]) => Promise<number>;
@@ -81,21 +85,19 @@ export async function runCli(argv: string[]): Promise<number> {
   (script.runInThisContext() as (...args: unknown[]) => void).call(module.exports, module.exports, createRequire(BUNDLE), module, BUNDLE, dirname(BUNDLE));
   const code = await module.exports.main!(argv);
   if (code === 0 && file !== undefined && (cachedData === undefined || script.cachedDataRejected)) {
-    await saveCodeCache(dir!, file, script).catch(() => undefined);
+    await saveCodeCache(dir!, file, bundleTag(stats), script).catch(() => undefined);
   }
   return code;
 }
 
-/** Writes what V8 compiled so far (the command's functions too), and drops this command's stale files. */
-async function saveCodeCache(dir: string, file: string, script: Script): Promise<void> {
+/** Writes what V8 compiled so far (the command's functions too), and drops the files of older bundles. */
+async function saveCodeCache(dir: string, file: string, bundle: string, script: Script): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!trusted(dir)) return;
   const { writeFileAtomic } = await import('../util/files.js');
   await writeFileAtomic(file, script.createCachedData());
-  // the same command and node made from an older bundle: never read again
-  const name = file.slice(dir.length + 1);
-  const stem = name.slice(0, name.indexOf(`-${process.arch}-`) + process.arch.length + 2);
+  // any command's file made by this node from another bundle (pilot updated or rebuilt): never read again
   for (const old of readdirSync(dir)) {
-    if (old !== name && old.startsWith(stem) && old.endsWith('.v8')) rmSync(join(dir, old), { force: true });
+    if (old.startsWith('cli-') && old.includes(`-${nodeTag}-`) && !old.endsWith(`-${bundle}.v8`)) rmSync(join(dir, old), { force: true });
   }
 }

@@ -58,14 +58,15 @@ describe('the CLI code cache', () => {
     expect(statSync(join(dir, file)).mtimeMs).toBe(made.mtimeMs);   // accepted: not written again
   });
 
-  it('replaces a file V8 refuses, and removes the files of an older build of the same command', () => {
+  it('replaces a file V8 refuses, and removes the files of older builds (any command), not those of another node', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pilot-cc-'));
     expect(pilot(['list'], { PILOT_CODE_CACHE: dir }).status).toBe(0);
     const [file] = v8Files(dir);
     writeFileSync(join(dir, file!), Buffer.alloc(4096, 7));   // damaged
     const stale = file!.replace(/-\d+-\d+-\d+\.v8$/, '-1-2-3.v8');   // the same command, another build
     writeFileSync(join(dir, stale), 'old');
-    writeFileSync(join(dir, 'cli-status-node-other.v8'), 'another command');
+    writeFileSync(join(dir, stale.replace('cli-list-', 'cli-report-')), 'old');   // another command, another build
+    writeFileSync(join(dir, 'cli-status-node-other.v8'), 'another node');
     const r = pilot(['list', '--json'], { PILOT_CODE_CACHE: dir });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('[]\n');
