@@ -94,8 +94,9 @@ export async function runCli(argv: string[]): Promise<number> {
 async function saveCodeCache(dir: string, file: string, bundle: string, script: Script): Promise<void> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (!trusted(dir)) return;
-  const { writeFileAtomic } = await import('../util/files.js');
+  const { sweepTemps, writeFileAtomic } = await import('../util/files.js');
   await writeFileAtomic(file, script.createCachedData());
+  await sweepTemps(dir);   // a pilot killed while it saved (its pid gone) left its temp file
   // any command's file made by this node from another bundle (pilot updated or rebuilt): never read again
   for (const old of readdirSync(dir)) {
     if (old.startsWith('cli-') && old.includes(`-${nodeTag}-`) && !old.endsWith(`-${bundle}.v8`)) rmSync(join(dir, old), { force: true });

@@ -67,11 +67,14 @@ describe('the CLI code cache', () => {
     writeFileSync(join(dir, stale), 'old');
     writeFileSync(join(dir, stale.replace('cli-list-', 'cli-report-')), 'old');   // another command, another build
     writeFileSync(join(dir, 'cli-status-node-other.v8'), 'another node');
+    const dead = spawnSync('true').pid!;   // a pilot killed while it saved left its temp file
+    writeFileSync(join(dir, `.${file}.${dead}.0a1b2c3d.tmp`), 'half');
     const r = pilot(['list', '--json'], { PILOT_CODE_CACHE: dir });
     expect(r.status).toBe(0);
     expect(r.stdout).toBe('[]\n');
     expect(readFileSync(join(dir, file!)).subarray(0, 64).equals(Buffer.alloc(64, 7))).toBe(false);
     expect(v8Files(dir)).toEqual([file, 'cli-status-node-other.v8'].sort());
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('never uses a folder that others may write into, and can be turned off', () => {
