@@ -108,7 +108,7 @@ describe('the CLI code cache', () => {
   it('lends the loader its import() for modules chosen at run time (a sweep filter and logic module)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pilot-cc-'));
     // with the cache, and loaded by require when node applies source maps
-    for (const extra of [{}, { NODE_OPTIONS: '--enable-source-maps' }]) {
+    for (const extra of [{}, { NODE_OPTIONS: '--enable-source-maps' }] as Record<string, string>[]) {
       const r = pilot(['launch', join(ROOT, 'examples', 'lr-sweep', 'job.yaml'), '--cluster', 'local', '--dry-run'], { PILOT_CODE_CACHE: dir, ...extra });
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
