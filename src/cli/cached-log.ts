@@ -10,7 +10,7 @@ import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { newestArrayFor } from '../model/attempts.js';
 import { arrayBaseOf } from '../model/job.js';
-import { JOB_NAME_RE, RECORD_VERSION, recordHeadProblem } from '../model/record-check.js';
+import { JOB_NAME_RE, recordHeadProblem } from '../model/record-check.js';
 import type { JobRecord } from '../model/record.js';
 import { defaultHome } from '../util/paths.js';
 
@@ -31,12 +31,12 @@ export async function printCachedLog(argv: string[]): Promise<boolean> {
   if (!cmd) return false;
   const dir = join(defaultHome(), 'jobs', cmd.name);
   // only the record's head is checked and used (name, tasks, arrayBase, attempts, pending): the per-task data of a
-  // large record is text (model/record-pack.ts) that is read past, not parsed. Anything odd, an older record
-  // version included, is the full command's to say
+  // large record is text (model/record-pack.ts) that is read past, not parsed. Anything odd, a version-1 record
+  // to upgrade included, is the full command's to say
   let record: Pick<JobRecord, 'tasks' | 'chunkSize' | 'info' | 'attempts' | 'pending'>;
   try {
     const raw = JSON.parse(await readFile(join(dir, 'job.json'), 'utf8')) as { version?: unknown };
-    if (raw?.version !== RECORD_VERSION || recordHeadProblem(raw, cmd.name)) return false;
+    if (recordHeadProblem(raw, cmd.name) || raw.version === 1) return false;
     record = raw as unknown as typeof record;
   } catch {
     return false;

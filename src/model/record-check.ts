@@ -8,8 +8,12 @@ import { TASK_STATES } from './states.js';
 import { packedProblem, type PackedStates } from './record-pack.js';
 import { rangeBounds } from './ranges.js';
 
-/** The record version this pilot writes; older ones are upgraded on read, newer ones refused. */
-export const RECORD_VERSION = 2;
+/**
+ * The newest record version this pilot reads; older ones are upgraded on read, newer ones refused. Version 3
+ * is a version-2 record whose per-task data is packed as text (record-pack.ts, PACKED_VERSION): written only
+ * for such records, so that a pilot from before it refuses them as newer instead of calling them damaged.
+ */
+export const RECORD_VERSION = 3;
 
 /** A job name: what jobName accepts, and all the store accepts as a folder name (so never `..` or a path). */
 export const JOB_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

@@ -55,6 +55,9 @@ const WIDTH = COLUMNS.length;
 /** Fewer states of a kind than this are left as objects. */
 const PACK_FROM = 1000;
 
+/** The version a record with packed text is written as (RECORD_VERSION says why); read back as version 2. */
+export const PACKED_VERSION = 3;
+
 export function packStates(record: JobRecord): JobRecord | (JobRecord & PackedStates) {
   const runs = packRuns(record.lastKnown);
   const table = packTable(record.finalStates);
@@ -63,6 +66,7 @@ export function packStates(record: JobRecord): JobRecord | (JobRecord & PackedSt
   const { argv, params, ...info } = record.info;
   return {
     ...record,
+    ...(columns || table ? { version: PACKED_VERSION as unknown as JobRecord['version'] } : {}),
     ...(columns ? { info: info as JobRecord['info'] } : {}),
     ...(runs ? { lastKnown: runs.rest, lastKnownRuns: runs.runs } : {}),
     ...(table ? { finalStates: table.rest, finalTable: table.table } : {}),

@@ -2,7 +2,7 @@ import type { NormalizedJobInfo } from './job.js';
 import type { TaskState } from './states.js';
 import type { AttemptResources, NotifyEvent } from './retry.js';
 import type { TaskResources } from './resources.js';
-import { unpackStates, type PackedStates } from './record-pack.js';
+import { PACKED_VERSION, unpackStates, type PackedStates } from './record-pack.js';
 
 /**
  * One submission of an attempt, STORED as the scheduler acknowledged it (never derived): the scheduler's job id
@@ -144,6 +144,7 @@ export interface JobRecord {
  */
 export function upgradeRecord(raw: unknown): JobRecord {
   const r = unpackStates(raw as Omit<JobRecord, 'version'> & { version: number } & PackedStates);
+  if (r.version === PACKED_VERSION) return { ...r, version: 2 } as JobRecord;   // unpacked: as in memory
   if (r.version === 1) {
     const rename = (a: ArraySubmission & { slurmJobId?: string }) => {
       const { slurmJobId, ...rest } = a;

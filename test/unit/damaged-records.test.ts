@@ -62,7 +62,7 @@ describe('recordProblem', () => {
   });
 
   it('tells a record of a newer pilot, another job\'s record, and what is no record at all', () => {
-    expect(recordProblem({ ...record('a'), version: 3 }, 'a')).toEqual({ problem: expect.stringMatching(/newer pilot \(record version 3/), newer: true });
+    expect(recordProblem({ ...record('a'), version: 4 }, 'a')).toEqual({ problem: expect.stringMatching(/newer pilot \(record version 4; this one reads versions up to 3\)/), newer: true });
     expect(recordProblem(record('a'), 'b')?.problem).toMatch(/names the job "a" but lives in the folder of 'b'/);
     expect(recordProblem([], 'a')?.problem).toBe('holds a list, not a job record');
     expect(recordProblem(null, 'a')?.problem).toBe('holds null, not a job record');
