@@ -133,8 +133,8 @@ const RECORD = object({
   finalStates: byTask(taskStatus),
   lastKnown: optional(byTask(taskStatus)),
   lastKnownRuns: optional(list(object({ state: oneOf(...TASK_STATES), attempt: int(1), tasks: rangeList }))),
-  // texts and rows packed (record-pack.ts), or lists as records of before 2026-11-25 hold them (packedProblem
-  // checks what they hold)
+  // texts and rows packed (record-pack.ts), or lists as version-2 records hold them (packedProblem checks
+  // what they hold)
   finalTable: optional(object({
     columns: list(str),
     texts: (v) => is(typeof v === 'string' || Array.isArray(v), 'is neither packed texts nor a list'),

@@ -31,9 +31,9 @@ export interface StateRun {
 /** Final states as a table: `rows` holds COLUMNS.length numbers per state, -1 for an absent field (or exitCode null). */
 export interface StateTable {
   columns: readonly string[];
-  /** every text once (a text column holds its position here): packed JSON, a list in records before 2026-11-25 */
+  /** every text once (a text column holds its position here): packed JSON, a list in version-2 records */
   texts: string | readonly string[];
-  /** packed 32-bit integers (encodeRows), a list of numbers in records before 2026-11-25 */
+  /** packed 32-bit integers (encodeRows), a list of numbers in version-2 records */
   rows: string | readonly number[];
 }
 

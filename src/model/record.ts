@@ -140,7 +140,8 @@ export interface JobRecord {
 
 /**
  * Brings a record read from disk to the current version. Version 1 named a submission's id `slurmJobId`,
- * also for the local backend, whose ids are not Slurm's.
+ * also for the local backend, whose ids are not Slurm's. Version 3 is version 2 with its per-task data packed
+ * (record-pack.ts): unpacked, it is version 2 again.
  */
 export function upgradeRecord(raw: unknown): JobRecord {
   const r = unpackStates(raw as Omit<JobRecord, 'version'> & { version: number } & PackedStates);
