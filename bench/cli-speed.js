@@ -17,7 +17,6 @@ import { delayedLink, dist, makeHome, median, root, routeOf, row, time } from '.
 
 export async function speedRows(env, home, cleanup) {
   const { SlurmWrapper } = await dist('index.js');
-  const { connectSsh } = await dist('transport/ssh.js');
   const runs = 5;
   const dir = mkdtempSync(join(tmpdir(), 'pilot-bench-yaml-'));
   const yaml = (name, srcDir, extra = '', tasks = 100) => {
@@ -40,13 +39,8 @@ export async function speedRows(env, home, cleanup) {
   row({ what: 'pilot launch, no code cache', ref: { label: 'ssh host sbatch', value: median(floor) }, ours: { label: 'first pilot launch', value: median(cold) }, unit: 's', source: 'real' });
 
   const p = new SlurmWrapper({ home });
-  const ssh = await connectSsh(await routeOf(env.target));
-  const sdk = [], bare = [];
-  for (let i = 0; i < runs; i++) {
-    bare.push(await time(async () => { cleanup.push((await ssh.exec('cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true')).stdout.trim()); }));
-    sdk.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `sdk-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', maxConcurrent: 10, sbatchArgs: ['--hold'], args: Array.from({ length: 100 }, (_, k) => String(k)) })).slurmJobIds); }));
-  }
-  row({ what: 'SDK launch, open connection', ref: { label: 'sbatch on it', value: median(bare) }, ours: { label: 'scheduleJobs', value: median(sdk) }, unit: 's', source: 'real', max: 1.5 });
+  const open = await sdkVersusBare(p, env.target, cleanup, runs, 'sdk');
+  row({ what: 'SDK launch, open connection', ref: { label: 'sbatch on it', value: open.bare }, ours: { label: 'scheduleJobs', value: open.sdk }, unit: 's', source: 'real', max: 1.5 });
   await sdkOverLink(env, cleanup, runs);
 
   const big = mkdtempSync(join(tmpdir(), 'pilot-bench-big-'));
@@ -74,28 +68,33 @@ export async function speedRows(env, home, cleanup) {
   }
   row({ what: 'pilot logs (final, cached)', ref: { label: 'node -e 0', value: median(bareNode) }, ours: { label: 'pilot logs', value: median(logs) }, unit: 's', source: 'real', max: 1.3 });
   await cliVersusSdk(env, home, cleanup, { runs, yaml, pilotCli, done });
-  await ssh.close();
   await p.close();
+}
+
+/** scheduleJobs of 100 tasks on `p`'s open connection vs a bare sbatch on one of its own to `target`, interleaved: medians. */
+async function sdkVersusBare(p, target, cleanup, runs, prefix) {
+  const { connectSsh } = await dist('transport/ssh.js');
+  const ssh = await connectSsh(await routeOf(target));
+  const sdk = [], bare = [];
+  for (let i = 0; i < runs; i++) {
+    bare.push(await time(async () => { cleanup.push((await ssh.exec('cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true')).stdout.trim()); }));
+    sdk.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `${prefix}-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', maxConcurrent: 10, sbatchArgs: ['--hold'], args: Array.from({ length: 100 }, (_, k) => String(k)) })).slurmJobIds); }));
+  }
+  await ssh.close();
+  return { bare: median(bare), sdk: median(sdk) };
 }
 
 /** The SDK row again over a 20 ms round trip: the cluster reached through delayedLink, its host key the same. */
 async function sdkOverLink(env, cleanup, runs) {
   const { SlurmWrapper } = await dist('index.js');
-  const { connectSsh } = await dist('transport/ssh.js');
   const link = await delayedLink(env.target.port, 10);
   const dir = mkdtempSync(join(tmpdir(), 'pilot-bench-link-'));
   const knownHosts = join(dir, 'known_hosts');
   writeFileSync(knownHosts, readFileSync(env.target.knownHosts, 'utf8').replaceAll(`[${env.target.host}]:${env.target.port} `, `[127.0.0.1]:${link.port} `));
   const target = { ...env.target, host: '127.0.0.1', port: link.port, knownHosts };
   const p = new SlurmWrapper({ home: makeHome(target) });
-  const ssh = await connectSsh(await routeOf(target));
-  const sdk = [], bare = [];
-  for (let i = 0; i < runs; i++) {
-    bare.push(await time(async () => { cleanup.push((await ssh.exec('cd pilot-bench && sbatch --parsable --hold --array=1-100%10 -o /dev/null --wrap true')).stdout.trim()); }));
-    sdk.push(await time(async () => { cleanup.push(...(await p.scheduleJobs({ jobName: `sdk-link-${i}`, cluster: 'lab', srcDir: src, entrypoint: 'echo.sh', maxConcurrent: 10, sbatchArgs: ['--hold'], args: Array.from({ length: 100 }, (_, k) => String(k)) })).slurmJobIds); }));
-  }
-  row({ what: 'SDK launch, open connection, 20 ms round trip', ref: { label: 'sbatch on it', value: median(bare) }, ours: { label: 'scheduleJobs', value: median(sdk) }, unit: 's', source: 'real' });
-  await ssh.close();
+  const r = await sdkVersusBare(p, target, cleanup, runs, 'sdk-link');
+  row({ what: 'SDK launch, open connection, 20 ms round trip', ref: { label: 'sbatch on it', value: r.bare }, ours: { label: 'scheduleJobs', value: r.sdk }, unit: 's', source: 'real' });
   await p.close();
   link.close();
 }

@@ -72,20 +72,18 @@ export async function gc(engine: Engine, options: GcOptions = {}): Promise<GcRes
 /** Packed bundles no record refers to (the next launch of the same sources packs them again). */
 async function cleanCache(dir: string, keep: ReadonlySet<string>, dryRun: boolean): Promise<GcItem[]> {
   const items: GcItem[] = [];
+  const remove = async (name: string, kind: GcItem['kind']) => {
+    const path = join(dir, name);
+    items.push({ where: 'cache', kind, path, bytes: (await stat(path).catch(() => undefined))?.size ?? 0 });
+    if (!dryRun) await rm(path, { recursive: true, force: true });
+  };
   for (const name of await readdir(dir).catch(() => [] as string[])) {
     const sha = CACHED_BUNDLE_RE.exec(name)?.[1];
-    if (!sha || keep.has(sha)) continue;
-    const path = join(dir, name);
-    items.push({ where: 'cache', kind: 'cache', path, bytes: (await stat(path).catch(() => undefined))?.size ?? 0 });
-    if (!dryRun) await rm(path, { force: true });
+    if (sha && !keep.has(sha)) await remove(name, 'cache');
   }
   // what launches killed while packing left: a bundle being written, or a manifest or pack index not renamed yet
   // (the launch that finds its sources unchanged never packs again, so nothing else sweeps them)
-  for (const name of await deadTemps(dir)) {
-    const path = join(dir, name);
-    items.push({ where: 'cache', kind: 'leftover', path, bytes: (await stat(path).catch(() => undefined))?.size ?? 0 });
-    if (!dryRun) await rm(path, { recursive: true, force: true });
-  }
+  for (const name of await deadTemps(dir)) await remove(name, 'leftover');
   return items;
 }
 

@@ -46,10 +46,11 @@ export function latestArrayFor(record: JobRecord, task: number): { attempt: numb
 /**
  * Which (attempt, array) last ran each task, for every task at once: built in one pass over the attempts'
  * task lists and kept while the record's attempts stay the same (records are replaced, not changed in place;
- * an attempt pushed onto the same list is noticed all the same). A status call of a 100 000-task job asks this for every open task, several times; searching the
- * attempts and parsing their ranges per task cost about a microsecond each time.
+ * an attempt pushed onto the same list is noticed all the same). A status call of a 100 000-task job asks
+ * for every open task, several times; searching the attempts and parsing their ranges per task cost about a
+ * microsecond each time.
  */
-export interface LatestTable {
+interface LatestTable {
   /** task number of codes[0] (the job's arrayBase) */
   base: number;
   /** per task (index task - base): its slot in `slots`, -1 when no attempt holds it */
@@ -61,7 +62,7 @@ export interface LatestTable {
 
 const latestTables = new WeakMap<JobRecord['attempts'], LatestTable>();
 
-export function latestTable(record: JobRecord): LatestTable {
+function latestTable(record: JobRecord): LatestTable {
   const known = latestTables.get(record.attempts);
   if (known && known.codes.length === record.tasks && known.attempts === record.attempts.length) return known;
   const base = arrayBaseOf(record.info);

@@ -45,7 +45,7 @@ function parts(spec: string, limit: number): Part[] {
 
 /**
  * Every index of `1-3,5,7-9:2`, in the order written. Throws BAD_INPUT on anything else, or past `limit`
- * indices (garbage from a remote must not allocate gigabytes).
+ * indices (garbage from a remote must not allocate gigabytes; the default is Slurm's largest MaxArraySize).
  */
 export function expandRanges(spec: string, limit = 4_000_001): number[] {
   const out: number[] = [];

@@ -159,8 +159,8 @@ export class JobStore {
   async write(record: JobRecord, options: { reserved?: boolean } = {}): Promise<void> {
     const dir = this.checkedDir(record.name);
     await this.ensureHome();
-    // indented for people reading it, up to a size where that costs (a per-task entry each); the states of a
-    // large job packed (model/record-pack.ts)
+    // indented for people reading it, up to a size where that costs (a per-task entry each); the per-task data
+    // of a large job packed (model/record-pack.ts)
     const stored = { ...packStates(record), updatedAt: new Date().toISOString() };
     const put = () => writeJsonAtomic(join(dir, RECORD), stored, record.tasks > PRETTY_UP_TO ? 0 : 2);
     try {

@@ -6,9 +6,6 @@ import { expandRanges, rangesInclude } from '../../model/ranges.js';
 import { isFinal, type ArrayTaskObservation, type TaskState } from '../../model/states.js';
 import type { JobIdToken } from './parse.js';
 
-/* Slurm's MaxArraySize cannot exceed 4000001: a range row listing more is garbage, never expanded */
-const MAX_EXPANDED = 4_000_001;
-
 /** Map key of one array element: `${jobId}_${arrayIndex}`, as Slurm itself writes it. */
 export function taskKey(jobId: string, arrayIndex: number): string {
   return `${jobId}_${arrayIndex}`;
@@ -62,7 +59,7 @@ export class TaskObservations {
     const out = [...this.own.values()];
     const ranged = new Map<string, ArrayTaskObservation>();
     for (const [jobId, rows] of this.ranges) {
-      for (const row of rows) for (const index of expandRanges(row.spec, MAX_EXPANDED)) ranged.set(taskKey(jobId, index), observation(jobId, index, row.state, undefined, row.reason));
+      for (const row of rows) for (const index of expandRanges(row.spec)) ranged.set(taskKey(jobId, index), observation(jobId, index, row.state, undefined, row.reason));
     }
     for (const [key, obs] of ranged) if (!this.own.has(key)) out.push(obs);
     return out;

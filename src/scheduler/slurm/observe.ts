@@ -4,7 +4,7 @@
  * (array job id, array index) to (job name, task number) through each task's latest attempt.
  */
 import { PilotError } from '../../model/errors.js';
-import { arrayFor, latestTable, openTasks } from '../../model/attempts.js';
+import { arrayFor, latestArrayFor, openTasks } from '../../model/attempts.js';
 import { tailCandidates, TAILS_PER_CALL } from '../../model/last-error.js';
 import type { JobRecord, TaskStatus } from '../../model/record.js';
 import { isFinal } from '../../model/states.js';
@@ -30,13 +30,11 @@ interface Wanted extends ExpectedTask {
 export async function observeSlurm(transport: Transport, records: JobRecord[], state: ObserveState): Promise<Observation> {
   const wanted: Wanted[] = [];
   for (const record of records) {
-    const { base, codes, slots } = latestTable(record);
     for (const task of openTasks(record)) {
-      const code = codes[task - base];
-      if (code === undefined || code < 0) continue;
-      const { attempt, array } = slots[code]!;
-      const arrayIndex = task - array.offset;
-      wanted.push({ jobId: array.jobId, arrayIndex, key: taskKey(array.jobId, arrayIndex), name: record.name, task, attempt });
+      const latest = latestArrayFor(record, task);   // from the record's one table (model/attempts.ts)
+      if (!latest) continue;
+      const arrayIndex = task - latest.array.offset;
+      wanted.push({ jobId: latest.array.jobId, arrayIndex, key: taskKey(latest.array.jobId, arrayIndex), name: record.name, task, attempt: latest.attempt });
     }
   }
   const result = new Map<string, Map<number, TaskStatus>>(records.map((r) => [r.name, new Map()]));

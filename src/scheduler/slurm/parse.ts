@@ -14,19 +14,15 @@ export { normalizeState };
 
 // ───────────────────────────────────────────────────────────────────────────── ids and ranges
 
-/* Slurm's MaxArraySize cannot exceed 4000001; a spec expanding beyond that is garbage, not an array. */
-const MAX_EXPANDED = 4_000_001;
-
 /**
  * Expands a Slurm array index list into indices: `4-20%3` → 4..20, `3,7,9`, `1-9:4` → 1,5,9,
  * `1,3,5-7%2` → 1,3,5,6,7. Surrounding brackets (`[4-20%3]`) are accepted. The `%K` throttle only says how
  * many run at once, so it is dropped. Throws a PilotError('REMOTE') on anything else.
  */
 export function expandArrayTaskSpec(spec: string): number[] {
-  let body = spec.trim();
-  if (body.startsWith('[') && body.endsWith(']')) body = body.slice(1, -1);
   try {
-    const indices = expandRanges(body.replace(/%\d+$/, ''), MAX_EXPANDED);
+    // (expandRanges refuses more than Slurm's largest MaxArraySize, 4000001: garbage, not an array)
+    const indices = expandRanges(indexList(spec));
     if (indices.length) return indices;
   } catch {
     // not a range list at all: reported below like an empty one
@@ -34,6 +30,13 @@ export function expandArrayTaskSpec(spec: string): number[] {
   throw new PilotError('REMOTE', `Unrecognised Slurm array task list "${spec}"`, {
     hint: 'Slurm printed an array index list pilot cannot read; please report it with `pilot status --verbose`.',
   });
+}
+
+/** The index list of `[4-20%3]` or `4-20%3`: `4-20`, without brackets and the `%K` throttle. */
+function indexList(spec: string): string {
+  let body = spec.trim();
+  if (body.startsWith('[') && body.endsWith(']')) body = body.slice(1, -1);
+  return body.replace(/%\d+$/, '');
 }
 
 /** What a job id column (sacct JobID, squeue %i) denotes. Steps (`J_7.batch`) and het jobs (`J+0`) → undefined. */
@@ -57,7 +60,7 @@ function parseJobIdToken(token: string): JobIdToken | undefined {
   if (suffix === undefined) return { kind: 'plain', jobId };
   if (!suffix.startsWith('[')) return { kind: 'task', jobId, index: Number(suffix) };
   // not expanded: the pending rest of a 100 000-task array is one row, and its tasks are looked up in it
-  const spec = suffix.slice(1, -1).replace(/%\d+$/, '');
+  const spec = indexList(suffix);
   try {
     rangesInclude(spec, 0);   // parses the list (kept for the lookups): throws on anything else
   } catch {
@@ -176,12 +179,7 @@ export function sacctObservations(text: string | readonly string[], options: Sac
     // (a row asked for by its key starts with that key: it need not be made again)
     const own = tasks.addRow(token, state, parseExitCode(fields[3]), reason, asked ? first : undefined);
     // a task's own row carries its times (a range row's tasks never started)
-    const start = own && parseSlurmTime(fields[5]);
-    if (own && start) {
-      own.start = start;
-      const end = parseSlurmTime(fields[6]);
-      if (end) own.end = end;
-    }
+    if (own) addTimes(own, fields[5], fields[6]);
   }
   return { tasks, plain };
 }
@@ -199,13 +197,17 @@ function addAskedRow(tasks: TaskObservations, line: string, first: string): bool
   const state = normalizeState(line.slice(c2 + 1, c3).trim());
   const reason = isFinal(state) ? undefined : cleanReason(line.slice(c4 + 1, c5));
   const own = tasks.addRow({ kind: 'task', jobId: first.slice(0, cut), index: Number(first.slice(cut + 1)) }, state, parseExitCode(line.slice(c3 + 1, c4)), reason, first)!;
-  const start = parseSlurmTime(line.slice(c5 + 1, c6));
-  if (start) {
-    own.start = start;
-    const end = parseSlurmTime(line.slice(c6 + 1));
-    if (end) own.end = end;
-  }
+  addTimes(own, line.slice(c5 + 1, c6), line.slice(c6 + 1));
   return true;
+}
+
+/** A task row's Start and End columns, when it has started (an end without a start is not kept). */
+function addTimes(own: ArrayTaskObservation, start: string | undefined, end: string | undefined): void {
+  const started = parseSlurmTime(start);
+  if (!started) return;
+  own.start = started;
+  const ended = parseSlurmTime(end);
+  if (ended) own.end = ended;
 }
 
 /** Task observations from sacct output (plain `J|…` rows left out; use parseSacctDetailed for those). */

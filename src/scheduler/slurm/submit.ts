@@ -144,8 +144,8 @@ export function submitCommand(input: SubmitCommandInput): string {
   if (!input.precheck) return shScript([...head, 'P=$$', ...lines].join('\n'));
   // the probe's controller check (a dead controller makes sbatch hang ~10 s), started before anything else so
   // that it answers while the job is written: the rest of the command is the reader of its pipe (a subshell,
-  // no exec), which reads the answer from its
-  // stdin when it needs it, and its status is the command's. The channel's stdin stays on fd 3 for a tar.
+  // no exec), which reads the answer from its stdin when it needs it, and its status is the command's. The
+  // channel's stdin stays on fd 3 for a tar.
   // The marker names the pid of that subshell, the one that submits (`$$` would name its parent): read from
   // /proc/self by the shell itself (`$$` where there is no /proc)
   return shScript([...head, ...(viaStdin ? ['exec 3<&0'] : []), 'scontrol ping 2>&1 | {', '{ read -r P _ < /proc/self/stat; } 2>/dev/null || P=$$', ...lines, '}'].join('\n'));
